@@ -1,0 +1,3 @@
+from rnapredict.cli import main
+
+main()

@@ -1,0 +1,16 @@
+"""`rnapredict export` (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+import typer
+
+from rnapredict.cli.app import app
+from rnapredict.cli.common import user_errors
+from rnapredict.errors import RnapredictError
+
+
+@app.command("export")
+def export_command(ctx: typer.Context) -> None:
+    """Not implemented yet."""
+    with user_errors(ctx):
+        raise RnapredictError("'export' is not implemented yet")

@@ -1,0 +1,76 @@
+"""The inference contract between ``rnapredict fold`` and the engine.
+
+``load_engine()`` gives an object with ``predict(record, options) -> Prediction``; the fold
+pipeline (batching, output layout, resume) only talks to this interface.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from rnapredict.io.records import Record
+from rnapredict.io.structure import RnaStructure
+
+
+@dataclass(frozen=True)
+class FoldOptions:
+    """Per-run inference options (CLI flags of ``fold``).
+
+    Attributes:
+        n_samples: ensemble size S (diffusion samples per record).
+        seed: run seed; each record's seed is derived from it and the record id.
+        chunk_size: residues per decoder chunk (None: engine default).
+        steps: diffusion steps (None: engine default).
+        device: ``cpu``, ``cuda`` or ``auto``.
+    """
+
+    n_samples: int = 5
+    seed: int = 0
+    chunk_size: int | None = None
+    steps: int | None = None
+    device: str = "cpu"
+
+
+@dataclass
+class Prediction:
+    """An ensemble for one record, ranked best first.
+
+    Attributes:
+        models: S all-atom models, ranked; each carries per-residue pLDDT (0–100).
+        plddt: [S, L] per-residue pLDDT of the ranked models.
+        ptm: [S] pTM-like global confidence (0–1) of the ranked models.
+        ranking_score: [S] the score used for ranking.
+        sample_index: [S] original sample index of each ranked model.
+        ss: dot-bracket used as input; ss_source: ``input`` or ``vienna``.
+        seed: the record seed actually used.
+        model_version: weights version string.
+    """
+
+    record_id: str
+    sequence: str
+    ss: str
+    ss_source: str
+    models: list[RnaStructure]
+    plddt: np.ndarray
+    ptm: np.ndarray
+    ranking_score: np.ndarray
+    sample_index: list[int]
+    seed: int
+    model_version: str
+    extra: dict = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    """Anything that folds a record."""
+
+    def predict(self, record: Record, options: FoldOptions) -> Prediction: ...
+
+
+def record_seed(run_seed: int, record_id: str) -> int:
+    """Deterministic per-record seed from the run seed and the record id (not its position)."""
+    digest = hashlib.sha256(f"{run_seed}\x00{record_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)

@@ -1,0 +1,1 @@
+"""Input and output: FASTA and secondary-structure parsing, structure files, atomic writes."""
