@@ -70,6 +70,11 @@ class RecordError(RnapredictError):
     """One record is bad; it fails alone and the batch continues (exit 3 at the end)."""
 
     exit_code = EXIT_SOME_FAILED
+    #: 0-based ordinal of the failed record in the input stream (set by the input reader).
+    index: int | None = None
+    #: Output directory name of the failed record (set by the input reader); None when it
+    #: has none of its own (no id, or a duplicate id whose directory belongs to another record).
+    safe_name: str | None = None
 
 
 class SecondaryStructureError(RecordError):

@@ -7,6 +7,7 @@ import pytest
 
 from rnapredict.errors import OutputExistsError, StructureError
 from rnapredict.io.pdbio import read_models, read_structure, write_models
+from rnapredict.io.structure import RnaStructure
 from tests.conftest import shared_path
 
 
@@ -71,3 +72,126 @@ def test_garbage_file_is_clear_error(tmp_path):
     p.write_text("this is not a structure\n")
     with pytest.raises(StructureError, match="junk.pdb"):
         read_models(p)
+
+
+# ------------------------------------------------------------------ hardening (issue 3)
+def _chain(n: int) -> RnaStructure:
+    xyz = np.stack([np.arange(n) * 6.0 % 900, np.arange(n) // 150 * 6.0, np.zeros(n)], 1)
+    return RnaStructure.from_residues("A" * n, [{"C1'": x} for x in xyz])
+
+
+def test_too_large_for_pdb_requires_mmcif(tmp_path):
+    big = _chain(10_000)
+    with pytest.raises(StructureError, match="mmCIF is required") as ei:
+        write_models([big], tmp_path / "big.pdb")
+    assert ei.value.file == str(tmp_path / "big.pdb")
+    assert not list(tmp_path.iterdir())
+    write_models([big], tmp_path / "big.cif")
+    back = read_structure(tmp_path / "big.cif")
+    assert back.n_residues == 10_000 and np.abs(back.coords - big.coords).max() <= 1e-3
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_refused_in_both_formats(tmp_path, bad):
+    m = _chain(5)
+    coords = m.coords.copy()
+    coords[3, 2] = bad
+    for fmt in ("pdb", "cif"):
+        with pytest.raises(StructureError, match="non-finite coordinate at atom 4"):
+            write_models([m.with_coords(coords)], tmp_path / f"x.{fmt}")
+    assert not list(tmp_path.iterdir())
+
+
+def test_header_names_rnapredict_and_version(tmp_path):
+    from rnapredict import __version__
+
+    m = _chain(3).with_plddt(np.array([10.0, 50.0, 90.0]))
+    write_models([m], tmp_path / "a.pdb", title="test record")
+    write_models([m], tmp_path / "a.cif", title="test record")
+    pdb = (tmp_path / "a.pdb").read_text()
+    assert f"rnapredict {__version__}" in pdb and "PLDDT" in pdb
+    cif = (tmp_path / "a.cif").read_text()
+    assert "_software.name rnapredict" in cif and __version__ in cif
+    for p in ("a.pdb", "a.cif"):
+        got = read_structure(tmp_path / p)
+        assert got.b_factors.tolist() == [10.0, 50.0, 90.0] and got.atom_names == ["C1'"] * 3
+
+
+def test_gzip_input_and_model_selection(tmp_path):
+    import gzip
+
+    src = shared_path("fixtures", "score", "natives", "1ATO_A.pdb")
+    gz = tmp_path / "x.pdb.gz"
+    gz.write_bytes(gzip.compress(src.read_bytes()))
+    a, b = read_structure(src), read_structure(gz)
+    assert np.array_equal(a.coords, b.coords) and a.seq == b.seq
+    with pytest.raises(StructureError, match="model 2 requested but the file has 1"):
+        read_structure(gz, model=2)
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "data_x\n", "HEADER    nothing\nEND\n"])
+def test_empty_files_are_clear_errors(tmp_path, content):
+    for suffix in (".pdb", ".cif"):
+        p = tmp_path / f"e{suffix}"
+        p.write_text(content)
+        with pytest.raises(StructureError) as ei:
+            read_models(p)
+        assert ei.value.file == str(p)
+
+
+def test_missing_file_is_clear_error(tmp_path):
+    with pytest.raises(StructureError, match="no such file") as ei:
+        read_models(tmp_path / "none.cif")
+    assert ei.value.file == str(tmp_path / "none.cif")
+
+
+def test_pdb_column_limits_need_mmcif(tmp_path):
+    from dataclasses import replace
+
+    m = _chain(4)
+    far = m.with_coords(m.coords - np.array([1000.0, 0, 0]))  # x = -1000: 9 characters
+    long_chain = replace(m, chain_ids=["ABC"] * 4)
+    big_number = replace(m, res_ids=np.array([9998, 9999, 10000, 10001]))
+    for bad, what in [
+        (far, "coordinates"),
+        (long_chain, "chain id 'ABC'"),
+        (big_number, "numbered"),
+    ]:
+        with pytest.raises(StructureError, match="mmCIF is required") as ei:
+            write_models([bad], tmp_path / "x.pdb")
+        assert what in str(ei.value)
+        write_models([bad], tmp_path / "x.cif", overwrite=True)
+        back = read_structure(tmp_path / "x.cif")
+        assert np.abs(back.coords - bad.coords).max() <= 1e-3
+        assert back.chain_ids == bad.chain_ids and back.res_ids.tolist() == bad.res_ids.tolist()
+    assert not (tmp_path / "x.pdb").exists()
+    edge = m.with_coords(m.coords - np.array([999.9, 0, 0]))  # fits exactly: -999.900
+    write_models([edge], tmp_path / "edge.pdb")
+    assert np.abs(read_structure(tmp_path / "edge.pdb").coords - edge.coords).max() <= 1e-3
+
+
+def test_nan_plddt_refused_and_title_stays_one_line(tmp_path):
+    m = _chain(3)
+    with pytest.raises(StructureError, match="non-finite pLDDT at residue 2"):
+        write_models([m.with_plddt(np.array([1.0, np.nan, 3.0]))], tmp_path / "x.pdb")
+    write_models([m], tmp_path / "t.pdb", title="evil\nATOM      1  P   ...")
+    text = (tmp_path / "t.pdb").read_text()
+    assert sum(line.startswith("ATOM") for line in text.splitlines()) == 3
+    assert read_structure(tmp_path / "t.pdb").n_atoms == 3
+
+
+def test_old_v2_atom_names_read_as_v3(tmp_path):
+    src = shared_path("fixtures", "score", "natives", "1ATO_A.pdb")
+    native = read_structure(src)
+    old = []
+    for line in src.read_text().splitlines():
+        if line.startswith(("ATOM", "HETATM")):
+            name = line[12:16].replace("'", "*").replace("OP1", "O1P").replace("OP2", "O2P")
+            line = line[:12] + name + line[16:]
+        old.append(line)
+    p = tmp_path / "v2.pdb"
+    p.write_text("\n".join(old) + "\n")
+    assert "C1*" in p.read_text() and "O1P" in p.read_text()
+    got = read_structure(p)
+    assert got.atom_names == native.atom_names and got.seq == native.seq
+    assert np.array_equal(got.coords, native.coords)

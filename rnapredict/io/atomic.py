@@ -37,7 +37,8 @@ def atomic_open(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, mode) as fh:
+        text_kw = {} if "b" in mode else {"encoding": "utf-8"}  # never the locale's codec
+        with os.fdopen(fd, mode, **text_kw) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

@@ -37,6 +37,16 @@ def format_of(path: str | Path) -> str:
 
 
 # ---------------------------------------------------------------------------------- reading
+_V2_TO_V3 = {"O1P": "OP1", "O2P": "OP2", "O3P": "OP3"}
+
+
+def v3_atom_name(name: str) -> str:
+    """PDB v3 name of a nucleotide atom written in the old v2 style (``C1*`` → ``C1'``,
+    ``O1P`` → ``OP1``); v3 names pass through unchanged."""
+    name = name.replace("*", "'")
+    return _V2_TO_V3.get(name, name)
+
+
 def _base_from_atoms(names: set[str]) -> str:
     """Parent base of a modified nucleotide from its base atoms (purine: N9; A: N6, G: O6)."""
     if "N9" in names:
@@ -55,7 +65,7 @@ def _parent_base(res: gemmi.Residue) -> str | None:
     if info is not None and info.kind in (gemmi.ResidueKind.DNA, gemmi.ResidueKind.AA):
         return None
     # Modified nucleotides gemmi does not classify (YYG, 5MC, ...): a ribose with its 2'-O.
-    names = {a.name for a in res}
+    names = {v3_atom_name(a.name) for a in res}
     if not {"C1'", "C4'", "O2'"} <= names:
         return None
     code = info.one_letter_code.upper() if info is not None else ""
@@ -92,7 +102,7 @@ def _models_from_gemmi(st: gemmi.Structure, source: str, heavy_only: bool) -> li
                 ins.append(res.seqid.icode.strip())
                 seq.append(base)
                 for a in res:
-                    names.append(a.name)
+                    names.append(v3_atom_name(a.name))
                     owner.append(i)
                     elements.append(a.element.name.upper() if a.element.name != "X" else a.name[0])
                     xyz.append((a.pos.x, a.pos.y, a.pos.z))
@@ -130,7 +140,7 @@ def read_models(path: str | Path, *, heavy_only: bool = True) -> list[RnaStructu
         raise StructureError("no such file", file=str(path))
     try:
         st = gemmi.read_structure(str(path), merge_chain_parts=True)
-    except (RuntimeError, ValueError, OSError, UnicodeDecodeError) as exc:
+    except Exception as exc:  # gemmi's C++ parser raises assorted types (IndexError on empty cif)
         raise StructureError(f"cannot parse structure: {exc}", file=str(path)) from None
     if len(st) == 0 or all(len(m) == 0 for m in st):
         raise StructureError("no atoms found (empty or not a PDB/mmCIF file)", file=str(path))
@@ -167,14 +177,38 @@ def _check_writable_models(models: Sequence[RnaStructure], fmt: str, target: str
                 f"({m.atom_names[bad]} of residue {m.residue_labels()[m.atom_res[bad]]}); refusing to write",
                 file=target,
             )
-        if np.abs(m.coords).max(initial=0.0) >= 1e4 and fmt == "pdb":
+        if m.plddt is not None and not np.isfinite(m.plddt).all():
+            bad = int(np.flatnonzero(~np.isfinite(m.plddt))[0])
             raise StructureError(
-                f"model {k}: coordinates too large for PDB columns; use mmCIF", file=target
+                f"model {k}: non-finite pLDDT at residue {bad + 1}; refusing to write", file=target
             )
-    if fmt == "pdb" and (first.n_residues > PDB_MAX_RESIDUES or first.n_atoms > PDB_MAX_ATOMS):
+        # PDB coordinate columns are %8.3f: -999.999 .. 9999.999
+        if (
+            fmt == "pdb"
+            and m.coords.size
+            and (m.coords.min() <= -999.9995 or m.coords.max() >= 9999.9995)
+        ):
+            raise StructureError(
+                f"model {k}: coordinates too large for PDB columns; mmCIF is required (--format cif)",
+                file=target,
+            )
+    if fmt != "pdb":
+        return
+    too_big = first.n_residues > PDB_MAX_RESIDUES or first.n_atoms > PDB_MAX_ATOMS
+    if too_big or (
+        first.n_residues and not -999 <= first.res_ids.min() <= first.res_ids.max() <= 9999
+    ):
         raise StructureError(
             f"{first.n_residues} residues / {first.n_atoms} atoms exceed the PDB format limits "
-            f"({PDB_MAX_RESIDUES} residues, {PDB_MAX_ATOMS} atoms): mmCIF is required (--format cif)",
+            f"({PDB_MAX_RESIDUES} residues numbered -999..9999, {PDB_MAX_ATOMS} atoms): "
+            "mmCIF is required (--format cif)",
+            file=target,
+        )
+    long_chain = next((c for c in first.chain_ids if len(c) > 2), None)
+    if long_chain is not None:
+        raise StructureError(
+            f"chain id {long_chain!r} is too long for PDB (2 characters at most): "
+            "mmCIF is required (--format cif)",
             file=target,
         )
 
@@ -229,12 +263,18 @@ def structure_text(
     if fmt not in FORMATS:
         raise StructureError(f"unknown format {fmt!r} (expected pdb or cif)", file=target or None)
     _check_writable_models(models, fmt, target or "<output>")
+    title = " ".join(title.split())  # one line: a record id must not inject PDB records
     st = to_gemmi(models, name=(title or "rnapredict")[:40])
     stamp = f"rnapredict {__version__}"
     if fmt == "pdb":
         opt = gemmi.PdbWriteOptions()
         opt.cryst1_record = False
-        body = st.make_pdb_string(opt)
+        try:
+            body = st.make_pdb_string(opt)
+        except RuntimeError as exc:  # a limit gemmi knows and we did not check
+            raise StructureError(
+                f"cannot write PDB: {exc}; mmCIF is required (--format cif)", file=target or None
+            ) from None
         header = [f"REMARK   1 GENERATED BY {stamp}".ljust(80)]
         if title:
             header.append(f"REMARK   1 {title}"[:80].ljust(80))

@@ -1,1 +1,1 @@
-"""rnapredict.model"""
+"""The fold network: trunk (sparse encoder + Perceiver IO), heads, EDM denoiser, confidence."""

@@ -1,1 +1,1 @@
-"""rnapredict.train"""
+"""Training: data and crops, losses, resumable loop (``python -m rnapredict.train``)."""

@@ -1,0 +1,103 @@
+"""Options of a fold batch (the flags of ``rnapredict fold``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rnapredict.engine.api import FoldOptions
+from rnapredict.errors import RnapredictError
+from rnapredict.fold.shard import Shard
+
+FORMATS = ("pdb", "cif", "both")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class FoldRunOptions:
+    """Everything a batch needs besides its inputs, output directory and engine.
+
+    Attributes:
+        n_samples: models per record (``-n``), ranked best first.
+        seed: run seed; each record's seed is ``record_seed(seed, id)`` (engine side).
+        ss_file: dot-bracket FASTA / BPSEQ / CT file with structures matched by record id.
+        relax: relax every model after ranking (``--relax``).
+        fmt: ``pdb``, ``cif`` or ``both``.
+        max_len: records longer than this (nt) fail without folding; None: no limit.
+        chunk_size: decoder chunk (residues); None: engine default.
+        steps: diffusion steps; None: engine default.
+        shard: which part of the stream to fold (``--shard I/N``).
+        resume: skip complete records, redo incomplete ones.
+        overwrite: replace existing record outputs.
+        device: ``auto``, ``cpu`` or ``cuda``.
+        max_memory: bytes a record may need (pre-flight); None: memory available at start.
+        weights_dir: weights directory for :func:`rnapredict.engine.load_engine`; None: shipped.
+        summary_interval: minimum seconds between ``summary.tsv`` rewrites (always at the end).
+    """
+
+    n_samples: int = 5
+    seed: int = 0
+    ss_file: Path | None = None
+    relax: bool = False
+    fmt: str = "pdb"
+    max_len: int | None = None
+    chunk_size: int | None = None
+    steps: int | None = None
+    shard: Shard = field(default_factory=Shard)
+    resume: bool = False
+    overwrite: bool = False
+    device: str = "cpu"
+    max_memory: int | None = None
+    weights_dir: Path | None = None
+    summary_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.n_samples < 1:
+            raise RnapredictError(f"-n {self.n_samples}: need at least one model")
+        if self.fmt not in FORMATS:
+            raise RnapredictError(f"--format {self.fmt!r}: expected one of {', '.join(FORMATS)}")
+        if self.device not in DEVICES:
+            raise RnapredictError(f"--device {self.device!r}: expected one of {', '.join(DEVICES)}")
+        if self.resume and self.overwrite:
+            raise RnapredictError("--resume and --overwrite exclude each other; pick one")
+        for flag, value in (
+            ("--max-len", self.max_len),
+            ("--chunk-size", self.chunk_size),
+            ("--steps", self.steps),
+        ):
+            if value is not None and value < 1:
+                raise RnapredictError(f"{flag} {value}: must be a positive integer")
+        if self.max_memory is not None and self.max_memory <= 0:
+            raise RnapredictError("--max-memory must be positive")
+
+    def fold_options(self, device: str | None = None) -> FoldOptions:
+        """The engine's per-record options (``device`` resolved from ``auto`` by the caller)."""
+        return FoldOptions(
+            n_samples=self.n_samples,
+            seed=self.seed,
+            chunk_size=self.chunk_size,
+            steps=self.steps,
+            device=device or self.device,
+        )
+
+    def settings(self) -> dict[str, object]:
+        """The settings recorded in each ``confidence.json``."""
+        return {
+            "n_samples": self.n_samples,
+            "steps": self.steps,
+            "chunk_size": self.chunk_size,
+            "format": self.fmt,
+            "relax": self.relax,
+        }
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` → ``cuda`` when a GPU is usable, else ``cpu``; ``cuda`` without one is an error."""
+    if device == "cpu":
+        return "cpu"
+    import torch  # imported here: probing devices is work, not for import time
+
+    has_cuda = torch.cuda.is_available()
+    if device == "cuda" and not has_cuda:
+        raise RnapredictError("--device cuda: no usable CUDA device found; use --device cpu")
+    return "cuda" if has_cuda else "cpu"

@@ -1,0 +1,202 @@
+"""Fold one record into its output directory, or fail it cleanly.
+
+Every failure a record can have (over ``--max-len``, over the memory limit, an engine or
+writer error, out of memory while folding) ends in :func:`fail_record`: partial model files
+removed, ``error.txt`` written, a ``failed`` outcome returned. Nothing here stops the batch.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnapredict.engine.api import Engine, FoldOptions, Prediction
+from rnapredict.errors import RecordError, RnapredictError
+from rnapredict.fold import outputs
+from rnapredict.fold.options import FoldRunOptions
+from rnapredict.fold.preflight import estimate_memory, memory_refusal
+from rnapredict.fold.results import RecordOutcome
+from rnapredict.io.records import Record
+from rnapredict.io.structure import RnaStructure
+
+_OOM_MARKERS = ("out of memory", "can't allocate memory", "cannot allocate memory")
+
+
+@dataclass
+class RecordContext:
+    """What every record of a batch shares (``engine`` None until there is work for it)."""
+
+    out_dir: Path
+    options: FoldRunOptions
+    fold_options: FoldOptions
+    engine: Engine | None
+    max_memory: int | None
+
+
+def fail_record(
+    record_id: str | None,
+    index: int,
+    name: str | None,
+    directory: Path | None,
+    message: str,
+    *,
+    length: int = -1,
+    detail: str = "",
+    time_s: float = 0.0,
+) -> RecordOutcome:
+    """Clear partial outputs and write ``error.txt`` (when the record owns ``directory``)."""
+    if directory is not None:
+        outputs.clear_record_dir(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        outputs.write_error(directory, record_id, message, detail)
+    return RecordOutcome(
+        id=record_id,
+        index=index,
+        status="failed",
+        name=name if directory is not None else None,
+        length=length,
+        time_s=time_s,
+        error=message,
+    )
+
+
+def _relax_all(models: list[RnaStructure]) -> tuple[list[RnaStructure], list[dict[str, Any]]]:
+    """Relax every ranked model (ranking unchanged); a failed one is kept unrelaxed."""
+    from rnapredict.relax.api import RelaxOptions, relax_model  # OpenMM only when asked
+
+    out: list[RnaStructure] = []
+    reports: list[dict[str, Any]] = []
+    for model in models:
+        try:
+            res = relax_model(model, RelaxOptions())
+            relaxed, ok, msg = res.model, res.ok, res.message
+            report = {
+                "ok": bool(ok),
+                "message": msg,
+                "energy_before": res.energy_before,
+                "energy_after": res.energy_after,
+                "clash_before": res.clash_before,
+                "clash_after": res.clash_after,
+                "rmsd": res.rmsd,
+                "time_s": round(res.seconds, 3),
+            }
+        except Exception as exc:  # noqa: BLE001  relaxation must never lose a model
+            relaxed, ok = model, False
+            report = {"ok": False, "message": f"{type(exc).__name__}: {exc}"}
+        if not ok or relaxed is None:
+            relaxed = model
+        elif relaxed.plddt is None and model.plddt is not None:
+            if relaxed.n_residues == model.n_residues:
+                relaxed = relaxed.with_plddt(model.plddt)
+        out.append(relaxed)
+        reports.append(report)
+    return out, reports
+
+
+def _write(
+    ctx: RecordContext,
+    record: Record,
+    name: str,
+    directory: Path,
+    pred: Prediction,
+    t0: float,
+) -> RecordOutcome:
+    models = list(pred.models)
+    relax_reports: list[dict[str, Any]] | None = None
+    if ctx.options.relax:
+        models, relax_reports = _relax_all(models)
+    files = outputs.write_model_files(models, directory, ctx.options.fmt, title=record.id)
+    time_s = time.perf_counter() - t0
+    doc = outputs.confidence_document(
+        record_id=record.id,
+        name=name,
+        index=record.index,
+        source=record.source,
+        sequence=record.seq,
+        ss=pred.ss,
+        ss_source=pred.ss_source,
+        plddt=pred.plddt,
+        ptm=pred.ptm,
+        ranking_score=pred.ranking_score,
+        sample_index=pred.sample_index,
+        files=files,
+        seed=pred.seed,
+        run_seed=ctx.options.seed,
+        model_version=pred.model_version,
+        settings=ctx.options.settings(),
+        relax=relax_reports,
+        time_s=time_s,
+    )
+    outputs.write_confidence(directory, doc)  # last: the completion marker
+    return outcome_from_confidence(doc, status="ok")
+
+
+def outcome_from_confidence(doc: dict[str, Any], status: str) -> RecordOutcome:
+    """A record's outcome rebuilt from its ``confidence.json`` (used by ``--resume`` too)."""
+    models = doc.get("models", [])
+    relax_failed = doc.get("relax_failed")
+    return RecordOutcome(
+        id=doc.get("id"),
+        index=int(doc.get("index", -1)),
+        status=status,
+        name=doc.get("name"),
+        length=int(doc.get("length", -1)),
+        mean_plddt=doc.get("mean_plddt"),
+        ptm=doc.get("ptm"),
+        time_s=float(doc.get("time_s", 0.0)) if status == "ok" else 0.0,
+        files=tuple(f for m in models for f in m.get("files", [])),
+        relax_failed=int(relax_failed or 0),
+        n_models=len(models),
+        relaxed=relax_failed is not None,
+    )
+
+
+def _is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and any(m in str(exc).lower() for m in _OOM_MARKERS)
+    )
+
+
+def fold_record(ctx: RecordContext, record: Record, name: str, directory: Path) -> RecordOutcome:
+    """Fold ``record`` into ``directory`` (cleared first); never raises for a per-record problem."""
+    t0 = time.perf_counter()
+    length = len(record.seq)
+    outputs.clear_record_dir(directory)
+
+    def fail(message: str, detail: str = "") -> RecordOutcome:
+        if f"record '{record.id}'" not in message:  # name file and record, as reader errors do
+            message = str(RecordError(message, file=record.source, record=record.id))
+        return fail_record(
+            record.id,
+            record.index,
+            name,
+            directory,
+            message,
+            length=length,
+            detail=detail,
+            time_s=time.perf_counter() - t0,
+        )
+
+    max_len = ctx.options.max_len
+    if max_len is not None and length > max_len:
+        return fail(f"{length} nt is longer than --max-len {max_len}; not folded")
+    refusal = memory_refusal(estimate_memory(length, ctx.fold_options, ctx.engine), ctx.max_memory)
+    if refusal is not None:
+        return fail(f"{length} nt {refusal}; not folded")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        assert ctx.engine is not None, "the runner loads the engine before folding"
+        pred = ctx.engine.predict(record, ctx.fold_options)
+        return _write(ctx, record, name, directory, pred, t0)
+    except RnapredictError as exc:
+        return fail(str(exc))
+    except Exception as exc:  # noqa: BLE001  one record must not sink the batch
+        if _is_oom(exc):
+            del exc  # drop the traceback's frames (and their tensors) before going on
+            return fail(
+                f"out of memory while folding {length} nt; try a smaller -n or --chunk-size"
+            )
+        return fail(f"internal error: {type(exc).__name__}: {exc}", traceback.format_exc())

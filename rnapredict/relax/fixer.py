@@ -1,0 +1,245 @@
+"""From an :class:`RnaStructure` to a complete, protonated OpenMM topology (PDBFixer).
+
+What goes into the physics and what does not:
+
+- Residues named ``A``, ``C``, ``G``, ``U`` are relaxed. PDBFixer adds missing heavy atoms and
+  hydrogens (pH 7) from the Amber templates.
+- Chains are cut into *segments* at chain changes and at backbone breaks (O3'(i)–P(i+1)
+  farther than :data:`LINK_MAX` Å, or atoms to tell are missing); each segment is one OpenMM
+  chain with a free 5′ end (no phosphate: Amber's ``A5`` template) and a 3′ O3′ end (``A3``).
+- Atoms the force field has no place for — the 5′ phosphate (``P``, ``OP1``, ``OP2``, ``OP3``)
+  of a segment's first residue, ``OP3`` elsewhere — are *carried*: moved rigidly with their
+  residue after relaxation, so the output keeps every input atom.
+- ``N`` (unknown) and modified residues (``2MG``, ``PSU``, ...) are *frozen*: left out of the
+  physics and written back unchanged, with a warning. Neighbouring residues become chain ends.
+- A standard residue with an atom its template does not know (``O6`` in an ``A``, a foreign
+  name) is a :class:`~rnapredict.errors.RelaxError` naming the residue: the template does not
+  match, and guessing which atoms are right would silently damage the model.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+import openmm
+import openmm.app as app
+from pdbfixer import PDBFixer
+
+from rnapredict.errors import RelaxError
+from rnapredict.io.pdbio import structure_text
+from rnapredict.io.structure import NUCLEOTIDE_ATOMS, RnaStructure
+from rnapredict.relax.system import forcefield as _forcefield
+
+#: O3'(i)–P(i+1) distance (Å) above which consecutive residues are treated as a chain break.
+#: Stretched bonds of a predicted model below it are pulled together by the force field.
+LINK_MAX = 4.0
+#: Fallback link tests when O3' or P is missing: (atom of i, atom of i+1, max distance Å).
+_LINK_TESTS = (("O3'", "P", LINK_MAX), ("O3'", "O5'", 5.0), ("C3'", "P", 5.0), ("C3'", "O5'", 6.0))
+#: Residue names the Amber RNA templates cover.
+STANDARD = ("A", "C", "G", "U")
+#: Phosphate atoms the 5′-terminal templates have no place for.
+FIVE_PRIME_PHOSPHATE = ("P", "OP1", "OP2", "OP3")
+#: Segment chain ids handed to PDBFixer; adjacent segments always differ.
+_CHAIN_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def vacuum_forcefield() -> app.ForceField:
+    """Amber14 without implicit solvent (templates for hydrogen placement)."""
+    return _forcefield(solvent=False)
+
+
+@dataclass
+class PreparedModel:
+    """A model made ready for OpenMM.
+
+    Attributes:
+        topology: OpenMM topology with all heavy atoms and hydrogens; residue k of it is input
+            residue ``residue_of[k]``.
+        positions: [A, 3] float64, nm, OpenMM atom positions.
+        residue_of: [R] int, input residue index of each OpenMM residue.
+        source_atom: [A] int, input atom index of each OpenMM atom (-1: added by PDBFixer).
+        carried: input atom indices not in the physics (moved rigidly with their residue).
+        frozen: input residue indices left out of the physics (written back unchanged).
+        warnings: human-readable notes (frozen residues, carried atoms).
+    """
+
+    topology: app.Topology
+    positions: np.ndarray
+    residue_of: np.ndarray
+    source_atom: np.ndarray
+    carried: list[int] = field(default_factory=list)
+    frozen: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def heavy_mask(self) -> np.ndarray:
+        """[A] bool: OpenMM atom is not a hydrogen."""
+        return np.array(
+            [a.element is not None and a.element.symbol != "H" for a in self.topology.atoms()],
+            bool,
+        )
+
+
+def _linked(model: RnaStructure, i: int) -> bool:
+    """Residue ``i`` is covalently linked to ``i + 1`` (same chain, backbone atoms close)."""
+    if model.chain_ids[i] != model.chain_ids[i + 1]:
+        return False
+    a, b = model.residue_atoms(i), model.residue_atoms(i + 1)
+    for name_a, name_b, dmax in _LINK_TESTS:
+        if name_a in a and name_b in b:
+            return float(np.linalg.norm(a[name_a] - b[name_b])) <= dmax
+    return False
+
+
+def segments(model: RnaStructure) -> tuple[list[list[int]], list[int]]:
+    """Split residues into covalently continuous runs of standard residues.
+
+    Returns:
+        segments: lists of input residue indices, in order; frozen: indices of ``N`` and
+        modified residues, which belong to no segment.
+    """
+    segs: list[list[int]] = []
+    frozen: list[int] = []
+    current: list[int] = []
+    for i in range(model.n_residues):
+        if model.res_names[i] not in STANDARD:
+            frozen.append(i)
+            if current:
+                segs.append(current)
+            current = []
+            continue
+        if current and not _linked(model, current[-1]) or current and current[-1] != i - 1:
+            segs.append(current)
+            current = []
+        current.append(i)
+    if current:
+        segs.append(current)
+    return segs, frozen
+
+
+def check_templates(model: RnaStructure) -> None:
+    """Raise :class:`RelaxError` if a standard residue has an atom its template lacks."""
+    labels = model.residue_labels()
+    for k, name in enumerate(model.atom_names):
+        i = int(model.atom_res[k])
+        res = model.res_names[i]
+        if res in STANDARD and name not in NUCLEOTIDE_ATOMS[res] and name != "OP3":
+            raise RelaxError(
+                f"template does not match: residue {labels[i]} has atom {name!r}, which a "
+                f"standard {res} nucleotide does not have"
+            )
+
+
+def prepare(
+    model: RnaStructure,
+    forcefield: app.ForceField | None = None,
+    *,
+    ph: float = 7.0,
+    platform: openmm.Platform | None = None,
+    seed: int = 0,
+) -> PreparedModel:
+    """Complete heavy atoms and add hydrogens with PDBFixer.
+
+    Args:
+        model: heavy-atom model (hydrogens, if any, are discarded and rebuilt).
+        forcefield: the force field whose templates place the hydrogens (default: Amber14 in
+            vacuum; placement only needs the templates, and vacuum is much cheaper than GBn2).
+        ph: pH for protonation states.
+        platform: OpenMM platform for PDBFixer's own small minimizations (default: Reference,
+            which is deterministic; these runs are tiny).
+        seed: seed of PDBFixer's integrator (placing missing atoms), for reproducibility.
+
+    Raises:
+        RelaxError: no standard residue to relax, or a residue does not match its template.
+    """
+    forcefield = forcefield or vacuum_forcefield()
+    platform = platform or openmm.Platform.getPlatformByName("Reference")
+    model = model.heavy_atoms()
+    check_templates(model)
+    segs, frozen = segments(model)
+    labels = model.residue_labels()
+    warnings: list[str] = []
+    if frozen:
+        shown = ", ".join(labels[i] for i in frozen[:5]) + (" ..." if len(frozen) > 5 else "")
+        warnings.append(
+            f"{len(frozen)} N/modified residue(s) kept unrelaxed (no force-field template): {shown}"
+        )
+    if not segs:
+        raise RelaxError("no standard A/C/G/U residue to relax (only N or modified residues)")
+
+    # Which input atoms enter the physics: all of a segment except a 5' phosphate and OP3.
+    keep = np.zeros(model.n_atoms, bool)
+    seg_start = {seg[0] for seg in segs}
+    starts = model.residue_starts()
+    in_segment = np.zeros(model.n_residues, bool)
+    for seg in segs:
+        in_segment[seg] = True
+    for k, name in enumerate(model.atom_names):
+        i = int(model.atom_res[k])
+        if not in_segment[i] or name == "OP3":
+            continue
+        if i in seg_start and name in FIVE_PRIME_PHOSPHATE:
+            continue
+        keep[k] = True
+    carried = [k for k in range(model.n_atoms) if in_segment[model.atom_res[k]] and not keep[k]]
+    if carried:
+        warnings.append(
+            f"{len(carried)} terminal phosphate atom(s) moved rigidly with their residue "
+            "(no 5'-phosphate template in the force field)"
+        )
+
+    # Physics copy: one chain per segment, residues numbered 1..n within it; mapped by order.
+    order = [i for seg in segs for i in seg]
+    phys = model.select_residues(order).select_atoms(
+        keep[np.concatenate([np.arange(starts[i], starts[i + 1]) for i in order])]
+    )
+    chain_ids: list[str] = []
+    res_ids: list[int] = []
+    for s, seg in enumerate(segs):
+        chain_ids += [_CHAIN_IDS[s % len(_CHAIN_IDS)]] * len(seg)
+        res_ids += [1 + (j % 9999) for j in range(len(seg))]
+    phys.chain_ids = chain_ids
+    phys.res_ids = np.asarray(res_ids, np.int64)
+    phys.ins_codes = [""] * len(order)
+    phys.plddt, phys.b_factors = None, None
+
+    fixer = PDBFixer(pdbfile=io.StringIO(structure_text([phys], "pdb")), platform=platform)
+    if fixer.topology.getNumResidues() != len(order) or fixer.topology.getNumChains() != len(segs):
+        raise RelaxError(
+            f"PDBFixer read {fixer.topology.getNumResidues()} residues in "
+            f"{fixer.topology.getNumChains()} chains, expected {len(order)} in {len(segs)}"
+        )
+    fixer.missingResidues = {}  # never invent residues; a gap is a chain break
+    fixer.findMissingAtoms()
+    fixer.missingTerminals = {}
+    fixer.addMissingAtoms(seed=seed)
+    # Modeller places hydrogens from Python's global `random`: seed it for this call only and
+    # restore the caller's state, so results are reproducible and nobody else's RNG is touched.
+    saved = random.getstate()
+    random.seed(seed)
+    try:
+        fixer.addMissingHydrogens(ph, forcefield=forcefield)
+    except ValueError as exc:  # Modeller: no hydrogen template for a residue
+        raise RelaxError(f"template does not match while adding hydrogens: {exc}") from None
+    finally:
+        random.setstate(saved)
+
+    residue_of = np.asarray(order, np.int64)
+    source: list[int] = []
+    for k, res in enumerate(fixer.topology.residues()):
+        i = int(residue_of[k])
+        names = {model.atom_names[a]: a for a in range(starts[i], starts[i + 1]) if keep[a]}
+        source += [names.get(atom.name, -1) for atom in res.atoms()]
+    positions = np.array(fixer.positions.value_in_unit(openmm.unit.nanometer), np.float64)
+    return PreparedModel(
+        topology=fixer.topology,
+        positions=positions.reshape(-1, 3),
+        residue_of=residue_of,
+        source_atom=np.asarray(source, np.int64),
+        carried=carried,
+        frozen=frozen,
+        warnings=warnings,
+    )

@@ -1,0 +1,106 @@
+"""Reporting relaxation results: per-model dicts for ``--json``, ``summary.tsv``, table rows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rnapredict import __version__
+from rnapredict.relax.api import RelaxOptions, RelaxResult
+
+#: Columns of ``summary.tsv`` (energies kJ/mol, clashscore per 1,000 heavy atoms, RMSD Å).
+TSV_COLUMNS = (
+    "source",
+    "model",
+    "output",
+    "status",
+    "energy_before_kj_mol",
+    "energy_after_kj_mol",
+    "clashscore_before",
+    "clashscore_after",
+    "rmsd_heavy_a",
+    "seconds",
+    "message",
+)
+
+
+def _num(x: float | None) -> float | None:
+    """JSON-safe number: None for missing or non-finite values."""
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def result_dict(r: RelaxResult) -> dict[str, object]:
+    """One result as a JSON-ready dict (keys as in :data:`TSV_COLUMNS`, plus warnings)."""
+    return {
+        "source": r.source,
+        "model": r.model_index,
+        "output": r.output,
+        "status": r.status,
+        "energy_before_kj_mol": _num(r.energy_before),
+        "energy_after_kj_mol": _num(r.energy_after),
+        "clashscore_before": _num(r.clash_before),
+        "clashscore_after": _num(r.clash_after),
+        "rmsd_heavy_a": _num(r.rmsd),
+        "seconds": round(r.seconds, 3),
+        "message": r.message,
+        "warnings": list(r.warnings),
+        "platform": r.platform,
+    }
+
+
+def summary_document(results: Sequence[RelaxResult], options: RelaxOptions) -> dict[str, object]:
+    """The ``--json`` document: version, options, counts and per-model results."""
+    n_failed = sum(not r.ok for r in results)
+    return {
+        "rnapredict": __version__,
+        "units": {"energy": "kJ/mol", "clashscore": "per 1000 heavy atoms", "rmsd": "angstrom"},
+        "options": {
+            "steps": options.steps,
+            "restrain_heavy_kcal_mol_a2": options.restrain_heavy,
+            "keep_h": options.keep_h,
+            "platform": options.platform,
+            "cutoff_nm": options.cutoff_nm,
+        },
+        "n_models": len(results),
+        "n_ok": len(results) - n_failed,
+        "n_failed": n_failed,
+        "results": [result_dict(r) for r in results],
+    }
+
+
+def _cell(x: object) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return f"{x:.3f}" if math.isfinite(x) else str(x)
+    return str(x).replace("\t", " ").replace("\n", " ")
+
+
+def summary_tsv(results: Sequence[RelaxResult]) -> str:
+    """``summary.tsv`` text: a header and one row per model."""
+    lines = ["\t".join(TSV_COLUMNS)]
+    for r in results:
+        d = result_dict(r)
+        d["energy_before_kj_mol"] = r.energy_before  # keep inf visible in the TSV
+        lines.append("\t".join(_cell(d[c]) for c in TSV_COLUMNS))
+    return "\n".join(lines) + "\n"
+
+
+def table_row(r: RelaxResult) -> tuple[str, ...]:
+    """Cells of one row of the CLI's table (same order as :data:`TABLE_HEADER`)."""
+
+    def f(x: float | None, spec: str) -> str:
+        return "-" if x is None else format(x, spec)
+
+    return (
+        f"{r.source}#{r.model_index}",
+        "[green]ok[/]" if r.ok else "[red]failed[/]",
+        f"{f(r.energy_before, '.0f')} → {f(r.energy_after, '.0f')}",
+        f"{f(r.clash_before, '.1f')} → {f(r.clash_after, '.1f')}",
+        f(r.rmsd, ".2f"),
+        f"{r.seconds:.1f}",
+        r.message,
+    )
+
+
+TABLE_HEADER = ("model", "status", "energy kJ/mol", "clashscore", "RMSD Å", "s", "note")

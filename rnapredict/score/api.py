@@ -1,0 +1,276 @@
+"""Library entry points of ``rnapredict score``: score models against a reference.
+
+``score_structures`` scores in-memory models; ``score_models`` reads files (the reference once)
+and returns one :class:`ScoreResult` per model. Metrics: TM-score with US-align's RNA
+conventions (index or structure alignment), RMSD over the aligned representative atoms,
+all-heavy-atom RMSD over residues matched with the same nucleotide, GDT-TS, lDDT (global and
+per reference residue), INF (all / WC / non-WC / stacking) and the model's clashscore.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from rnapredict.errors import ScoringError, StructureError
+from rnapredict.io.pdbio import read_structure
+from rnapredict.io.structure import RnaStructure
+from rnapredict.score.basepairs import Interactions, annotate
+from rnapredict.score.clash import ClashReport, clashscore
+from rnapredict.score.inf import INFResult, inf
+from rnapredict.score.lddt import lddt
+from rnapredict.score.matching import match_residues, representative
+from rnapredict.score.superpose import superposed_rmsd
+from rnapredict.score.tmscore import TMResult, tm_fixed_alignment
+
+Align = Literal["index", "structure"]
+MIN_RESIDUES = 3
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How to score.
+
+    Attributes:
+        atom: representative atom per residue (US-align default ``C3'``; ``C1'`` for Kaggle).
+        align: ``index`` (residues matched by number) or ``structure`` (TM-align).
+        lddt_radius: lDDT inclusion radius (Å).
+        interactions: compute INF (base-pair annotation of both structures).
+        clashes: compute the model's clashscore.
+    """
+
+    atom: str = "C3'"
+    align: Align = "index"
+    lddt_radius: float = 15.0
+    interactions: bool = True
+    clashes: bool = True
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference prepared once for many models."""
+
+    structure: RnaStructure
+    name: str
+    rep_index: np.ndarray  # [Kr] residues having the representative atom
+    rep_xyz: np.ndarray  # [Kr, 3]
+    interactions: Interactions | None
+
+
+@dataclass
+class ScoreResult:
+    """Scores of one model against the reference (see :meth:`to_dict` for the JSON form)."""
+
+    model: str
+    ref: str
+    align: str
+    atom: str
+    matched_by: str
+    tm: TMResult
+    lddt: float
+    lddt_per_residue: list[tuple[str, float | None]]
+    rmsd_all_atom: float | None
+    n_atoms_all_atom: int
+    inf: INFResult | None
+    clash: ClashReport | None
+    skipped_model: int
+    skipped_ref: int
+    alignment: list[tuple[str, str]] = field(repr=False)
+
+    @property
+    def tm_ref(self) -> float:
+        return self.tm.tm_ref
+
+    def to_dict(self, *, details: bool = True) -> dict[str, Any]:
+        """JSON-ready dict; ``details`` adds per-residue lDDT, the alignment and clashes."""
+
+        def num(v: float | None) -> float | None:
+            return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+        out: dict[str, Any] = {
+            "model": self.model,
+            "ref": self.ref,
+            "align": self.align,
+            "atom": self.atom,
+            "matched_by": self.matched_by,
+            "tm_ref": self.tm.tm_ref,
+            "tm_model": self.tm.tm_model,
+            "rmsd": num(self.tm.rmsd),
+            "aligned": self.tm.aligned,
+            "len_ref": self.tm.len_ref,
+            "len_model": self.tm.len_model,
+            "d0_ref": self.tm.d0_ref,
+            "gdt_ts": self.tm.gdt_ts,
+            "lddt": num(self.lddt),
+            "rmsd_all_atom": num(self.rmsd_all_atom),
+            "n_atoms_all_atom": self.n_atoms_all_atom,
+            "skipped_model_residues": self.skipped_model,
+            "skipped_ref_residues": self.skipped_ref,
+        }
+        out.update(self.inf.to_dict() if self.inf else {})
+        if self.clash is not None:
+            out["clashscore"] = self.clash.score
+            out["n_clashes"] = self.clash.n_clashes
+        if details:
+            out["lddt_per_residue"] = [
+                {"residue": r, "lddt": num(v)} for r, v in self.lddt_per_residue
+            ]
+            out["alignment"] = [list(p) for p in self.alignment]
+            out["superposition"] = {
+                "rotation": self.tm.rot.tolist(),
+                "translation": self.tm.trans.tolist(),
+            }
+            if self.clash is not None:
+                out["worst_clashes"] = [c.__dict__ for c in self.clash.worst]
+        return out
+
+
+def prepare_reference(
+    ref: RnaStructure, options: ScoreOptions, name: str = "reference"
+) -> Reference:
+    """Representative atoms and interactions of a reference (raises if too few residues)."""
+    idx, xyz = representative(ref, options.atom)
+    if len(idx) < MIN_RESIDUES:
+        raise ScoringError(
+            f"only {len(idx)} residue(s) with atom {options.atom} (need {MIN_RESIDUES})",
+            file=name,
+        )
+    return Reference(ref, name, idx, xyz, annotate(ref) if options.interactions else None)
+
+
+def _all_atom_rmsd(
+    model: RnaStructure, ref: RnaStructure, model2ref: np.ndarray
+) -> tuple[float | None, int]:
+    """RMSD (Å) over heavy atoms with the same name in matched residues of the same base."""
+    ms, rs = model.residue_starts(), ref.residue_starts()
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    for i, j in enumerate(model2ref):
+        if j < 0 or model.seq[i] != ref.seq[j]:
+            continue
+        rnames = {ref.atom_names[k]: k for k in range(rs[j], rs[j + 1])}
+        for k in range(ms[i], ms[i + 1]):
+            kr = rnames.get(model.atom_names[k])
+            if kr is not None and model.elements[k] not in ("H", "D"):
+                xs.append(model.coords[k])
+                ys.append(ref.coords[kr])
+    if len(xs) < MIN_RESIDUES:
+        return None, len(xs)
+    return superposed_rmsd(np.array(xs), np.array(ys)), len(xs)
+
+
+def score_against(
+    model: RnaStructure, reference: Reference, options: ScoreOptions, name: str = "model"
+) -> ScoreResult:
+    """Score one model against a prepared reference."""
+    ref = reference.structure
+    m_idx, m_xyz = representative(model, options.atom)
+    if len(m_idx) < MIN_RESIDUES:
+        raise ScoringError(
+            f"only {len(m_idx)} residue(s) with atom {options.atom} (need {MIN_RESIDUES})",
+            file=name,
+        )
+    r_idx = reference.rep_index
+    model2ref = np.full(model.n_residues, -1, dtype=np.int64)
+    if options.align == "index":
+        r2m, how = match_residues(model, ref, model_name=name, ref_name=reference.name)
+        pos_m = np.full(model.n_residues, -1, dtype=np.int64)
+        pos_m[m_idx] = np.arange(len(m_idx))
+        pairs = [
+            (pos_m[r2m[j]], k) for k, j in enumerate(r_idx) if r2m[j] >= 0 and pos_m[r2m[j]] >= 0
+        ]
+        if not pairs:
+            raise ScoringError(
+                f"no residue with atom {options.atom} matches {reference.name}", file=name
+            )
+        tm = tm_fixed_alignment(m_xyz, reference.rep_xyz, np.array(pairs, dtype=np.int64))
+        for j, i in enumerate(r2m):
+            if i >= 0:
+                model2ref[i] = j
+    elif options.align == "structure":
+        from rnapredict.score.tmalign import tm_align  # numba import only when needed
+
+        how = "structure"
+        tm = tm_align(
+            m_xyz,
+            reference.rep_xyz,
+            "".join(model.seq[i] for i in m_idx),
+            "".join(ref.seq[i] for i in r_idx),
+            atom=options.atom,
+        )
+        model2ref[m_idx[tm.pairs[:, 0]]] = r_idx[tm.pairs[:, 1]]
+    else:
+        raise ScoringError(f"unknown alignment mode {options.align!r} (index or structure)")
+
+    # lDDT over the reference's representative atoms; unmatched ones count as lost.
+    ref2model = np.full(ref.n_residues, -1, dtype=np.int64)
+    ref2model[model2ref[model2ref >= 0]] = np.nonzero(model2ref >= 0)[0]
+    m_rep, _ = model.atom_coords(options.atom)
+    mapped = np.full((len(r_idx), 3), np.nan)
+    ok = ref2model[r_idx] >= 0
+    mapped[ok] = m_rep[ref2model[r_idx][ok]]
+    ld = lddt(mapped, reference.rep_xyz, radius=options.lddt_radius)
+    labels = ref.residue_labels()
+    per_res = [
+        (labels[j], None if math.isnan(v) else float(v))
+        for j, v in zip(r_idx.tolist(), ld.per_residue, strict=True)
+    ]
+    rmsd_all, n_all = _all_atom_rmsd(model, ref, model2ref)
+    inf_res = None
+    if options.interactions and reference.interactions is not None:
+        inf_res = inf(annotate(model), reference.interactions, model2ref)
+    m_labels = model.residue_labels()
+    alignment = [(m_labels[m_idx[a]], labels[r_idx[b]]) for a, b in tm.pairs]
+    return ScoreResult(
+        model=name,
+        ref=reference.name,
+        align=options.align,
+        atom=options.atom,
+        matched_by=how,
+        tm=tm,
+        lddt=ld.score,
+        lddt_per_residue=per_res,
+        rmsd_all_atom=rmsd_all,
+        n_atoms_all_atom=n_all,
+        inf=inf_res,
+        clash=clashscore(model) if options.clashes else None,
+        skipped_model=model.n_residues - len(m_idx),
+        skipped_ref=ref.n_residues - len(r_idx),
+        alignment=alignment,
+    )
+
+
+def score_structures(
+    model: RnaStructure,
+    ref: RnaStructure,
+    options: ScoreOptions | None = None,
+    *,
+    model_name: str = "model",
+    ref_name: str = "reference",
+) -> ScoreResult:
+    """Score an in-memory model against an in-memory reference."""
+    options = options or ScoreOptions()
+    return score_against(model, prepare_reference(ref, options, ref_name), options, model_name)
+
+
+def read_for_scoring(path: Path | str) -> RnaStructure:
+    """First model of a structure file (errors name the file)."""
+    try:
+        return read_structure(path)
+    except StructureError:
+        raise
+    except (OSError, ValueError, RuntimeError) as err:
+        raise StructureError(f"cannot read structure: {err}", file=str(path)) from None
+
+
+def score_models(
+    models: list[Path], ref: Path, options: ScoreOptions | None = None
+) -> list[ScoreResult]:
+    """Score model files against a reference file (read once). Raises on the first bad file."""
+    options = options or ScoreOptions()
+    reference = prepare_reference(read_for_scoring(ref), options, str(ref))
+    return [score_against(read_for_scoring(p), reference, options, str(p)) for p in models]

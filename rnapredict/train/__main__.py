@@ -1,0 +1,40 @@
+"""``python -m rnapredict.train --config small --out runs/small [--resume]``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rnapredict.train.configs import CONFIGS
+from rnapredict.train.loop import RunOptions, train
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m rnapredict.train", description=__doc__)
+    p.add_argument("--config", required=True, choices=sorted(CONFIGS))
+    p.add_argument("--out", type=Path, required=True, help="run directory (checkpoints, logs)")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="../shared/data")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/LATEST")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-minutes", type=float, default=None)
+    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    p.add_argument("--val-minutes", type=float, default=12.0)
+    p.add_argument("--log-every", type=int, default=20)
+    p.add_argument("--val-limit", type=int, default=None, help="validate on the first N chains")
+    a = p.parse_args(argv)
+    train(
+        RunOptions(
+            config=a.config, out=a.out, data=a.data, resume=a.resume, seed=a.seed,
+            max_minutes=a.max_minutes, max_steps=a.max_steps, threads=a.threads,
+            ckpt_minutes=a.ckpt_minutes, val_minutes=a.val_minutes, log_every=a.log_every,
+            val_limit=a.val_limit,
+        )
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""The resumable training loop behind ``python -m rnapredict.train``.
+
+Everything random (model init, data order, crops, rotations, noise) flows from one seed: the
+model is initialised under a forked, seeded RNG, and one ``torch.Generator`` drives the data
+and noise. Checkpoints store that generator's state, the sampler position and the optimizer
+moments, so ``--resume`` continues exactly where the last checkpoint left off.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save_file
+
+from rnapredict.model.network import RnaFoldNet, count_parameters
+from rnapredict.train.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    model_tensors,
+    save_checkpoint,
+)
+from rnapredict.train.configs import CONFIGS, TrainConfig
+from rnapredict.train.data import BatchSampler, Chain, ids_hash, load_chains, make_batch
+from rnapredict.train.step import compute_losses
+from rnapredict.train.validate import validate
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Command-line options of one training invocation."""
+
+    config: str
+    out: Path
+    data: Path
+    resume: bool = False
+    seed: int = 0
+    max_minutes: float | None = None
+    max_steps: int | None = None
+    threads: int = 2
+    ckpt_minutes: float = 5.0
+    val_minutes: float = 12.0
+    log_every: int = 20
+    val_limit: int | None = None
+    quiet: bool = False
+
+
+def build_model(cfg: TrainConfig, seed: int) -> RnaFoldNet:
+    """Network initialised deterministically from ``seed`` without touching the global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return RnaFoldNet(cfg.model)
+
+
+def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
+def _save_best(out: Path, net: RnaFoldNet, meta: dict[str, Any]) -> None:
+    tmp = out / ".best.tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    save_file(model_tensors(net), str(tmp / "model.safetensors"))
+    (tmp / "best.json").write_text(json.dumps(meta, indent=1))
+    final = out / "best"
+    final.mkdir(exist_ok=True)
+    for name in ("model.safetensors", "best.json"):
+        (tmp / name).replace(final / name)
+    tmp.rmdir()
+
+
+def train(opts: RunOptions) -> dict[str, Any]:
+    """Train (or resume) until ``max_minutes`` / ``max_steps``; returns the final state dict."""
+    torch.set_num_threads(opts.threads)
+    cfg = CONFIGS[opts.config]
+    out = opts.out
+    out.mkdir(parents=True, exist_ok=True)
+    cache = out.parent / "ss_cache.json"
+    train_chains = load_chains(opts.data, "train", cache)
+    val_chains: list[Chain] = load_chains(opts.data, "validation", cache)
+    if opts.val_limit is not None:
+        val_chains = val_chains[: opts.val_limit]
+
+    net = build_model(cfg, opts.seed)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    gen = torch.Generator().manual_seed(opts.seed)
+    sampler = BatchSampler(len(train_chains), cfg.batch_size)
+    state: dict[str, Any] = {
+        "config_name": opts.config,
+        "config": cfg.to_dict(),
+        "seed": opts.seed,
+        "train_ids_sha256": ids_hash(train_chains),
+        "val_ids_sha256": ids_hash(val_chains),
+        "n_train": len(train_chains),
+        "n_val": len(val_chains),
+        "train_seconds": 0.0,
+        "best_val_tm": -1.0,
+        "sessions": 0,
+    }
+    step = 0
+    ckpt = latest_checkpoint(out) if opts.resume else None
+    if opts.resume and ckpt is None:
+        raise SystemExit(f"--resume: no checkpoint in {out}")
+    if not opts.resume and latest_checkpoint(out) is not None:
+        raise SystemExit(f"{out} already holds a run; pass --resume")
+    if ckpt is not None:
+        saved = load_checkpoint(ckpt, net, opt, gen)
+        if saved["config"] != state["config"]:
+            raise SystemExit(f"config of {ckpt} differs from --config {opts.config}")
+        step = saved["step"]
+        sampler.load(saved["sampler"])
+        state.update({k: saved[k] for k in ("train_seconds", "best_val_tm", "sessions")})
+    state["sessions"] += 1
+    say = (lambda *a: None) if opts.quiet else (lambda *a: print(*a, flush=True))
+    say(f"config {opts.config}: {count_parameters(net):,} parameters; step {step}; "
+        f"{len(train_chains)} train / {len(val_chains)} val chains")  # fmt: skip
+
+    stop = {"flag": False}
+    old_handler = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("flag", True))
+    except ValueError:  # not the main thread (tests)
+        old_handler = None
+
+    def checkpoint() -> None:
+        state["sampler"] = sampler.state()
+        save_checkpoint(out, step, net, opt, gen, state)
+
+    t_start = time.monotonic()
+    t_seg = t_start
+    last_ckpt = last_val = t_start
+    running: dict[str, float] = {}
+    n_run = 0
+    net.train()
+    try:
+        while not stop["flag"]:
+            if opts.max_steps is not None and step >= opts.max_steps:
+                break
+            if opts.max_minutes is not None and time.monotonic() - t_start > 60 * opts.max_minutes:
+                break
+            lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            batch = make_batch(
+                [train_chains[i] for i in sampler.next_indices(gen)],
+                cfg.crop_len(step),
+                cfg.model.edges,
+                gen,
+            )
+            terms = compute_losses(net, batch, cfg, gen)
+            opt.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
+            if not math.isfinite(float(gnorm)):
+                say(f"step {step}: non-finite gradient, batch skipped")
+                opt.zero_grad(set_to_none=True)
+            else:
+                opt.step()
+            step += 1
+            for k, v in terms.items():
+                running[k] = running.get(k, 0.0) + float(v.detach())
+            n_run += 1
+            now = time.monotonic()
+            state["train_seconds"] += now - t_seg
+            t_seg = now
+            if step % opts.log_every == 0:
+                row = {"step": step, "epoch": sampler.epoch, "lr": lr, "crop": cfg.crop_len(step)}
+                row.update({k: round(v / n_run, 5) for k, v in running.items()})
+                row["train_hours"] = round(state["train_seconds"] / 3600, 4)
+                _append_jsonl(out / "train.jsonl", row)
+                say(json.dumps(row))
+                running, n_run = {}, 0
+            if now - last_val > 60 * opts.val_minutes and val_chains:
+                _run_validation(net, val_chains, cfg, step, state, out, say)
+                net.train()
+                last_val = time.monotonic()
+                t_seg = last_val  # validation time is not training time
+            if time.monotonic() - last_ckpt > 60 * opts.ckpt_minutes:
+                checkpoint()
+                last_ckpt = time.monotonic()
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGTERM, old_handler)
+    checkpoint()
+    say(f"stopped at step {step}; checkpoint in {out}")
+    return {"step": step, **state}
+
+
+def _run_validation(
+    net: RnaFoldNet, chains: list[Chain], cfg: TrainConfig, step: int, state: dict, out: Path, say
+) -> None:
+    t0 = time.monotonic()
+    met = validate(net, chains, steps=cfg.val_steps, n_samples=cfg.val_samples)
+    row = {"step": step, "train_hours": round(state["train_seconds"] / 3600, 4)}
+    row.update({k: round(v, 4) for k, v in met.items()})
+    row["val_seconds"] = round(time.monotonic() - t0, 1)
+    _append_jsonl(out / "val.jsonl", row)
+    say("val " + json.dumps(row))
+    if met["tm"] > state["best_val_tm"]:
+        state["best_val_tm"] = met["tm"]
+        _save_best(out, net, {**row, "config_name": state["config_name"], "config": state["config"]})

@@ -1,0 +1,127 @@
+"""End to end with the real engine code: ``fold`` on examples/hairpins.fa.
+
+- library: :func:`fold_inputs` with ``tiny_engine()`` (random-init tiny model, no weights);
+- CLI: ``rnapredict fold`` as a program with the shipped weights, or, where no weights are
+  shipped, a clear "no weights" error with exit code 2 before any output.
+Files must parse with gemmi, have sane covalent geometry and pLDDT within 0–100.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import gemmi
+import numpy as np
+import pytest
+
+from rnapredict.fold import FoldRunOptions, fold_inputs
+from rnapredict.fold.summary import read_summary
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "hairpins.fa"
+WEIGHTS = REPO / "weights"
+
+#: Intra-nucleotide covalent bonds of the sugar-phosphate backbone (PDB v3 names).
+BONDS = [
+    ("P", "OP1"),
+    ("P", "OP2"),
+    ("P", "O5'"),
+    ("O5'", "C5'"),
+    ("C5'", "C4'"),
+    ("C4'", "O4'"),
+    ("C4'", "C3'"),
+    ("C3'", "O3'"),
+    ("C3'", "C2'"),
+    ("C2'", "O2'"),
+    ("C2'", "C1'"),
+    ("C1'", "O4'"),
+]
+
+
+def _example_ids() -> list[str]:
+    return [
+        line[1:].split()[0] for line in EXAMPLE.read_text().splitlines() if line.startswith(">")
+    ]
+
+
+def check_model_file(path: Path, length: int) -> None:
+    """Parse with gemmi; bond lengths 1.2–1.8 Å; B-factor (pLDDT) in 0–100; finite coords."""
+    st = gemmi.read_structure(str(path))
+    residues = [r for ch in st[0] for r in ch]
+    assert len(residues) == length
+    lengths = []
+    for res in residues:
+        atoms = {a.name: a.pos for a in res}
+        for a, b in BONDS:
+            if a in atoms and b in atoms:
+                lengths.append(atoms[a].dist(atoms[b]))
+        assert len({a.b_iso for a in res}) == 1  # one pLDDT per residue
+        assert 0.0 <= res[0].b_iso <= 100.0
+    lengths = np.asarray(lengths)
+    assert len(lengths) >= 8 * length and np.isfinite(lengths).all()
+    assert lengths.min() > 1.2 and lengths.max() < 1.8, (lengths.min(), lengths.max())
+
+
+def check_outputs(out: Path, n_models: int) -> None:
+    rows = list(read_summary(out / "summary.tsv"))
+    assert [r.id for r in rows] == _example_ids() and all(r.status == "ok" for r in rows)
+    for row in rows:
+        doc = json.loads((out / row.name / "confidence.json").read_text())
+        assert len(doc["models"]) == n_models and doc["model_version"]
+        means = [m["mean_plddt"] for m in doc["models"]]
+        assert all(0.0 <= v <= 100.0 for m in doc["models"] for v in m["plddt"])
+        assert doc["secondary_structure"]["source"] in ("input", "vienna")
+        assert len(doc["secondary_structure"]["dot_bracket"]) == row.length
+        assert row.mean_plddt == pytest.approx(means[0], abs=0.01)
+        for m in doc["models"]:
+            check_model_file(out / row.name / m["files"][0], row.length)
+
+
+@pytest.mark.slow
+def test_fold_examples_with_tiny_engine(tmp_path: Path) -> None:
+    engine_mod = pytest.importorskip("rnapredict.engine")
+    if not hasattr(engine_mod, "tiny_engine"):
+        pytest.skip("rnapredict.engine.tiny_engine not available yet")
+    out = tmp_path / "out"
+    result = fold_inputs(
+        [EXAMPLE],
+        out,
+        FoldRunOptions(n_samples=2, steps=4, seed=0, device="cpu", fmt="both"),
+        engine=engine_mod.tiny_engine(seed=0),
+    )
+    assert (result.ok, result.failed, result.exit_code) == (4, 0, 0)
+    check_outputs(out, 2)
+
+
+def _has_weights() -> bool:
+    return WEIGHTS.is_dir() and any(WEIGHTS.glob("*.safetensors"))
+
+
+@pytest.mark.slow
+def test_cli_fold_examples_shipped_weights_or_clear_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "rnapredict", "fold", str(EXAMPLE), "-o", str(out)]
+    cmd += ["-n", "2", "--steps", "10", "--device", "cpu"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    if not _has_weights():
+        assert proc.returncode == 2, proc.stderr
+        assert "no weights" in proc.stderr.lower() and "Traceback" not in proc.stderr
+        assert not out.exists()
+        return
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    check_outputs(out, 2)
+
+
+def test_cli_missing_weights_dir_is_exit_2(tmp_path: Path) -> None:
+    fa = tmp_path / "in.fa"
+    fa.write_text(">a\nACGUACGU\n")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "rnapredict", "fold", str(fa), "-o", str(out)]
+    cmd += ["--weights", str(tmp_path / "no-such-weights"), "--device", "cpu"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "weights" in proc.stderr.lower() and "Traceback" not in proc.stderr
+    assert not out.exists()
