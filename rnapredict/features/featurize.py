@@ -28,6 +28,8 @@ class Features:
         etype: [B, L, K] int64 edge type.
         relpos: [B, L, K] int64 relative-position bucket.
         gdist: [B, L, K] int64 graph-distance bucket.
+        prior: [B, L, 3] float32 A-form C1′ coordinates from the SS (Å; zeros when unused).
+        has_prior: [B, L] bool, prior coordinates present.
     """
 
     tokens: torch.Tensor
@@ -41,6 +43,8 @@ class Features:
     etype: torch.Tensor
     relpos: torch.Tensor
     gdist: torch.Tensor
+    prior: torch.Tensor
+    has_prior: torch.Tensor
 
     def to(self, device: torch.device | str) -> Features:
         return Features(**{k: v.to(device) for k, v in vars(self).items()})
@@ -54,8 +58,14 @@ class Features:
         return int(self.tokens.shape[1])
 
 
-def featurize_arrays(seq: str, partner: np.ndarray, cfg: EdgeConfig) -> dict[str, np.ndarray]:
-    """Unbatched numpy features of one chain (see :class:`Features` for keys, without B)."""
+def featurize_arrays(
+    seq: str, partner: np.ndarray, cfg: EdgeConfig, prior: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Unbatched numpy features of one chain (see :class:`Features` for keys, without B).
+
+    Args:
+        prior: [L, 3] A-form C1′ coordinates (Å) or None.
+    """
     n = len(seq)
     edges = build_edges(partner, cfg)
     idx = np.arange(n)[:, None]
@@ -71,6 +81,8 @@ def featurize_arrays(seq: str, partner: np.ndarray, cfg: EdgeConfig) -> dict[str
         "etype": edges.etype,
         "relpos": np.where(edges.mask, relpos_bucket(idx, edges.nbr, cfg.relpos_max), 0),
         "gdist": edges.gdist,
+        "prior": np.zeros((n, 3), np.float32) if prior is None else prior.astype(np.float32),
+        "has_prior": np.full(n, prior is not None),
     }
 
 
@@ -89,12 +101,21 @@ def collate(items: list[dict[str, np.ndarray]]) -> Features:
     return Features(**out)
 
 
-def featurize(seq: str, ss: str, cfg: EdgeConfig) -> Features:
+def aform_prior(seq: str, ss: str) -> np.ndarray:
+    """[L, 3] A-form C1′ coordinates of the geometry module's baseline, Å."""
+    from rnapredict.geometry.aform import aform_c1
+
+    return np.asarray(aform_c1(seq, ss), dtype=np.float32)
+
+
+def featurize(seq: str, ss: str, cfg: EdgeConfig, with_prior: bool = False) -> Features:
     """Features of one chain with B = 1.
 
     Args:
         seq: sequence (``ACGUN``), length L.
         ss: dot-bracket of length L.
         cfg: sparse edge settings.
+        with_prior: add the A-form C1′ prior (:func:`aform_prior`).
     """
-    return collate([featurize_arrays(seq, partner_array(ss), cfg)])
+    prior = aform_prior(seq, ss) if with_prior else None
+    return collate([featurize_arrays(seq, partner_array(ss), cfg, prior)])

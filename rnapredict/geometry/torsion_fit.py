@@ -1,10 +1,12 @@
-"""Torsions that rebuild a real chain without drift: per-residue Gauss–Newton fit.
+"""Torsions that rebuild a real chain without drift: per-residue least-squares fits.
 
 Measured torsions rebuilt with ideal bonds and angles drift: every small angle difference
 turns the rest of the chain, so a 76-nt tRNA ends up several Å away. The fit instead asks, for
-each residue i independently (the problems share no unknowns, so they are solved in parallel),
-which (ε_{i-1}, ζ_{i-1}, α_i, β_i, γ_i, δ_i) best put P, O5', C5', C4', C3', O3' of residue i
-where they are in the native, starting from the native frame at O3'(i-1). Started from the
+each residue i independently (the problems share no unknowns, so they are solved in parallel
+by Levenberg–Marquardt), which (ε_{i-1}, ζ_{i-1}, α_i, β_i, γ_i, δ_i) best put P … O3' of
+residue i where they are in the native, starting from the native frame at O3'(i-1), with the
+frame at O3'(i) weighted most so errors do not carry down the chain. Then (χ, pucker) of each
+residue are fitted to its sugar and base atoms on the rebuilt main chain. Started from the
 measured values; for an ideal chain those are already exact and the fit leaves them unchanged.
 """
 
@@ -17,7 +19,7 @@ from torch.func import jacfwd, vmap
 
 from rnapredict.geometry import ideal
 from rnapredict.geometry.frames import frame_from_points
-from rnapredict.geometry.nerf import _constants, nerf_step
+from rnapredict.geometry.nerf import _constants, build_residues, chain_frames, nerf_step
 
 _S = ideal.slot_index("A")
 _CHAIN = [_S[a] for a in ("P", "O5'", "C5'", "C4'", "C3'", "O3'")]
@@ -127,4 +129,51 @@ def fit_torsions(
     out[1:, 0] = theta[1:, 2]
     out[:-1, 4] = theta[1:, 0]
     out[:-1, 5] = theta[1:, 1]
+    out = _fit_sugar_base(seq, out, first_frame.to(dtype), x, mask, iters)
     return torch.remainder(out + math.pi, 2 * math.pi) - math.pi
+
+
+def _fit_sugar_base(
+    seq: str,
+    torsions: torch.Tensor,
+    first_frame: torch.Tensor,
+    x: torch.Tensor,
+    mask: torch.Tensor,
+    iters: int,
+) -> torch.Tensor:
+    """χ and pucker per residue so sugar + base atoms best match the native, on the rebuilt
+    main chain (2 unknowns per residue; finite-difference Jacobian, vectorized)."""
+    types = torch.from_numpy(ideal.residue_types(seq))
+    frames = chain_frames(torsions, first_frame)
+    chain = frames[..., :3, 3]
+    o3_prev = torch.cat([first_frame[None, :3, 3], chain[:-1, 5, :]], dim=0)
+    w = mask.to(x.dtype).clone()
+    w[:, _CHAIN] = 0.0  # the main chain is fixed here
+    for name in ("OP1", "OP2"):
+        w[:, _S[name]] = 0.0
+    delta = torsions[:, 3]
+
+    def resid(chi: torch.Tensor, puck: torch.Tensor) -> torch.Tensor:
+        built = build_residues(chain, o3_prev, chi, types, delta, puck)
+        return ((built - x) * w[..., None]).reshape(len(seq), -1)
+
+    p = torch.stack([torsions[:, 6], torsions[:, 7]], dim=-1)  # [L, 2]
+    lam = torch.full((len(seq), 1, 1), 1e-3, dtype=x.dtype)
+    eye = torch.eye(2, dtype=x.dtype)
+    h = 1e-5
+    for _ in range(iters):
+        r = resid(p[:, 0], p[:, 1])
+        jac = torch.stack(
+            [(resid(p[:, 0] + h, p[:, 1]) - r) / h, (resid(p[:, 0], p[:, 1] + h) - r) / h], -1
+        )  # [L, 3A, 2]
+        jt = jac.transpose(1, 2)
+        hh = jt @ jac
+        hh = hh + lam * (hh.diagonal(dim1=1, dim2=2)[..., None] * eye + 1e-6 * eye)
+        step = torch.linalg.solve(hh, (jt @ r[..., None])[..., 0]).clamp(-MAX_STEP, MAX_STEP)
+        trial = p - step
+        better = (resid(trial[:, 0], trial[:, 1]) ** 2).sum(-1) < (r**2).sum(-1)
+        p = torch.where(better[:, None], trial, p)
+        lam = torch.where(better[:, None, None], lam * 0.3, lam * 10.0).clamp(1e-9, 1e9)
+    out = torsions.clone()
+    out[:, 6:8] = p
+    return out

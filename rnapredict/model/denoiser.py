@@ -19,7 +19,7 @@ from rnapredict.features.featurize import Features
 from rnapredict.model.diffusion import edm_coefficients, masked_centre
 from rnapredict.model.knn import knn_neighbors
 from rnapredict.model.layers import SparseAttention, Transition, fourier_features, gather_nodes, rbf
-from rnapredict.model.trunk import TrunkConfig, TrunkOutput
+from rnapredict.model.trunk import PriorEdges, TrunkConfig, TrunkOutput
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,12 @@ class Denoiser(nn.Module):
     """(x_noisy [B, L, 3] Å, σ [B] Å, trunk conditioning, features) → denoised [B, L, 3] Å."""
 
     def __init__(
-        self, cfg: DenoiserConfig, trunk: TrunkConfig, edges: EdgeConfig, sigma_data: float
+        self,
+        cfg: DenoiserConfig,
+        trunk: TrunkConfig,
+        edges: EdgeConfig,
+        sigma_data: float,
+        prior: bool = False,
     ) -> None:
         super().__init__()
         self.cfg, self.edges, self.sigma_data = cfg, edges, sigma_data
@@ -74,6 +79,7 @@ class Denoiser(nn.Module):
         self.noise_in = nn.Linear(32, d)
         self.pair_in = nn.Sequential(nn.LayerNorm(trunk.edge_dim), nn.Linear(trunk.edge_dim, de))
         self.knn_relpos = nn.Embedding(edges.n_relpos, de)
+        self.knn_prior = PriorEdges(de) if prior else None
         self.rbf_in = nn.ModuleList(nn.Linear(cfg.rbf_bins, de) for _ in range(cfg.layers))
         self.att = nn.ModuleList(SparseAttention(d, de, cfg.heads) for _ in range(cfg.layers))
         self.trans = nn.ModuleList(Transition(d) for _ in range(cfg.layers))
@@ -104,7 +110,10 @@ class Denoiser(nn.Module):
         emask_f = mask[..., None].to(x_noisy.dtype)
         base = c_skip * masked_centre(x_noisy, mask)
         nbr, emask, rel = knn_edges(base, f, self.cfg.knn, self.edges.relpos_max)
-        e0 = torch.cat([self.pair_in(cond.pair), self.knn_relpos(rel)], dim=2)
+        e_knn = self.knn_relpos(rel)
+        if self.knn_prior is not None:
+            e_knn = e_knn + self.knn_prior(f, nbr[:, :, f.nbr.shape[2] :])
+        e0 = torch.cat([self.pair_in(cond.pair), e_knn], dim=2)
         h = self.s_in(cond.single) + self.noise_in(fourier_features(c_noise, 32))[:, None, :]
         w_mask = emask[..., None].to(x_noisy.dtype)
         n_edges = w_mask.sum(2).clamp(min=1.0)

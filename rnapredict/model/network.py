@@ -30,6 +30,7 @@ class ModelConfig:
     confidence: ConfidenceConfig = field(default_factory=ConfidenceConfig)
     edm: EDMConfig = field(default_factory=EDMConfig)
     dist_bins: int = 39
+    aform_prior: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -54,10 +55,12 @@ class RnaFoldNet(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.trunk = Trunk(cfg.trunk, cfg.edges)
+        self.trunk = Trunk(cfg.trunk, cfg.edges, cfg.aform_prior)
         self.distogram = nn.Linear(cfg.trunk.edge_dim, cfg.dist_bins)
         self.torsion = nn.Linear(cfg.trunk.dim, 4)
-        self.denoiser = Denoiser(cfg.denoiser, cfg.trunk, cfg.edges, cfg.edm.sigma_data)
+        self.denoiser = Denoiser(
+            cfg.denoiser, cfg.trunk, cfg.edges, cfg.edm.sigma_data, cfg.aform_prior
+        )
         self.confidence = ConfidenceHead(cfg.confidence, cfg.trunk, cfg.edges)
 
     def run_trunk(self, f: Features, chunk_size: int | None = None) -> TrunkOutput:

@@ -22,6 +22,7 @@ from rnapredict.model.layers import (
     Transition,
     fourier_features,
     gather_nodes,
+    rbf,
 )
 
 
@@ -64,23 +65,47 @@ class TrunkOutput:
         return TrunkOutput(self.single.repeat_interleave(n, 0), self.pair.repeat_interleave(n, 0))
 
 
-class EdgeEmbedding(nn.Module):
-    """Categorical sparse-edge features → [B, L, K, Cz]."""
+def prior_distances(f: Features, nbr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A-form prior C1′ distances on edges: nbr [B, L, K] → (dist [B, L, K] Å, mask [B, L, K])."""
+    d = torch.sqrt(((f.prior[:, :, None] - gather_nodes(f.prior, nbr)) ** 2).sum(-1) + 1e-8)
+    hp = f.has_prior.to(f.prior.dtype)
+    m = hp[:, :, None] * gather_nodes(hp[..., None], nbr)[..., 0]
+    return d, m
 
-    def __init__(self, edges: EdgeConfig, dim: int) -> None:
+
+class PriorEdges(nn.Module):
+    """A-form prior distance on edges → [B, L, K, dim] (zero where the prior is absent)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(16, dim, bias=False)
+
+    def forward(self, f: Features, nbr: torch.Tensor) -> torch.Tensor:
+        d, m = prior_distances(f, nbr)
+        return self.proj(rbf(d, 30.0, 16)) * m[..., None]
+
+
+class EdgeEmbedding(nn.Module):
+    """Categorical sparse-edge features (+ optional A-form prior distance) → [B, L, K, Cz]."""
+
+    def __init__(self, edges: EdgeConfig, dim: int, prior: bool = False) -> None:
         super().__init__()
         self.relpos = nn.Embedding(edges.n_relpos, dim)
         self.etype = nn.Embedding(N_EDGE_TYPES, dim)
         self.gdist = nn.Embedding(edges.n_gdist, dim)
+        self.prior = PriorEdges(dim) if prior else None
 
     def forward(self, f: Features) -> torch.Tensor:
-        return self.relpos(f.relpos) + self.etype(f.etype) + self.gdist(f.gdist)
+        e = self.relpos(f.relpos) + self.etype(f.etype) + self.gdist(f.gdist)
+        if self.prior is not None:
+            e = e + self.prior(f, f.nbr)
+        return e
 
 
 class Trunk(nn.Module):
     """Features → (single [B, L, C], sparse pair [B, L, K, Cz])."""
 
-    def __init__(self, cfg: TrunkConfig, edges: EdgeConfig) -> None:
+    def __init__(self, cfg: TrunkConfig, edges: EdgeConfig, prior: bool = False) -> None:
         super().__init__()
         c, cz = cfg.dim, cfg.edge_dim
         self.cfg = cfg
@@ -89,7 +114,7 @@ class Trunk(nn.Module):
         self.pair_state = nn.Embedding(N_PAIR_STATES, c)
         self.pair_kind = nn.Embedding(N_PAIR_KINDS, c)
         self.pos = nn.Linear(32 + 1, c)
-        self.edge = EdgeEmbedding(edges, cz)
+        self.edge = EdgeEmbedding(edges, cz, prior)
         self.encoder = nn.ModuleList(
             nn.ModuleList([SparseAttention(c, cz, cfg.heads), Transition(c)])
             for _ in range(cfg.encoder_layers)

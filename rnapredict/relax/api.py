@@ -28,6 +28,9 @@ DEFAULT_RESTRAIN_HEAVY = 10.0
 #: cutoff (measured); 1.2 nm is ~3x cheaper, scales O(N), and leaves the relaxed geometry the
 #: same (heavy-atom RMSD to the no-cutoff result < 0.05 Å on 1a9n R).
 DEFAULT_CUTOFF_NM = 1.2
+#: Above this fraction of atoms sitting on another atom, a model is degenerate (collapsed),
+#: not clashing: it is rejected at once rather than minimized for minutes.
+MAX_COINCIDENT_FRACTION = 0.25
 #: A relaxed model that moved farther than this (heavy-atom RMSD, Å) from its input has lost
 #: its fold (restraints overwhelmed by an exploding clash): it is rejected, the input is kept.
 MAX_RMSD = 3.0
@@ -160,6 +163,10 @@ def relax_model(model: RnaStructure, options: RelaxOptions | None = None) -> Rel
     try:
         prepared = prepare(heavy)
         start, n_moved = separate_overlaps(prepared.positions)
+        if n_moved > MAX_COINCIDENT_FRACTION * len(start):
+            raise RelaxError(
+                f"degenerate model: {n_moved} of {len(start)} atoms coincide with another atom"
+            )
         if n_moved:
             prepared.warnings.append(
                 f"{n_moved} atom(s) coincided with another atom and were pushed apart first"

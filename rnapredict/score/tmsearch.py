@@ -144,6 +144,8 @@ def _pair_features(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _evaluate(
+    x: np.ndarray,
+    y: np.ndarray,
     feats: np.ndarray,
     const: np.ndarray,
     rot: np.ndarray,
@@ -155,7 +157,8 @@ def _evaluate(
     """Scores, next pair masks and GDT counts for a batch of superpositions.
 
     Args:
-        feats, const: from :func:`_pair_features` for the N matched pairs.
+        x, y: [N, 3] matched (centred) coordinates; feats, const: their
+            :func:`_pair_features`.
         rot: [B, 3, 3]; trans: [B, 3].
 
     Returns:
@@ -172,6 +175,16 @@ def _evaluate(
     )  # [B, 16]
     d2 = coef @ feats
     d2 += const
+    # The expansion loses ~1e-12 Å² to rounding; recompute directly the few distances close
+    # to a cutoff so every in/out decision is the one US-align's direct formula makes.
+    tol = 1e-8 * (1.0 + float(const.max(initial=0.0)))
+    near = np.abs(d2 - cut * cut) < tol
+    if d8 is not None:
+        near |= np.abs(d2 - d8 * d8) < tol
+    if near.any():
+        b, n = np.nonzero(near)
+        diff = np.einsum("kij,kj->ki", rot[b], x[n]) + trans[b] - y[n]
+        d2[b, n] = np.sum(diff * diff, axis=1)
     np.maximum(d2, 0.0, out=d2)
     term = 1.0 / (1.0 + d2 / (d0 * d0))
     if d8 is not None:
@@ -223,7 +236,7 @@ def tm_search(
         for s in range(0, len(masks_packed), chunk):
             m = np.unpackbits(masks_packed[s : s + chunk], axis=1, count=n).astype(bool)
             rot, trans = kabsch_batch(x, y, m)
-            score, nxt, gdt = _evaluate(feats, const, rot, trans, cut, d0, d8)
+            score, nxt, gdt = _evaluate(x, y, feats, const, rot, trans, cut, d0, d8)
             k = int(np.argmax(score))
             if score[k] > best[0]:
                 best[0], best[1], best[2] = float(score[k]), rot[k], trans[k]

@@ -62,6 +62,7 @@ class TrainConfig:
 
 
 TINY_MODEL = ModelConfig(
+    aform_prior=True,
     edges=EdgeConfig(window=4, n_graph=3, max_hops=4, relpos_max=16),
     trunk=TrunkConfig(dim=32, edge_dim=16, heads=2, encoder_layers=1, latents=8, latent_dim=32, latent_layers=1),
     denoiser=DenoiserConfig(dim=32, edge_dim=16, heads=2, layers=2, knn=6, rbf_bins=8),
@@ -70,6 +71,7 @@ TINY_MODEL = ModelConfig(
 )
 
 SMALL_MODEL = ModelConfig(
+    aform_prior=True,
     trunk=TrunkConfig(dim=96, edge_dim=32, heads=4, encoder_layers=3, latents=32, latent_dim=96, latent_layers=3),
     denoiser=DenoiserConfig(dim=96, edge_dim=32, heads=4, layers=4, knn=16),
     confidence=ConfidenceConfig(dim=48, edge_dim=24, heads=4, layers=2, knn=12),
@@ -80,6 +82,9 @@ CONFIGS: dict[str, TrainConfig] = {
         model=TINY_MODEL, batch_size=4, n_noise=2, lr=3e-3, warmup=5,
         curriculum=((0, 24),), val_steps=4,
     ),
-    "small": TrainConfig(model=SMALL_MODEL),
+    "small": TrainConfig(model=SMALL_MODEL, n_noise=2),
+    "small_noprior": TrainConfig(
+        model=dataclasses.replace(SMALL_MODEL, aform_prior=False), n_noise=2
+    ),
     "base": TrainConfig(model=ModelConfig()),
 }  # fmt: skip

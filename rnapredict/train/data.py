@@ -10,6 +10,7 @@ as the engine does at inference.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class Chain:
     ss: str
     ss_source: str
     release_date: str
+    prior: np.ndarray | None = None
 
 
 def _in_split(row: dict[str, str], split: str) -> bool:
@@ -145,8 +147,18 @@ class Batch:
     ids: list[str]
 
 
-def crop(chain: Chain, crop_len: int, generator: torch.Generator) -> tuple[str, np.ndarray, np.ndarray]:
-    """Random contiguous crop: (seq, partner [Lc] re-indexed, -1 outside; coords [Lc, 3])."""
+def with_priors(chains: list[Chain]) -> list[Chain]:
+    """The chains with their A-form C1′ prior computed from their SS (full chain, then cropped)."""
+    from rnapredict.features.featurize import aform_prior
+
+    return [dataclasses.replace(c, prior=aform_prior(c.seq, c.ss)) for c in chains]
+
+
+def crop(
+    chain: Chain, crop_len: int, generator: torch.Generator
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Random contiguous crop: (seq, partner [Lc] re-indexed, -1 outside; coords [Lc, 3];
+    prior [Lc, 3] or None)."""
     n = len(chain.seq)
     start = 0
     if n > crop_len:
@@ -154,7 +166,8 @@ def crop(chain: Chain, crop_len: int, generator: torch.Generator) -> tuple[str, 
     stop = min(n, start + crop_len)
     partner = partner_array(chain.ss)[start:stop] - start
     partner = np.where((partner >= 0) & (partner < stop - start), partner, -1)
-    return chain.seq[start:stop], partner, chain.coords[start:stop]
+    prior = None if chain.prior is None else chain.prior[start:stop]
+    return chain.seq[start:stop], partner, chain.coords[start:stop], prior
 
 
 def make_batch(
@@ -163,8 +176,8 @@ def make_batch(
     """Crop, featurize, centre and randomly rotate a list of chains."""
     items, xyz = [], []
     for ch in chains:
-        seq, partner, c = crop(ch, crop_len, generator)
-        items.append(featurize_arrays(seq, partner, edges))
+        seq, partner, c, prior = crop(ch, crop_len, generator)
+        items.append(featurize_arrays(seq, partner, edges, prior))
         c = torch.from_numpy(c - c.mean(0, keepdims=True)).double()
         c = c @ random_rotation(1, generator)[0].T
         xyz.append(c.float())

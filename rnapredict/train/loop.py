@@ -27,7 +27,14 @@ from rnapredict.train.checkpoint import (
     save_checkpoint,
 )
 from rnapredict.train.configs import CONFIGS, TrainConfig
-from rnapredict.train.data import BatchSampler, Chain, ids_hash, load_chains, make_batch
+from rnapredict.train.data import (
+    BatchSampler,
+    Chain,
+    ids_hash,
+    load_chains,
+    make_batch,
+    with_priors,
+)
 from rnapredict.train.step import compute_losses
 from rnapredict.train.validate import validate
 
@@ -86,6 +93,8 @@ def train(opts: RunOptions) -> dict[str, Any]:
     val_chains: list[Chain] = load_chains(opts.data, "validation", cache)
     if opts.val_limit is not None:
         val_chains = val_chains[: opts.val_limit]
+    if cfg.model.aform_prior:
+        train_chains, val_chains = with_priors(train_chains), with_priors(val_chains)
 
     net = build_model(cfg, opts.seed)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -32,7 +32,7 @@ def validate(
     """Mean C1′ metrics of model 1 (highest ranking score) over ``chains``."""
     rows = []
     for k, ch in enumerate(chains):
-        f = featurize(ch.seq, ch.ss, net.cfg.edges)
+        f = featurize(ch.seq, ch.ss, net.cfg.edges, with_prior=net.cfg.aform_prior)
         gen = torch.Generator().manual_seed(seed + k)
         ens = sample_ensemble(net, f, n_samples, gen, steps=steps)
         best = int(torch.argmax(ens.ranking_score))
