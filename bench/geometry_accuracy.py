@@ -8,7 +8,11 @@ For every RNA chain segment (continuous backbone, >= 4 nt) of ../shared/data/str
 2. Torsions extracted with ``atoms_to_torsions`` -> ``torsions_to_atoms`` with the extracted
    first frame -> all-heavy-atom RMSD, without and with superposition.
 
-Usage: python3 bench/geometry_accuracy.py [STRUCTURE_DIR] [--per-chain]
+With ``--fit-unpaired`` it instead fits ``from_c1.UNPAIRED_CORRECTION`` (per-bin pooled Kabsch of
+the backbone + sugar atoms of unpaired residues), prints the table to paste into from_c1.py,
+and reports leave-one-file-out C3′ RMSDs (table refitted without the file being rebuilt).
+
+Usage: python3 bench/geometry_accuracy.py [STRUCTURE_DIR] [--per-chain] [--fit-unpaired]
 """
 
 from __future__ import annotations
@@ -22,14 +26,21 @@ import torch
 from rnapredict.errors import StructureError
 from rnapredict.geometry import ideal
 from rnapredict.geometry.convert import structure_to_atoms
-from rnapredict.geometry.from_c1 import c1_to_atoms
+from rnapredict.geometry.frames import apply_inverse
+from rnapredict.geometry.from_c1 import (
+    N_BINS,
+    _templates,
+    c1_to_atoms,
+    residue_frames,
+    unpaired_bins,
+)
 from rnapredict.geometry.nerf import torsions_to_atoms
 from rnapredict.geometry.torsion_fit import fit_torsions
 from rnapredict.geometry.torsions import atoms_to_torsions
 from rnapredict.io.pdbio import read_models
 from rnapredict.io.structure import RnaStructure
 from rnapredict.score.basepairs import canonical_pair_table
-from rnapredict.score.superpose import rmsd, superposed_rmsd
+from rnapredict.score.superpose import kabsch, rmsd, superposed_rmsd
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "structures"
 _S = ideal.slot_index("A")
@@ -54,7 +65,9 @@ def segments(model: RnaStructure) -> list[RnaStructure]:
     return out
 
 
-def measure(seg: RnaStructure) -> dict[str, float]:
+def measure(
+    seg: RnaStructure, table: torch.Tensor | None = None, c1_only: bool = False
+) -> dict[str, float]:
     """RMSDs (Å) of the C1′ rebuild and of the torsion rebuild of one segment."""
     atoms_np, mask_np = structure_to_atoms(seg)
     seq = seg.seq
@@ -62,7 +75,16 @@ def measure(seg: RnaStructure) -> dict[str, float]:
     mask = torch.from_numpy(mask_np)
     partner = torch.from_numpy(canonical_pair_table(seg))
     with torch.no_grad():
-        built, bmask = c1_to_atoms(seq, atoms[:, _S["C1'"]], partner)
+        built, bmask = c1_to_atoms(seq, atoms[:, _S["C1'"]], partner, unpaired_correction=table)
+        if c1_only:
+            both = mask_np & bmask.numpy()
+            c3 = both[:, _S["C3'"]]
+            return {
+                "c1_c3_rmsd": superposed_rmsd(
+                    built.numpy()[:, _S["C3'"]][c3], atoms_np[c3, _S["C3'"]]
+                ),
+                "c1_all_rmsd": superposed_rmsd(built.numpy()[both], atoms_np[both]),
+            }
         tors, _, first = atoms_to_torsions(seq, atoms, mask)
         rebuilt, _ = torsions_to_atoms(seq, tors, first)
         fitted, _ = torsions_to_atoms(seq, fit_torsions(seq, tors, first, atoms, mask), first)
@@ -80,8 +102,78 @@ def measure(seg: RnaStructure) -> dict[str, float]:
     }
 
 
+_FIT_ATOMS = [_S[a] for a in ("P", "O5'", "C5'", "C4'", "O4'", "C3'", "O3'", "C2'", "O2'", "C1'")]
+MIN_BIN = 20
+
+
+def unpaired_samples(seg: RnaStructure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Template and native local coordinates [K, 10, 3] and bins [K] of unpaired residues."""
+    atoms_np, mask = structure_to_atoms(seg)
+    atoms = torch.from_numpy(np.nan_to_num(atoms_np))
+    partner = torch.from_numpy(canonical_pair_table(seg))
+    n = len(seg.seq)
+    c1 = atoms[:, _S["C1'"]]
+    local = apply_inverse(residue_frames(c1, partner), atoms).numpy()
+    pos = np.ones(n, dtype=np.int64)
+    pos[0], pos[-1] = 0, 2
+    own = _templates()["own"].numpy()[pos, 0, ideal.residue_types(seg.seq)]
+    keep = (partner.numpy() < 0) & mask[:, _FIT_ATOMS].all(-1)
+    bins = unpaired_bins(c1).numpy()
+    return own[keep][:, _FIT_ATOMS], local[keep][:, _FIT_ATOMS], bins[keep]
+
+
+def fit_table(samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """[N_BINS, 6] corrections (rotation vector, translation) from pooled samples."""
+    tmpl = np.concatenate([s[0] for s in samples])
+    nat = np.concatenate([s[1] for s in samples])
+    bins = np.concatenate([s[2] for s in samples])
+
+    def one(sel: np.ndarray) -> np.ndarray:
+        r, t = kabsch(tmpl[sel].reshape(-1, 3), nat[sel].reshape(-1, 3))
+        angle = np.arccos(np.clip((np.trace(r) - 1) / 2, -1, 1))
+        axis = np.array([r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]])
+        vec = axis / max(np.linalg.norm(axis), 1e-12) * angle
+        return np.concatenate([vec, t])
+
+    glob = one(np.ones(len(bins), dtype=bool))
+    return np.stack([one(bins == b) if (bins == b).sum() >= MIN_BIN else glob for b in range(N_BINS)])
+
+
+def fit_unpaired(folder: Path) -> None:
+    """Fit and print UNPAIRED_CORRECTION; report leave-one-file-out C3′ RMSDs."""
+    per_file: dict[str, list[RnaStructure]] = {}
+    for path in sorted(folder.iterdir()):
+        try:
+            per_file[path.name] = segments(read_models(path)[0])
+        except StructureError:
+            continue
+    samples = {f: [unpaired_samples(s) for s in segs] for f, segs in per_file.items()}
+    table = fit_table([x for v in samples.values() for x in v])
+    counts = np.bincount(np.concatenate([x[2] for v in samples.values() for x in v]), minlength=N_BINS)
+    print("UNPAIRED_CORRECTION: tuple[tuple[float, ...], ...] = (")
+    for row, c in zip(table, counts, strict=True):
+        print("    (" + ", ".join(f"{v:.4f}" for v in row) + f"),  # n={c}")
+    print(")")
+    rows = {"none": [], "in-sample": [], "leave-one-file-out": []}
+    for f, segs in per_file.items():
+        others = [x for g, v in samples.items() if g != f for x in v]
+        lofo = torch.from_numpy(fit_table(others))
+        for seg in segs:
+            rows["none"].append(measure(seg, torch.zeros(N_BINS, 6), c1_only=True))
+            rows["in-sample"].append(measure(seg, torch.from_numpy(table), c1_only=True))
+            rows["leave-one-file-out"].append(measure(seg, lofo, c1_only=True))
+    print(f"\n{'unpaired correction':22s} {'median C3′':>11s} {'median all':>11s}")
+    for name, r in rows.items():
+        c3 = np.median([x["c1_c3_rmsd"] for x in r])
+        al = np.median([x["c1_all_rmsd"] for x in r])
+        print(f"{name:22s} {c3:11.2f} {al:11.2f}")
+
+
 def main(argv: list[str]) -> None:
     folder = Path(argv[0]) if argv and not argv[0].startswith("-") else DEFAULT_DIR
+    if "--fit-unpaired" in argv:
+        fit_unpaired(folder)
+        return
     rows = []
     for path in sorted(folder.iterdir()):
         try:

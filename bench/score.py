@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 
@@ -71,11 +72,10 @@ def main() -> None:
             for mode in args.modes:
                 if mode == "index":
                     pairs = np.stack([np.arange(n)] * 2, axis=1)
-                    secs, res = best_time(
-                        lambda: tm_fixed_alignment(model, ref, pairs), args.repeat
-                    )
+                    call = partial(tm_fixed_alignment, model, ref, pairs)
                 else:
-                    secs, res = best_time(lambda: tm_align(model, ref, seq, seq), args.repeat)
+                    call = partial(tm_align, model, ref, seq, seq)
+                secs, res = best_time(call, args.repeat)
                 print(
                     f"{n:>7} {noise:>6.1f} {mode:>10} {secs:>9.3f} {res.tm_ref:>7.4f} "
                     f"{res.aligned:>8}",

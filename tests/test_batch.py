@@ -243,3 +243,15 @@ def test_resume_with_other_settings_is_refused(tmp_path: Path) -> None:
             fold_inputs([fa], out, opts(resume=True, **changed), engine=engine)
         assert "other settings" in str(exc.value) and "--overwrite" in str(exc.value)
     assert engine.calls == 0
+
+
+def test_hostile_id_failure_writes_escaped_error(tmp_path: Path) -> None:
+    fa = tmp_path / "in.fa"
+    fa.write_text(">../x\x1b]0;pwned\x07\nACGQ\n")
+    out = tmp_path / "out"
+    result = fold_inputs([fa], out, opts(), engine=StubEngine())
+    assert result.failed == 1
+    (d,) = [p for p in out.iterdir() if p.is_dir()]
+    text = (d / "error.txt").read_text()
+    assert "\x1b" not in text and "\x07" not in text
+    assert text.startswith("id: ../x\\x1b]0;pwned\\x07\n") and "position 4" in text

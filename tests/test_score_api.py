@@ -141,3 +141,14 @@ def test_cli_errors_name_the_file(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "--align" in r.stderr
     r = runner.invoke(app, ["score", trim, "--ref", ref, "--align", "structure", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["results"][0]["aligned"] == 57
+
+
+@pytest.mark.shared
+def test_c1_only_model_gets_a_hint_and_scores_with_c1() -> None:
+    ref = read_structure(fixture("natives", "1ehz_A.pdb"))
+    c1 = ref.select_atoms(np.array([a == "C1'" for a in ref.atom_names]))
+    with pytest.raises(ScoringError, match=r"c1only\.pdb.*--atom \"C1'\""):
+        score_structures(c1, ref, model_name="c1only.pdb")
+    res = score_structures(c1, ref, ScoreOptions(atom="C1'"))
+    assert res.tm.tm_ref == pytest.approx(1.0) and res.rmsd_all_atom == pytest.approx(0.0)
+    assert res.inf is not None and res.inf.all == 0.0  # no bases: no interactions found

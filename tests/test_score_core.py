@@ -121,6 +121,10 @@ def test_tm_self_is_one_and_rigid_invariant() -> None:
     assert moved.tm_ref == pytest.approx(base.tm_ref, abs=1e-9)
     assert moved.rmsd == pytest.approx(base.rmsd, abs=1e-9)
     assert 0.3 < base.tm_ref < 1.0
+    # the reported superposition maps the model onto the reference
+    rot = random_rotation(rng)
+    exact = tm_fixed_alignment(y @ rot.T + 50.0, y, pairs)
+    np.testing.assert_allclose((y @ rot.T + 50.0) @ exact.rot.T + exact.trans, y, atol=1e-8)
 
 
 def test_search_beats_single_kabsch_on_a_hinge() -> None:

@@ -60,3 +60,17 @@ def test_tm_dp_equals_reference_and_reuses_workspace() -> None:
         want = reference_nw(1.0 / (1.0 + d2 / d02), gap)
         np.testing.assert_array_equal(nw_tm(x, y, d02, gap, ws), want)
     assert (nw_tm(x, y, 9.0, -0.6)[:25] == np.arange(5, 30)).mean() > 0.8
+
+
+def test_tm_dp_with_secondary_structure_bonus_equals_reference() -> None:
+    rng = np.random.default_rng(8)
+    x = np.cumsum(rng.normal(size=(30, 3)) * 3, axis=0)
+    y = x[::-1] + rng.normal(scale=2.0, size=x.shape)
+    secx = rng.choice(np.frombuffer(b".<>", dtype=np.uint8), size=30)
+    secy = rng.choice(np.frombuffer(b".<>", dtype=np.uint8), size=30)
+    d2 = np.sum((x[:, None] - y[None]) ** 2, axis=-1)
+    score = 1.0 / (1.0 + d2 / 20.0) + 0.5 * (secx[:, None] == secy[None, :])
+    got = nw_tm(x, y, 20.0, -1.0, sec=(secx, secy), bonus=0.5)
+    np.testing.assert_array_equal(got, reference_nw(score, -1.0))
+    ss = (secx[:, None] == secy[None, :]).astype(np.uint8)
+    np.testing.assert_array_equal(nw_score(ss, -1.0), reference_nw(ss.astype(float), -1.0))

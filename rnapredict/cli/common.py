@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from rnapredict.errors import EXIT_USAGE, RnapredictError
 
@@ -22,7 +23,8 @@ def is_debug(ctx: typer.Context | None) -> bool:
 
 def report_error(err: BaseException) -> None:
     """Print ``err`` as one readable line on stderr."""
-    err_console.print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
+    # Text, not markup: residue labels like "A:A:103" must not become emoji or rich tags.
+    err_console.print(Text.assemble(("error: ", "bold red"), " ".join(str(err).split())))
 
 
 @contextlib.contextmanager

@@ -79,6 +79,8 @@ def score_command(
                     f"warning: {path}: {result.skipped_model} residue(s) without atom "
                     f"{options.atom} skipped"
                 )
+            if result.matched_by in ("order", "number (chain ignored)"):
+                _message(f"note: {path}: residues matched to the reference by {result.matched_by}")
             results.append(result)
         if as_json:
             typer.echo(to_json(results, failures))

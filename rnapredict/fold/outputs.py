@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from rnapredict import __version__
+from rnapredict.fold.summary import printable
 from rnapredict.io.atomic import TMP_PREFIX, atomic_write_text
 from rnapredict.io.pdbio import write_models
 from rnapredict.io.structure import RnaStructure
@@ -201,8 +202,10 @@ def write_confidence(directory: Path, doc: dict[str, Any]) -> Path:
 
 
 def write_error(directory: Path, record_id: str | None, message: str, detail: str = "") -> Path:
-    """Write ``error.txt``: original id, the one-line message, optional detail (traceback)."""
-    lines = [f"id: {record_id if record_id is not None else '?'}", f"error: {message}"]
+    """Write ``error.txt``: original id and the one-line message (non-printable characters
+    escaped), then optional detail (traceback)."""
+    rid = printable(record_id) if record_id is not None else "?"
+    lines = [f"id: {rid}", f"error: {printable(message)}"]
     if detail:
         lines += ["", detail.rstrip()]
     return atomic_write_text(directory / ERROR, "\n".join(lines) + "\n", overwrite=True)

@@ -13,8 +13,8 @@ EPS = 1e-8
 
 
 def normalize(v: torch.Tensor, eps: float = EPS) -> torch.Tensor:
-    """Unit vectors along the last dim. v: [..., 3] -> [..., 3]."""
-    return v / torch.sqrt((v * v).sum(-1, keepdim=True) + eps)
+    """Unit vectors along the last dim (zero stays zero). v: [..., 3] -> [..., 3]."""
+    return v / torch.linalg.vector_norm(v, dim=-1, keepdim=True).clamp_min(eps)
 
 
 def make_frame(rot: torch.Tensor, trans: torch.Tensor) -> torch.Tensor:

@@ -8,11 +8,14 @@ Rule (documented, vectorized over samples and residues, differentiable):
    (j = i clamped to the interior), which in a helix points to the axis.
 2. **Ideal nucleotides.** Each residue is the A-form nucleotide (``ideal.py`` geometry, A-form
    torsions) expressed in the frame it has in an ideal A-form duplex under the same rule; so
-   an ideal A-form trace is rebuilt exactly (bond lengths, angles, O3′–P = 1.607 Å).
+   an ideal paired A-form trace is rebuilt exactly (bond lengths, angles, O3′–P = 1.607 Å).
+   Unpaired residues get in addition a rigid correction looked up from their local C1′
+   pseudo-angle and pseudo-torsion (``UNPAIRED_CORRECTION``, fitted to native structures):
+   loops are rarely A-form.
 3. **Backbone closure.** The linker P, OP1, OP2, O5′, C5′ of residue i+1 is predicted from both
-   neighbours' frames and blended, then a few position-based projection sweeps restore the
-   ideal lengths of O3′(i)–P, P–O5′, O5′–C5′, C5′–C4′, P–OP1/2 and the 1–3 distances of the
-   angles around them (the sugars stay rigid), so O3′(i)–P(i+1) ≈ 1.6 Å on any sensible trace.
+   neighbours' frames and blended, then position-based projection sweeps move it and O3′(i)
+   towards the ideal bond lengths (weight 1) and bond angles (1–3 distances, weight 0.3) of
+   the link, the sugars and bases staying rigid, so O3′(i)–P(i+1) ≈ 1.6 Å on sensible traces.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ _LINK = ("P", "OP1", "OP2", "O5'", "C5'")
 _SLOT = ideal.slot_index("A")
 #: Weight of the previous residue's prediction for each linker atom when blending.
 _W_PREV = (0.6, 0.6, 0.6, 0.4, 0.2)
-CLOSURE_SWEEPS = 12
+CLOSURE_SWEEPS = 30
 _N_TEMPLATE = 9  # duplex length used to derive the templates
 
 
@@ -105,11 +108,12 @@ def _templates() -> dict[str, torch.Tensor]:
 
 
 @cache
-def _closure_terms() -> tuple[tuple[int, int, float], ...]:
-    """Distance terms (atom u, atom v, Å) over the 10 junction atoms, see ``_close``.
+def _closure_terms() -> tuple[tuple[int, int, float, float], ...]:
+    """Distance terms (atom u, atom v, Å, weight) over the 12 junction atoms, see ``_close``.
 
     Junction atom order: 0 C3'(i), 1 O3'(i), 2 P, 3 OP1, 4 OP2, 5 O5', 6 C5' (of i+1),
-    7 C4'(i+1), 8 C3'(i+1), 9 O4'(i+1). Angles enter as 1–3 distances.
+    7 C4'(i+1), 8 C3'(i+1), 9 O4'(i+1), 10 C4'(i), 11 C2'(i). Bonds have weight 1, angles
+    (as 1–3 distances) 0.3, so a strained link gives up angles before bond lengths.
     """
     b, a = ideal.bond, ideal.angle
 
@@ -117,49 +121,141 @@ def _closure_terms() -> tuple[tuple[int, int, float], ...]:
         return math.sqrt(x * x + y * y - 2 * x * y * math.cos(math.radians(theta)))
 
     bo3p, bpo5, bo5c5, bc5c4 = b("O3'", "P"), b("P", "O5'"), b("O5'", "C5'"), b("C5'", "C4'")
-    bop = b("P", "OP1")
+    bop, bc3o3 = b("P", "OP1"), b("C3'", "O3'")
+    c2c3o3 = ideal.pucker_angle("C2'", "C3'", "O3'", math.radians(ideal.AFORM_TORSIONS_DEG[3]))
+    w = 0.3
     terms = [
-        (1, 2, bo3p), (2, 5, bpo5), (5, 6, bo5c5), (6, 7, bc5c4), (2, 3, bop), (2, 4, bop),
-        (0, 2, d13(b("C3'", "O3'"), bo3p, a("C3'", "O3'", "P"))),
-        (1, 5, d13(bo3p, bpo5, a("O3'", "P", "O5'"))),
-        (2, 6, d13(bpo5, bo5c5, a("P", "O5'", "C5'"))),
-        (5, 7, d13(bo5c5, bc5c4, a("O5'", "C5'", "C4'"))),
-        (6, 8, d13(bc5c4, b("C4'", "C3'"), a("C5'", "C4'", "C3'"))),
-        (6, 9, d13(bc5c4, b("C4'", "O4'"), a("C5'", "C4'", "O4'"))),
-        (1, 3, d13(bo3p, bop, a("O3'", "P", "OP1"))),
-        (1, 4, d13(bo3p, bop, a("O3'", "P", "OP2"))),
-        (5, 3, d13(bpo5, bop, a("O5'", "P", "OP1"))),
-        (5, 4, d13(bpo5, bop, a("O5'", "P", "OP2"))),
+        (0, 1, bc3o3, 1.0), (1, 2, bo3p, 1.0), (2, 5, bpo5, 1.0), (5, 6, bo5c5, 1.0),
+        (6, 7, bc5c4, 1.0), (2, 3, bop, 1.0), (2, 4, bop, 1.0),
+        (10, 1, d13(b("C4'", "C3'"), bc3o3, a("C4'", "C3'", "O3'")), w),
+        (11, 1, d13(b("C3'", "C2'"), bc3o3, c2c3o3), w),
+        (0, 2, d13(bc3o3, bo3p, a("C3'", "O3'", "P")), w),
+        (1, 5, d13(bo3p, bpo5, a("O3'", "P", "O5'")), w),
+        (2, 6, d13(bpo5, bo5c5, a("P", "O5'", "C5'")), w),
+        (5, 7, d13(bo5c5, bc5c4, a("O5'", "C5'", "C4'")), w),
+        (6, 8, d13(bc5c4, b("C4'", "C3'"), a("C5'", "C4'", "C3'")), w),
+        (6, 9, d13(bc5c4, b("C4'", "O4'"), a("C5'", "C4'", "O4'")), w),
+        (1, 3, d13(bo3p, bop, a("O3'", "P", "OP1")), w),
+        (1, 4, d13(bo3p, bop, a("O3'", "P", "OP2")), w),
+        (5, 3, d13(bpo5, bop, a("O5'", "P", "OP1")), w),
+        (5, 4, d13(bpo5, bop, a("O5'", "P", "OP2")), w),
     ]  # fmt: skip
     return tuple(terms)
 
 
+_N_JUNCTION = 12
+_MOVABLE = (1, 2, 3, 4, 5, 6)
+
+
 def _close(junction: torch.Tensor, sweeps: int) -> torch.Tensor:
-    """Jacobi position-based projection on the linker atoms (2–6) of junctions [..., 10, 3]."""
+    """Weighted Jacobi position-based projection of O3'(i) and the linker of i+1.
+
+    junction: [..., 12, 3] (order in ``_closure_terms``) -> [..., 12, 3]; atoms 0 and 7–11
+    (the rigid sugars) do not move. Gathers and scatters are small dense matrices, so each
+    sweep is two matmuls over all junctions.
+    """
     terms = _closure_terms()
-    u = torch.tensor([t[0] for t in terms])
-    v = torch.tensor([t[1] for t in terms])
-    target = torch.tensor([t[2] for t in terms], dtype=junction.dtype)
-    movable = torch.zeros(10, dtype=junction.dtype)
-    movable[2:7] = 1.0
-    wu, wv = movable[u], movable[v]
-    share = wu + wv
-    fu, fv = wu / share, wv / share
-    count = torch.zeros(10, dtype=junction.dtype).index_add_(0, u, wu).index_add_(0, v, wv)
-    count = count.clamp(min=1.0)[:, None]
-    x = junction
+    dt = junction.dtype
+    n_terms = len(terms)
+    target = torch.tensor([t[2] for t in terms], dtype=dt)[:, None, None]
+    movable = torch.zeros(_N_JUNCTION, dtype=dt)
+    movable[list(_MOVABLE)] = 1.0
+    diff_op = torch.zeros(n_terms, _N_JUNCTION, dtype=dt)  # diff = x[v] - x[u]
+    push = torch.zeros(_N_JUNCTION, n_terms, dtype=dt)  # per-atom share of each correction
+    for k, (u, v, _, w) in enumerate(terms):
+        diff_op[k, v], diff_op[k, u] = 1.0, -1.0
+        share = max(float(movable[u] + movable[v]), 1.0)
+        push[u, k] = w * float(movable[u]) / share
+        push[v, k] = -w * float(movable[v]) / share
+    norm = push.abs().sum(-1).clamp(min=1e-6)
+    push = push / norm[:, None]
+    lead = junction.shape[:-2]
+    x = junction.reshape(-1, _N_JUNCTION, 3).transpose(0, 1).reshape(_N_JUNCTION, -1, 3)
     for _ in range(sweeps):
-        diff = x[..., v, :] - x[..., u, :]
-        dist = torch.sqrt((diff * diff).sum(-1, keepdim=True) + 1e-12)
-        corr = (dist - target[:, None]) * diff / dist  # move u towards v by this (if alone)
-        delta = torch.zeros_like(x)
-        delta = delta.index_add(-2, u, corr * fu[:, None]).index_add(-2, v, -corr * fv[:, None])
-        x = x + delta / count
-    return x
+        diff = torch.einsum("ek,kbc->ebc", diff_op, x)
+        dist = torch.linalg.vector_norm(diff, dim=-1, keepdim=True).clamp_min(1e-6)
+        corr = (dist - target) * diff / dist  # move u towards v by this much (if alone)
+        x = x + torch.einsum("ke,ebc->kbc", push, corr)
+    return x.transpose(0, 1).reshape(*lead, _N_JUNCTION, 3)
+
+
+#: Bins of the C1′ pseudo-angle (i-1, i, i+1; degrees) and pseudo-torsion (i-1 … i+2) used to
+#: pick the unpaired-residue correction (see ``UNPAIRED_CORRECTION``).
+ANGLE_EDGES = (100.0, 130.0, 145.0, 155.0)
+TORSION_EDGES = (-60.0, 60.0)
+N_BINS = (len(ANGLE_EDGES) + 1) * (len(TORSION_EDGES) + 1)
+#: Per-bin rigid correction of the A-form template of *unpaired* residues in their trace frame:
+#: rotation vector (radians) and translation (Å), local frame coordinates. Fitted by
+#: ``python3 bench/geometry_accuracy.py --fit-unpaired`` (pooled Kabsch of backbone + sugar
+#: atoms of the unpaired residues of the 27 files in ../shared/data/structures).
+#: Bin order: angle bin * 3 + torsion bin; bins with < 20 samples hold the global fit.
+UNPAIRED_CORRECTION: tuple[tuple[float, ...], ...] = (
+    (-2.0002, 0.1808, 0.4304, -0.0862, -0.7488, -0.2440),  # n=32
+    (-1.4087, -0.2230, 0.2790, 0.1284, -0.6596, -0.6283),  # n=34
+    (-1.6460, 0.4172, 0.3550, -0.1417, -0.5376, -0.3485),  # n=47
+    (-1.0002, -0.2203, -0.1279, 0.4307, -0.4921, -1.0750),  # n=36
+    (-1.4453, 0.1923, 0.0410, -0.0869, -0.6992, -0.5175),  # n=45
+    (-1.8616, 0.3180, 0.1418, -0.1321, -1.5036, -0.4547),  # n=41
+    (-0.5591, -0.0058, 0.0259, 0.1296, -0.1259, -0.8502),  # n=12
+    (-0.3505, 0.0216, -0.0774, 0.0800, -0.0149, -0.3587),  # n=86
+    (-1.1664, 0.1755, 0.0507, 0.0032, -0.8012, -0.8556),  # n=36
+    (-0.7706, 0.1402, -0.0029, 0.0214, -0.1396, -0.2759),  # n=20
+    (-0.1828, 0.0604, -0.0190, 0.0023, -0.0507, -0.0411),  # n=211
+    (-0.2128, 0.0222, -0.0542, 0.2054, 0.1887, -0.8466),  # n=33
+    (-0.5591, -0.0058, 0.0259, 0.1296, -0.1259, -0.8502),  # n=19
+    (-0.1146, 0.0045, 0.0117, 0.1503, -0.0324, -0.4459),  # n=52
+    (-0.3413, -0.0406, 0.0020, 0.2826, -0.0689, -0.7362),  # n=31
+)
+
+
+def _rotvec_to_matrix(v: torch.Tensor) -> torch.Tensor:
+    """Rodrigues: rotation vectors [..., 3] -> matrices [..., 3, 3]."""
+    theta = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+    k = v / theta.clamp_min(1e-12)
+    kx, ky, kz = k.unbind(-1)
+    zero = torch.zeros_like(kx)
+    skew = torch.stack(
+        [torch.stack([zero, -kz, ky], -1), torch.stack([kz, zero, -kx], -1),
+         torch.stack([-ky, kx, zero], -1)], -2
+    )  # fmt: skip
+    sin, cos = torch.sin(theta)[..., None], torch.cos(theta)[..., None]
+    eye = torch.eye(3, dtype=v.dtype).expand_as(skew)
+    return eye + sin * skew + (1 - cos) * skew @ skew
+
+
+def correction_frames(table: torch.Tensor) -> torch.Tensor:
+    """[B, 6] (rotation vector, translation) -> [B, 4, 4] local correction transforms."""
+    out = torch.eye(4, dtype=table.dtype).repeat(table.shape[0], 1, 1)
+    out[:, :3, :3] = _rotvec_to_matrix(table[:, :3])
+    out[:, :3, 3] = table[:, 3:]
+    return out
+
+
+def unpaired_bins(c1: torch.Tensor) -> torch.Tensor:
+    """Correction bin of every residue from its local C1′ geometry: [..., L, 3] -> [..., L]."""
+    n = c1.shape[-2]
+    if n < 4:
+        return torch.zeros(c1.shape[:-1], dtype=torch.long)
+    j = torch.arange(n).clamp(1, n - 3)
+    a, b, c, d = (c1[..., j + k, :] for k in (-1, 0, 1, 2))
+    u, v = a - b, c - b
+    cos = (u * v).sum(-1) / (u.norm(dim=-1) * v.norm(dim=-1)).clamp_min(1e-9)
+    ang = torch.rad2deg(torch.acos(cos.clamp(-1, 1)))
+    b1 = normalize(c - b)
+    vv = (a - b) - ((a - b) * b1).sum(-1, keepdim=True) * b1
+    ww = (d - c) - ((d - c) * b1).sum(-1, keepdim=True) * b1
+    tor = torch.rad2deg(torch.atan2((torch.cross(b1, vv, dim=-1) * ww).sum(-1), (vv * ww).sum(-1)))
+    ai = torch.bucketize(ang.detach(), torch.tensor(ANGLE_EDGES, dtype=ang.dtype))
+    ti = torch.bucketize(tor.detach(), torch.tensor(TORSION_EDGES, dtype=tor.dtype))
+    return ai * (len(TORSION_EDGES) + 1) + ti
 
 
 def c1_to_atoms(
-    seq: str, c1: torch.Tensor, partner: torch.Tensor, closure_sweeps: int = CLOSURE_SWEEPS
+    seq: str,
+    c1: torch.Tensor,
+    partner: torch.Tensor,
+    closure_sweeps: int = CLOSURE_SWEEPS,
+    unpaired_correction: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """All heavy atoms from C1′ coordinates and base pairs.
 
@@ -168,6 +264,8 @@ def c1_to_atoms(
         c1: [S, L, 3] or [L, 3] C1′ coordinates (Å).
         partner: [L] long, index of each residue's base-pair partner, -1 if unpaired.
         closure_sweeps: projection sweeps closing the O3′–P links (0: rigid placement only).
+        unpaired_correction: [N_BINS, 6] override of ``UNPAIRED_CORRECTION`` (zeros: pure
+            A-form templates).
     Returns:
         atoms [S, L, A, 3] (or [L, A, 3]), slots in NUCLEOTIDE_ATOMS order (A = 23), and
         mask [L, A] bool. Differentiable w.r.t. ``c1``.
@@ -186,19 +284,36 @@ def c1_to_atoms(
     paired = (partner >= 0).long()
     own = tmpl["own"].to(x.dtype)[pos, paired, types]  # [L, A, 3]
     frames = residue_frames(x, partner)  # [S, L, 4, 4]
+    table = (
+        torch.tensor(UNPAIRED_CORRECTION, dtype=x.dtype)
+        if unpaired_correction is None
+        else unpaired_correction.to(x.dtype)
+    )
+    if bool(table.abs().max() > 0):
+        corr = correction_frames(table)[unpaired_bins(x)]  # [S, L, 4, 4]
+        eye = torch.eye(4, dtype=x.dtype)
+        frames = frames @ torch.where((partner < 0)[:, None, None], corr, eye)
     atoms = apply(frames, own.expand(x.shape[0], n, -1, -1))
     if n > 1:
         link = [_SLOT[a] for a in _LINK]
         pred_prev = apply(frames[:, :-1], tmpl["next"].to(x.dtype)[pos[:-1], paired[:-1]])
         w = torch.tensor(_W_PREV, dtype=x.dtype)[:, None]
         blended = w * pred_prev + (1 - w) * atoms[:, 1:, link]
-        fixed_prev = atoms[:, :-1, [_SLOT["C3'"], _SLOT["O3'"]]]
-        fixed_next = atoms[:, 1:, [_SLOT["C4'"], _SLOT["C3'"], _SLOT["O4'"]]]
-        junction = torch.cat([fixed_prev, blended, fixed_next], dim=-2)
+        prev = atoms[:, :-1]
+        junction = torch.cat(
+            [
+                prev[:, :, [_SLOT["C3'"], _SLOT["O3'"]]],
+                blended,
+                atoms[:, 1:, [_SLOT["C4'"], _SLOT["C3'"], _SLOT["O4'"]]],
+                prev[:, :, [_SLOT["C4'"], _SLOT["C2'"]]],
+            ],
+            dim=-2,
+        )
         if closure_sweeps > 0:
             junction = _close(junction, closure_sweeps)
-        atoms = torch.cat(
-            [atoms[:, :1], torch.cat([junction[..., 2:7, :], atoms[:, 1:, 5:]], dim=-2)], dim=1
-        )
+        o3 = torch.cat([junction[..., 1:2, :], atoms[:, -1:, _SLOT["O3'"]][:, :, None]], dim=1)
+        linker = torch.cat([atoms[:, :1, :5], junction[..., 2:7, :]], dim=1)
+        o3s = _SLOT["O3'"]
+        atoms = torch.cat([linker, atoms[:, :, 5:o3s], o3, atoms[:, :, o3s + 1 :]], dim=-2)
     mask = torch.from_numpy(ideal.slot_mask_table()[types.numpy()])
     return (atoms[0] if single else atoms), mask

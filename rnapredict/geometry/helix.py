@@ -2,7 +2,7 @@
 
 A strand built with the A-form torsions is a regular helix; its Watson–Crick complement is the
 image of each base's Olson standard frame rotated 180° about the frame's x axis (the pair
-dyad), which puts C1'–C1' across a pair at 10.7 Å.
+dyad) and moved PAIR_SHIFT towards its mate, which puts C1'–C1' across a pair at 10.5–10.7 Å.
 """
 
 from __future__ import annotations
@@ -16,8 +16,18 @@ from rnapredict.geometry import ideal
 from rnapredict.geometry.frames import apply, frame_from_points, invert
 from rnapredict.geometry.nerf import torsions_to_atoms
 
+#: Shift (Å) of the partner base towards its mate along the pair's y axis: the Olson ideal
+#: pair has C1'–C1' 10.7–10.8 Å; observed Watson–Crick pairs average about 10.5 Å.
+PAIR_SHIFT = 0.15
 #: Partner C1' in the Olson frame of the base it pairs with (mean of the four templates), Å.
-PARTNER_C1 = (-2.479, -5.375, 0.0)
+PARTNER_C1 = (-2.479, -5.375 + PAIR_SHIFT, 0.0)
+
+
+def pair_flip(dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Partner base frame in the frame of its mate: 180° about x, then PAIR_SHIFT: [4, 4]."""
+    f = torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=dtype))
+    f[1, 3] = PAIR_SHIFT
+    return f
 
 
 def aform_torsions(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -58,8 +68,7 @@ def partner_c1(std_frames: torch.Tensor) -> torch.Tensor:
 
 def dyad(std_frame: torch.Tensor) -> torch.Tensor:
     """Transform taking a strand onto its Watson–Crick complement at this pair: [4, 4]."""
-    flip = torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=std_frame.dtype))
-    return std_frame @ flip @ invert(std_frame)
+    return std_frame @ pair_flip(std_frame.dtype) @ invert(std_frame)
 
 
 def helix_parameters(frames: torch.Tensor) -> tuple[float, float]:
@@ -95,8 +104,7 @@ def aform_duplex(seq: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     # Place strand 2 so that its residue n-1-k pairs with strand-1 residue k (dyad of pair 0).
     f1 = standard_frames(seq, s1)
     f2 = standard_frames(seq2, s2)
-    flip = torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=s1.dtype))
-    move = f1[0] @ flip @ invert(f2[n - 1]) if n else torch.eye(4, dtype=s1.dtype)
+    move = f1[0] @ pair_flip(s1.dtype) @ invert(f2[n - 1]) if n else torch.eye(4, dtype=s1.dtype)
     s2 = apply(move, s2.reshape(-1, 3)[None])[0].reshape(s2.shape)
     partner = torch.cat([torch.arange(2 * n - 1, n - 1, -1), torch.arange(n - 1, -1, -1)])
     return torch.cat([s1, s2]), torch.cat([m1, m2]), partner

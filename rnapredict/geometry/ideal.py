@@ -148,7 +148,7 @@ GLYCOSIDIC: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 #: A-form torsions (degrees), order TORSION_NAMES.
-AFORM_TORSIONS_DEG: tuple[float, ...] = (-68.2, 175.6, 54.1, 82.3, -156.3, -71.4, -159.2, 0.0)
+AFORM_TORSIONS_DEG: tuple[float, ...] = (-67.34, 174.55, 53.86, 82.24, -157.92, -70.0, -162.73, 0.0)
 #: δ of the C2'-endo sugar (degrees), for tests and loops.
 DELTA_C2ENDO_DEG = 145.0
 
@@ -184,12 +184,17 @@ def south_weight(delta_rad: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def pucker_angle(a: str, b: str, c: str, delta_rad: float) -> float:
-    """Ideal angle a–b–c (degrees) at sugar pucker δ (radians), blended north/south."""
-    north = angle(a, b, c)
+def pucker_angle(
+    a: str, b: str, c: str, delta_rad: float, north: float | None = None
+) -> float:
+    """Ideal angle a–b–c (degrees) at sugar pucker δ (radians), blended north/south.
+
+    ``north``: the value to use for angles that do not depend on the pucker (default: table).
+    """
     key = (a, b, c) if (a, b, c) in ANGLE_SOUTH else (c, b, a)
     if key not in ANGLE_SOUTH:
-        return north
+        return angle(a, b, c) if north is None else north
+    north = angle(a, b, c)
     w = south_weight(delta_rad)
     return (1 - w) * north + w * ANGLE_SOUTH[key]
 

@@ -141,7 +141,8 @@ def read_models(path: str | Path, *, heavy_only: bool = True) -> list[RnaStructu
     try:
         st = gemmi.read_structure(str(path), merge_chain_parts=True)
     except Exception as exc:  # gemmi's C++ parser raises assorted types (IndexError on empty cif)
-        raise StructureError(f"cannot parse structure: {exc}", file=str(path)) from None
+        detail = " ".join(str(exc).split())  # gemmi messages may span lines
+        raise StructureError(f"cannot parse structure: {detail}", file=str(path)) from None
     if len(st) == 0 or all(len(m) == 0 for m in st):
         raise StructureError("no atoms found (empty or not a PDB/mmCIF file)", file=str(path))
     models = _models_from_gemmi(st, str(path), heavy_only)

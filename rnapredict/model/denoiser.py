@@ -33,6 +33,7 @@ class DenoiserConfig:
         layers: message-passing layers (each updates nodes and the coordinate estimate).
         knn: nearest neighbours in the noisy coordinates added to the fixed edges.
         rbf_bins, rbf_max: distance encoding (Å).
+        coord_dim: hidden width of the per-edge coordinate-update MLP.
     """
 
     dim: int = 128
@@ -42,6 +43,7 @@ class DenoiserConfig:
     knn: int = 16
     rbf_bins: int = 16
     rbf_max: float = 32.0
+    coord_dim: int = 32
 
 
 def knn_edges(
@@ -83,10 +85,11 @@ class Denoiser(nn.Module):
         self.rbf_in = nn.ModuleList(nn.Linear(cfg.rbf_bins, de) for _ in range(cfg.layers))
         self.att = nn.ModuleList(SparseAttention(d, de, cfg.heads) for _ in range(cfg.layers))
         self.trans = nn.ModuleList(Transition(d) for _ in range(cfg.layers))
-        self.w_i = nn.ModuleList(nn.Linear(d, d) for _ in range(cfg.layers))
-        self.w_j = nn.ModuleList(nn.Linear(d, d, bias=False) for _ in range(cfg.layers))
-        self.w_e = nn.ModuleList(nn.Linear(de, d, bias=False) for _ in range(cfg.layers))
-        self.w_out = nn.ModuleList(nn.Linear(d, 1, bias=False) for _ in range(cfg.layers))
+        dc = cfg.coord_dim
+        self.w_i = nn.ModuleList(nn.Linear(d, dc) for _ in range(cfg.layers))
+        self.w_j = nn.ModuleList(nn.Linear(d, dc, bias=False) for _ in range(cfg.layers))
+        self.w_e = nn.ModuleList(nn.Linear(de, dc, bias=False) for _ in range(cfg.layers))
+        self.w_out = nn.ModuleList(nn.Linear(dc, 1, bias=False) for _ in range(cfg.layers))
         for lin in self.w_out:
             nn.init.zeros_(lin.weight)
 

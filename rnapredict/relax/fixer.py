@@ -140,24 +140,29 @@ def prepare(
     ph: float = 7.0,
     platform: openmm.Platform | None = None,
     seed: int = 0,
+    keep_input_h: bool = True,
 ) -> PreparedModel:
     """Complete heavy atoms and add hydrogens with PDBFixer.
 
     Args:
-        model: heavy-atom model (hydrogens, if any, are discarded and rebuilt).
+        model: the model; heavy atoms drive everything, hydrogens are optional.
         forcefield: the force field whose templates place the hydrogens (default: Amber14 in
             vacuum; placement only needs the templates, and vacuum is much cheaper than GBn2).
         ph: pH for protonation states.
         platform: OpenMM platform for PDBFixer's own small minimizations (default: Reference,
             which is deterministic; these runs are tiny).
         seed: seed of PDBFixer's integrator (placing missing atoms), for reproducibility.
+        keep_input_h: keep the input's hydrogens (names as Amber's) instead of rebuilding.
+
+    ``source_atom`` indexes ``model.heavy_atoms()``; hydrogens are never mapped (-1).
 
     Raises:
         RelaxError: no standard residue to relax, or a residue does not match its template.
     """
     forcefield = forcefield or vacuum_forcefield()
     platform = platform or openmm.Platform.getPlatformByName("Reference")
-    model = model.heavy_atoms()
+    full = model
+    model = full.heavy_atoms()
     check_templates(model)
     segs, frozen = segments(model)
     labels = model.residue_labels()
@@ -173,7 +178,6 @@ def prepare(
     # Which input atoms enter the physics: all of a segment except a 5' phosphate and OP3.
     keep = np.zeros(model.n_atoms, bool)
     seg_start = {seg[0] for seg in segs}
-    starts = model.residue_starts()
     in_segment = np.zeros(model.n_residues, bool)
     for seg in segs:
         in_segment[seg] = True
@@ -191,10 +195,20 @@ def prepare(
             "(no 5'-phosphate template in the force field)"
         )
 
+    # Input hydrogens of relaxed residues are kept (PDBFixer only adds the missing ones), so
+    # relaxing a --keep-h output again starts from the same minimum.
+    is_h = np.array([e in ("H", "D") for e in full.elements], bool)
+    heavy_of_full = np.where(is_h, -1, np.cumsum(~is_h) - 1)
+    keep_full = np.zeros(full.n_atoms, bool)
+    keep_full[~is_h] = keep
+    if keep_input_h:
+        keep_full[is_h] = in_segment[full.atom_res[is_h]]
+    full_starts = full.residue_starts()
+
     # Physics copy: one chain per segment, residues numbered 1..n within it; mapped by order.
     order = [i for seg in segs for i in seg]
-    phys = model.select_residues(order).select_atoms(
-        keep[np.concatenate([np.arange(starts[i], starts[i + 1]) for i in order])]
+    phys = full.select_residues(order).select_atoms(
+        keep_full[np.concatenate([np.arange(full_starts[i], full_starts[i + 1]) for i in order])]
     )
     chain_ids: list[str] = []
     res_ids: list[int] = []
@@ -231,7 +245,11 @@ def prepare(
     source: list[int] = []
     for k, res in enumerate(fixer.topology.residues()):
         i = int(residue_of[k])
-        names = {model.atom_names[a]: a for a in range(starts[i], starts[i + 1]) if keep[a]}
+        names = {
+            full.atom_names[a]: int(heavy_of_full[a])
+            for a in range(full_starts[i], full_starts[i + 1])
+            if keep_full[a] and not is_h[a]
+        }
         source += [names.get(atom.name, -1) for atom in res.atoms()]
     positions = np.array(fixer.positions.value_in_unit(openmm.unit.nanometer), np.float64)
     return PreparedModel(

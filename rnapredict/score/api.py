@@ -129,16 +129,26 @@ class ScoreResult:
         return out
 
 
+def _require_atoms(s: RnaStructure, idx: np.ndarray, atom: str, name: str) -> None:
+    """Raise a ScoringError naming the file when too few residues carry ``atom``."""
+    if len(idx) >= MIN_RESIDUES:
+        return
+    hint = ""
+    for other in ("C3'", "C1'", "P"):
+        if other != atom and len(representative(s, other)[0]) >= MIN_RESIDUES:
+            hint = f' (it has {other} atoms: try --atom "{other}")'
+            break
+    raise ScoringError(
+        f"only {len(idx)} residue(s) with atom {atom}, need {MIN_RESIDUES}{hint}", file=name
+    )
+
+
 def prepare_reference(
     ref: RnaStructure, options: ScoreOptions, name: str = "reference"
 ) -> Reference:
     """Representative atoms and interactions of a reference (raises if too few residues)."""
     idx, xyz = representative(ref, options.atom)
-    if len(idx) < MIN_RESIDUES:
-        raise ScoringError(
-            f"only {len(idx)} residue(s) with atom {options.atom} (need {MIN_RESIDUES})",
-            file=name,
-        )
+    _require_atoms(ref, idx, options.atom, name)
     return Reference(ref, name, idx, xyz, annotate(ref) if options.interactions else None)
 
 
@@ -169,11 +179,7 @@ def score_against(
     """Score one model against a prepared reference."""
     ref = reference.structure
     m_idx, m_xyz = representative(model, options.atom)
-    if len(m_idx) < MIN_RESIDUES:
-        raise ScoringError(
-            f"only {len(m_idx)} residue(s) with atom {options.atom} (need {MIN_RESIDUES})",
-            file=name,
-        )
+    _require_atoms(model, m_idx, options.atom, name)
     r_idx = reference.rep_index
     model2ref = np.full(model.n_residues, -1, dtype=np.int64)
     if options.align == "index":

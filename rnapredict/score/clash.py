@@ -19,7 +19,12 @@ import gemmi
 import numpy as np
 
 from rnapredict.io.structure import RnaStructure
-from rnapredict.score.topology import MAX_EXCLUDED_BONDS, graph_distances, residue_bonds
+from rnapredict.score.topology import (
+    MAX_EXCLUDED_BONDS,
+    graph_distances,
+    is_template_only,
+    residue_bonds,
+)
 
 
 @dataclass(frozen=True)
@@ -107,11 +112,14 @@ def _intra_pairs(model: RnaStructure, starts: np.ndarray) -> tuple[np.ndarray, n
     pairs: list[np.ndarray] = []
     for (base, names), residues in groups.items():
         elements = tuple(model.elements[starts[residues[0]] : starts[residues[0] + 1]])
+        # Template-only residues share one topology; others get distance-based bonds each.
+        shared = is_template_only(base, names)
+        dist = far = None
         for i in residues:
-            xyz = model.coords[starts[i] : starts[i + 1]]
-            bonds = residue_bonds(base, names, elements, xyz)
-            dist = graph_distances(len(names), bonds)
-            far = np.argwhere(np.triu(dist > MAX_EXCLUDED_BONDS, k=1))
+            if dist is None or not shared:
+                xyz = model.coords[starts[i] : starts[i + 1]]
+                dist = graph_distances(len(names), residue_bonds(base, names, elements, xyz))
+                far = np.argwhere(np.triu(dist > MAX_EXCLUDED_BONDS, k=1))
             pairs.append(far + starts[i])
             for col, anchor in ((0, "O3'"), (1, "P")):
                 if anchor in names:

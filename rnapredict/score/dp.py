@@ -63,9 +63,18 @@ def _fill(score: np.ndarray, gap: float, path: np.ndarray, vert: np.ndarray) -> 
 
 @_jit
 def _fill_tm(
-    x: np.ndarray, y: np.ndarray, d02: float, gap: float, path: np.ndarray, vert: np.ndarray
+    x: np.ndarray,
+    y: np.ndarray,
+    d02: float,
+    gap: float,
+    path: np.ndarray,
+    vert: np.ndarray,
+    secx: np.ndarray,
+    secy: np.ndarray,
+    bonus: float,
 ) -> None:
-    """As :func:`_fill`, scoring pair (i, j) by 1/(1 + |x_i - y_j|²/d02) on the fly."""
+    """As :func:`_fill`, scoring pair (i, j) on the fly by 1/(1 + |x_i - y_j|²/d02), plus
+    ``bonus`` where ``secx[i] == secy[j]`` (when bonus ≠ 0)."""
     len1, len2 = x.shape[0], y.shape[0]
     prev = np.zeros(len2 + 1)
     cur = np.zeros(len2 + 1)
@@ -78,7 +87,10 @@ def _fill_tm(
             dx = x0 - y[j - 1, 0]
             dy = x1 - y[j - 1, 1]
             dz = x2 - y[j - 1, 2]
-            d = prev[j - 1] + 1.0 / (1.0 + (dx * dx + dy * dy + dz * dz) / d02)
+            sc = 1.0 / (1.0 + (dx * dx + dy * dy + dz * dz) / d02)
+            if bonus != 0.0 and secx[i - 1] == secy[j - 1]:
+                sc += bonus
+            d = prev[j - 1] + sc
             h = prev[j]
             if path[i - 1, j]:
                 h += gap
@@ -108,14 +120,16 @@ def nw_score(score: np.ndarray, gap: float, ws: DPWorkspace | None = None) -> np
     """Align on a score matrix.
 
     Args:
-        score: [L1, L2] match scores.
+        score: [L1, L2] match scores (float, or uint8 for 0/1 scores: 8× less memory).
         gap: gap penalty (≤ 0), charged once after an aligned pair.
         ws: workspace for these lengths (allocated if None).
 
     Returns:
         j2i: [L2] int, index in 1..L1 side aligned to each column, -1 for a gap.
     """
-    score = np.ascontiguousarray(score, dtype=np.float64)
+    score = np.ascontiguousarray(score)
+    if score.dtype != np.uint8:
+        score = score.astype(np.float64)
     len1, len2 = score.shape
     ws = ws or DPWorkspace(len1, len2)
     _fill(score, float(gap), ws.path, ws.vert)
@@ -123,9 +137,17 @@ def nw_score(score: np.ndarray, gap: float, ws: DPWorkspace | None = None) -> np
 
 
 def nw_tm(
-    x_sup: np.ndarray, y: np.ndarray, d02: float, gap: float, ws: DPWorkspace | None = None
+    x_sup: np.ndarray,
+    y: np.ndarray,
+    d02: float,
+    gap: float,
+    ws: DPWorkspace | None = None,
+    *,
+    sec: tuple[np.ndarray, np.ndarray] | None = None,
+    bonus: float = 0.0,
 ) -> np.ndarray:
-    """Align superposed coordinates on the TM-score matrix 1/(1 + d²/d02).
+    """Align superposed coordinates on the TM-score matrix 1/(1 + d²/d02) (+ ``bonus`` where
+    the secondary-structure codes ``sec = (secx, secy)`` agree).
 
     Args:
         x_sup: [L1, 3] first structure, already superposed onto ``y`` (Å).
@@ -138,5 +160,9 @@ def nw_tm(
     x_sup = np.ascontiguousarray(x_sup, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     ws = ws or DPWorkspace(len(x_sup), len(y))
-    _fill_tm(x_sup, y, float(d02), float(gap), ws.path, ws.vert)
+    secx, secy = sec if sec is not None else (_NO_SEC, _NO_SEC)
+    _fill_tm(x_sup, y, float(d02), float(gap), ws.path, ws.vert, secx, secy, float(bonus))
     return _traceback(ws.path, ws.vert, len(x_sup), len(y))
+
+
+_NO_SEC = np.zeros(0, dtype=np.uint8)

@@ -100,3 +100,100 @@ def score_fast(x: np.ndarray, y: np.ndarray, y2x: np.ndarray, d0: float, d0_sear
     r, t = kabsch_sel(xa, ya, sel)
     tm2 = _tm_sum(_sq_dist(xa, ya, r, t), d02)
     return max(tm, max(tm1, tm2))
+
+
+@jit
+def _score_cut(
+    xa: np.ndarray,
+    ya: np.ndarray,
+    r: np.ndarray,
+    t: np.ndarray,
+    d: float,
+    d0: float,
+    d8: float,
+    sel: np.ndarray,
+) -> float:
+    """US-align ``score_fun8``: TM sum (pairs beyond d8 dropped when d8 > 0) and the pairs
+    closer than d (widened by 0.5 Å steps until at least 3) written into ``sel``."""
+    n = xa.shape[0]
+    dis = _sq_dist(xa, ya, r, t)
+    d02 = d0 * d0
+    d8c = d8 * d8
+    score = 0.0
+    for k in range(n):
+        if d8 <= 0.0 or dis[k] <= d8c:
+            score += 1.0 / (1.0 + dis[k] / d02)
+    inc = 0
+    while True:
+        dd = d + inc * 0.5
+        n_cut = 0
+        for k in range(n):
+            sel[k] = dis[k] < dd * dd
+            if sel[k]:
+                n_cut += 1
+        if n_cut < 3 and n > 3:
+            inc += 1
+        else:
+            break
+    return score
+
+
+@jit
+def tm_search_seq(
+    xa: np.ndarray, ya: np.ndarray, d0: float, d0_search: float, step: int, d8: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """US-align ``TMscore8_search``, seed by seed in US-align's order (bit-stable ties).
+
+    Args:
+        xa, ya: [N, 3] matched coordinates (Å); d0, d0_search (Å); step: seed stride;
+        d8: drop pairs beyond d8 Å from the score (≤ 0: keep all).
+
+    Returns:
+        best TM-score sum, rotation [3, 3], translation [3] (``x @ R.T + t``).
+    """
+    n = xa.shape[0]
+    best = -1.0
+    best_r = np.eye(3)
+    best_t = np.zeros(3)
+    if n == 0:
+        return 0.0, best_r, best_t
+    lmin = min(4, n)
+    frags = []
+    for i in range(5):
+        f = int(n / 2.0**i)
+        if f <= lmin:
+            frags.append(lmin)
+            break
+        frags.append(f)
+    else:
+        frags.append(lmin)
+    sel = np.zeros(n, dtype=np.bool_)
+    prev = np.zeros(n, dtype=np.bool_)
+    for frag in frags:
+        last = n - frag
+        i = 0
+        while True:
+            prev[:] = False
+            prev[i : i + frag] = True
+            r, t = kabsch_sel(xa, ya, prev)
+            score = _score_cut(xa, ya, r, t, d0_search - 1.0, d0, d8, sel)
+            if score > best:
+                best, best_r, best_t = score, r, t
+            for _ in range(20):
+                prev[:] = sel
+                r, t = kabsch_sel(xa, ya, prev)
+                score = _score_cut(xa, ya, r, t, d0_search + 1.0, d0, d8, sel)
+                if score > best:
+                    best, best_r, best_t = score, r, t
+                same = True
+                for k in range(n):
+                    if sel[k] != prev[k]:
+                        same = False
+                        break
+                if same:
+                    break
+            if i < last:
+                i = min(i + step, last)
+            else:
+                break
+    return best, best_r, best_t

@@ -11,8 +11,12 @@ from typing import Any
 
 try:
     from numba import njit as _njit
+    from numba import prange
 except ImportError:  # pragma: no cover
     _njit = None
+    prange = range
+
+__all__ = ["jit", "jit_parallel", "prange"]
 
 
 def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -20,3 +24,10 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     if _njit is None:  # pragma: no cover
         return fn
     return _njit(cache=True, nogil=True)(fn)
+
+
+def jit_parallel(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """As :func:`jit`, with ``prange`` loops spread over threads (``NUMBA_NUM_THREADS``)."""
+    if _njit is None:  # pragma: no cover
+        return fn
+    return _njit(cache=True, nogil=True, parallel=True)(fn)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnapredict.score.dp import DPWorkspace, nw_tm
+from rnapredict.score.fastfit import tm_search_seq
 from rnapredict.score.rnasec import rna_secondary
 from rnapredict.score.superpose import apply, superposed_rmsd
 from rnapredict.score.tminit import (
@@ -40,13 +41,18 @@ class _Aligner:
         self.best_map = np.full(len(y), -1, dtype=np.int64)
 
     def detailed(self, y2x: np.ndarray, step: int = 40) -> float:
-        """TM-score search on an alignment; sets the current superposition."""
+        """TM-score search on an alignment; sets the current superposition.
+
+        Runs seed by seed in US-align's order (compiled) so that equal scores of different
+        alignments stay exactly equal and the first one wins, as in US-align.
+        """
         j = np.nonzero(y2x >= 0)[0]
-        res = tm_search(
-            self.x[y2x[j]], self.y[j], self.p.d0, self.p.d0_search, step=step, d8=self.p.score_d8
+        xa = np.ascontiguousarray(self.x[y2x[j]])
+        ya = np.ascontiguousarray(self.y[j])
+        score, self.rot, self.trans = tm_search_seq(
+            xa, ya, self.p.d0, self.p.d0_search, step, self.p.score_d8
         )
-        self.rot, self.trans = res.rot, res.trans
-        return res.score / self.p.lnorm
+        return score / self.p.lnorm
 
     def keep(self, tm: float, y2x: np.ndarray) -> None:
         if tm > self.best_tm:
@@ -104,17 +110,18 @@ def tm_align(
     ddcc = 0.1 if p.lnorm <= 40 else 0.4
     secx, secy = rna_secondary(model_seq, x, atom), rna_secondary(ref_seq, y, atom)
 
-    al.try_initial(initial_gapless(x, y, p), 0.0, 0, 30)
-    al.try_initial(initial_ss(secx, secy, al.ws), 0.2, 0, 30)
-    local = initial_local(x, y, p, al.ws)
+    rounds = 2 if p.fast else 30
+    al.try_initial(initial_gapless(x, y, p), 0.0, 0, rounds)
+    al.try_initial(initial_ss(secx, secy, al.ws), 0.2, 0, rounds)
+    local = initial_local(x, y, p)
     if local is not None:
         al.try_initial(local, ddcc, 0, 2)
-    al.try_initial(initial_ssplus(x, y, secx, secy, al.best_map, p, al.ws), ddcc, 0, 30)
+    al.try_initial(initial_ssplus(x, y, secx, secy, al.best_map, p, al.ws), ddcc, 0, rounds)
     al.try_initial(initial_fragment_threading(x, y, p), ddcc, 1, 2)
 
     # Final superposition of the best alignment; drop pairs beyond score_d8.
     y2x = al.best_map
-    al.detailed(y2x, step=1)
+    al.detailed(y2x, step=40 if p.fast else 1)
     j = np.nonzero(y2x >= 0)[0]
     i = y2x[j]
     d = np.linalg.norm(apply(x[i], al.rot, al.trans) - y[j], axis=1)

@@ -10,6 +10,7 @@ import numpy as np
 
 from rnapredict.score.dp import DPWorkspace, nw_score, nw_tm
 from rnapredict.score.fastfit import score_fast
+from rnapredict.score.localsearch import best_local_alignment
 from rnapredict.score.superpose import apply, kabsch
 from rnapredict.score.tmsearch import SearchParams
 
@@ -24,7 +25,7 @@ def initial_gapless(x: np.ndarray, y: np.ndarray, p: SearchParams) -> np.ndarray
     xlen, ylen = len(x), len(y)
     min_ali = max(min(xlen, ylen) // 2, 5)
     best, best_k = -1.0, -ylen + min_ali
-    for k in range(-ylen + min_ali, xlen - min_ali + 1):
+    for k in range(-ylen + min_ali, xlen - min_ali + 1, 5 if p.fast else 1):
         tm = score_fast(x, y, _shift_map(ylen, xlen, k), p.d0, p.d0_search)
         if tm >= best:
             best, best_k = tm, k
@@ -33,7 +34,7 @@ def initial_gapless(x: np.ndarray, y: np.ndarray, p: SearchParams) -> np.ndarray
 
 def initial_ss(secx: np.ndarray, secy: np.ndarray, ws: DPWorkspace) -> np.ndarray:
     """Alignment of the secondary-structure strings (``get_initial_ss``)."""
-    score = (secx[:, None] == secy[None, :]).astype(np.float64)
+    score = (secx[:, None] == secy[None, :]).astype(np.uint8)
     return nw_score(score, -1.0, ws)
 
 
@@ -42,27 +43,22 @@ def _n_jump(length: int) -> int:
     return max(min(jump, length // 3), 1)
 
 
-def initial_local(
-    x: np.ndarray, y: np.ndarray, p: SearchParams, ws: DPWorkspace
-) -> np.ndarray | None:
+def initial_local(x: np.ndarray, y: np.ndarray, p: SearchParams) -> np.ndarray | None:
     """Best DP alignment after superposing pairs of fragments (``get_initial5``)."""
     xlen, ylen = len(x), len(y)
     d01 = max(p.d0 + 1.5, p.d0_min)
-    d02 = d01 * d01
     al = min(xlen, ylen)
     jump1, jump2 = _n_jump(xlen), _n_jump(ylen)
-    best, best_map = 0.0, None
-    for n_frag in (min(20, al // 3), min(100, al // 2)):
-        if n_frag < 1:
-            continue
-        for i in range(0, xlen - n_frag + 1, jump1):
-            for j in range(0, ylen - n_frag + 1, jump2):
-                r, t = kabsch(x[i : i + n_frag], y[j : j + n_frag])
-                y2x = nw_tm(apply(x, r, t), y, d02, 0.0, ws)
-                gl = score_fast(x, y, y2x, p.d0, p.d0_search)
-                if gl > best:
-                    best, best_map = gl, y2x
-    return best_map
+    if p.fast:
+        jump1, jump2 = jump1 * 5, jump2 * 5
+    pairs = [
+        (i, j, n_frag)
+        for n_frag in (min(20, al // 3), min(100, al // 2))
+        if n_frag >= 1
+        for i in range(0, xlen - n_frag + 1, jump1)
+        for j in range(0, ylen - n_frag + 1, jump2)
+    ]
+    return best_local_alignment(x, y, pairs, d01 * d01, p.d0, p.d0_search)
 
 
 def initial_ssplus(
@@ -79,16 +75,13 @@ def initial_ssplus(
     j = np.nonzero(y2x0 >= 0)[0]
     r, t = kabsch(x[y2x0[j]], y[j])
     d01 = max(p.d0 + 1.5, p.d0_min)
-    xs = apply(x, r, t)
-    d2 = np.sum((xs[:, None, :] - y[None, :, :]) ** 2, axis=-1)
-    score = 1.0 / (1.0 + d2 / (d01 * d01)) + 0.5 * (secx[:, None] == secy[None, :])
-    return nw_score(score, -1.0, ws)
+    return nw_tm(apply(x, r, t), y, d01 * d01, -1.0, ws, sec=(secx, secy), bonus=0.5)
 
 
-def _max_fragment(x: np.ndarray, dcu0: float) -> tuple[int, int]:
+def _max_fragment(x: np.ndarray, dcu0: float, fra_min: int) -> tuple[int, int]:
     """Longest run of consecutive residues closer than a growing cutoff (``find_max_frag``)."""
     n = len(x)
-    r_min = min(int(n / 3.0), 4)
+    r_min = min(int(n / 3.0), fra_min)
     step2 = np.sum(np.diff(x, axis=0) ** 2, axis=1)  # [n-1]
     cut2, inc = dcu0 * dcu0, 0
     start_max = end_max = 0
@@ -121,9 +114,9 @@ def _trim(ifr: list[int], l0: int) -> list[int]:
 def _thread_x_fragment(x, y, ifr, p, best, best_map):  # type: ignore[no-untyped-def]
     ylen = len(y)
     l1 = len(ifr)
-    min_ali = max(int(min(l1, ylen) / 2.5), 3)
+    min_ali = max(int(min(l1, ylen) / 2.5), 7 if p.fast else 3)
     arr = np.asarray(ifr, dtype=np.int64)
-    for k in range(-ylen + min_ali, l1 - min_ali + 1):
+    for k in range(-ylen + min_ali, l1 - min_ali + 1, 3 if p.fast else 1):
         i = np.arange(ylen) + k
         ok = (i >= 0) & (i < l1)
         y2x = np.where(ok, arr[np.clip(i, 0, l1 - 1)], -1)
@@ -136,7 +129,7 @@ def _thread_x_fragment(x, y, ifr, p, best, best_map):  # type: ignore[no-untyped
 def _thread_y_fragment(x, y, ifr, p, best, best_map):  # type: ignore[no-untyped-def]
     xlen, ylen = len(x), len(y)
     l2 = len(ifr)
-    min_ali = max(int(min(xlen, l2) / 2.5), 3)
+    min_ali = max(int(min(xlen, l2) / 2.5), 7 if p.fast else 3)
     arr = np.asarray(ifr, dtype=np.int64)
     for k in range(-l2 + min_ali, xlen - min_ali + 1):
         y2x = np.full(ylen, -1, dtype=np.int64)
@@ -152,8 +145,9 @@ def _thread_y_fragment(x, y, ifr, p, best, best_map):  # type: ignore[no-untyped
 def initial_fragment_threading(x: np.ndarray, y: np.ndarray, p: SearchParams) -> np.ndarray:
     """Gapless threading of the longest continuous fragment (``get_initial_fgt``)."""
     xlen, ylen = len(x), len(y)
-    xs, xe = _max_fragment(x, p.dcu0)
-    ys, ye = _max_fragment(y, p.dcu0)
+    fra_min = 8 if p.fast else 4
+    xs, xe = _max_fragment(x, p.dcu0, fra_min)
+    ys, ye = _max_fragment(y, p.dcu0, fra_min)
     lx, ly = xe - xs + 1, ye - ys + 1
     best: float = -1.0
     best_map = np.full(ylen, -1, dtype=np.int64)

@@ -23,6 +23,8 @@ from rnapredict.score.superpose import kabsch_batch
 N_ITER = 20
 #: Elements per chunk of the [seeds, pairs] work arrays.
 _CHUNK_ELEMS = 1 << 21
+#: US-align switches TM-align to its fast heuristics above this length (shorter structure).
+FAST_ABOVE = 1500
 #: GDT distance cutoffs (Å).
 GDT_CUTOFFS = (1.0, 2.0, 4.0, 8.0)
 
@@ -49,7 +51,8 @@ def d0_search_of(d0: float) -> float:
 
 @dataclass(frozen=True)
 class SearchParams:
-    """US-align ``parameter_set4search`` values for lengths (xlen, ylen)."""
+    """US-align ``parameter_set4search`` values for lengths (xlen, ylen), plus the fast flag
+    (coarser seeds and fewer DP rounds, as US-align ``-fast``)."""
 
     lnorm: float
     d0: float
@@ -57,9 +60,12 @@ class SearchParams:
     score_d8: float
     d0_min: float
     dcu0: float = 4.25
+    fast: bool = False
 
     @classmethod
-    def for_lengths(cls, xlen: int, ylen: int) -> SearchParams:
+    def for_lengths(cls, xlen: int, ylen: int, fast: bool | None = None) -> SearchParams:
+        """Parameters for lengths (xlen, ylen); ``fast`` defaults to US-align's rule
+        (forced above 1,500 residues in the shorter structure)."""
         lnorm = float(min(xlen, ylen))
         d0 = 0.168 if lnorm <= 19 else 1.24 * (lnorm - 15) ** (1.0 / 3) - 1.8
         d0 += 0.8
@@ -69,6 +75,7 @@ class SearchParams:
             d0_search=d0_search_of(d0),
             score_d8=1.5 * lnorm**0.3 + 3.5,
             d0_min=d0,
+            fast=lnorm > FAST_ABOVE if fast is None else fast,
         )
 
 
@@ -177,7 +184,7 @@ def _evaluate(
     d2 += const
     # The expansion loses ~1e-12 Å² to rounding; recompute directly the few distances close
     # to a cutoff so every in/out decision is the one US-align's direct formula makes.
-    tol = 1e-8 * (1.0 + float(const.max(initial=0.0)))
+    tol = 1e-12 * (1.0 + float(const.max(initial=0.0)))
     near = np.abs(d2 - cut * cut) < tol
     if d8 is not None:
         near |= np.abs(d2 - d8 * d8) < tol

@@ -52,6 +52,12 @@ def _template_graph(base: str, names: tuple[str, ...]) -> tuple[tuple[int, int],
     return tuple((pos[a], pos[b]) for a, b in bonds if a in pos and b in pos)
 
 
+def is_template_only(base: str, names: tuple[str, ...]) -> bool:
+    """All atoms of the residue are known to the template of ``base`` (no distance bonds)."""
+    known = {a for pair in TEMPLATE_BONDS.get(base, _BACKBONE_BONDS) for a in pair}
+    return all(n in known for n in names)
+
+
 def residue_bonds(
     base: str, names: tuple[str, ...], elements: tuple[str, ...], xyz: np.ndarray
 ) -> np.ndarray:

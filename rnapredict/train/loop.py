@@ -85,6 +85,16 @@ def _save_best(out: Path, net: RnaFoldNet, meta: dict[str, Any]) -> None:
 def train(opts: RunOptions) -> dict[str, Any]:
     """Train (or resume) until ``max_minutes`` / ``max_steps``; returns the final state dict."""
     torch.set_num_threads(opts.threads)
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    # index_add (backward of the neighbour gather) is not bitwise reproducible on >1 thread
+    torch.use_deterministic_algorithms(True)
+    try:
+        return _train(opts)
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+
+
+def _train(opts: RunOptions) -> dict[str, Any]:
     cfg = CONFIGS[opts.config]
     out = opts.out
     out.mkdir(parents=True, exist_ok=True)
@@ -102,7 +112,7 @@ def train(opts: RunOptions) -> dict[str, Any]:
     sampler = BatchSampler(len(train_chains), cfg.batch_size)
     state: dict[str, Any] = {
         "config_name": opts.config,
-        "config": cfg.to_dict(),
+        "config": json.loads(json.dumps(cfg.to_dict())),
         "seed": opts.seed,
         "train_ids_sha256": ids_hash(train_chains),
         "val_ids_sha256": ids_hash(val_chains),

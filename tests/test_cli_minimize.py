@@ -1,0 +1,134 @@
+"""``rnapredict minimize``: outputs, summary.tsv, --json, exit codes, never clobbering, and bad
+files (empty, protein-only) reported without stopping the batch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from rnapredict.cli import app
+from rnapredict.io.pdbio import read_models, read_structure, write_models
+from tests.conftest import shared_path
+
+runner = CliRunner()
+
+PROTEIN_PDB = """\
+ATOM      1  N   ALA A   1      11.104   6.134  -6.504  1.00  0.00           N
+ATOM      2  CA  ALA A   1      11.639   6.071  -5.147  1.00  0.00           C
+ATOM      3  C   ALA A   1      13.155   5.918  -5.168  1.00  0.00           C
+ATOM      4  O   ALA A   1      13.704   5.385  -6.129  1.00  0.00           O
+ATOM      5  CB  ALA A   1      11.233   7.318  -4.353  1.00  0.00           C
+END
+"""
+
+
+@pytest.fixture(scope="module")
+def hairpin_file() -> Path:
+    return shared_path("fixtures", "score", "natives", "1ATO_A.pdb")
+
+
+@pytest.mark.slow
+def test_bad_inputs_are_flagged_and_the_batch_goes_on(tmp_path: Path, hairpin_file: Path):
+    empty = tmp_path / "empty.pdb"
+    empty.write_text("")
+    protein = tmp_path / "protein.pdb"
+    protein.write_text(PROTEIN_PDB)
+    out = tmp_path / "out"
+    r = runner.invoke(
+        app,
+        ["minimize", str(empty), str(hairpin_file), str(protein), "-o", str(out)]
+        + ["--steps", "50", "--json"],
+    )
+    assert r.exit_code == 3, r.output
+    doc = json.loads(r.stdout)
+    assert doc["n_models"] == 3 and doc["n_ok"] == 1 and doc["n_failed"] == 2
+    by_name = {Path(x["source"]).name: x for x in doc["results"]}
+    assert (
+        by_name["empty.pdb"]["status"] == "failed" and "no atoms" in by_name["empty.pdb"]["message"]
+    )
+    assert "no RNA" in by_name["protein.pdb"]["message"]
+    good = by_name["1ATO_A.pdb"]
+    assert good["status"] == "ok" and good["energy_after_kj_mol"] < good["energy_before_kj_mol"]
+    assert good["rmsd_heavy_a"] < 0.5 and good["clashscore_after"] <= good["clashscore_before"]
+    # The relaxed model keeps the input's residues: chain, numbering, names, heavy atoms.
+    native = read_structure(hairpin_file)
+    relaxed = read_structure(good["output"])
+    assert Path(good["output"]) == out / "1ATO_A.pdb"
+    assert relaxed.chain_ids == native.chain_ids and relaxed.res_names == native.res_names
+    np.testing.assert_array_equal(relaxed.res_ids, native.res_ids)
+    assert relaxed.atom_names == native.atom_names
+    rows = (out / "summary.tsv").read_text().splitlines()
+    assert rows[0].split("\t")[:4] == ["source", "model", "output", "status"]
+    assert [row.split("\t")[3] for row in rows[1:]] == ["failed", "ok", "failed"]
+    assert not (out / "empty.pdb").exists() and not (out / "protein.pdb").exists()
+
+
+def test_existing_output_needs_overwrite(tmp_path: Path, hairpin_file: Path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "1ATO_A.pdb").write_text("precious\n")
+    r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", str(out), "--steps", "1"])
+    assert r.exit_code == 2
+    assert "--overwrite" in r.output
+    assert (out / "1ATO_A.pdb").read_text() == "precious\n"
+    assert not (out / "summary.tsv").exists()  # nothing done before the check
+
+
+def test_usage_errors_exit_2(tmp_path: Path, hairpin_file: Path):
+    out = str(tmp_path / "o")
+    r = runner.invoke(app, ["minimize", str(tmp_path / "missing.pdb"), "-o", out])
+    assert r.exit_code == 2 and "no such file" in r.output
+    r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", out, "--format", "xyz"])
+    assert r.exit_code == 2
+    r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", out, "--restrain-heavy", "-1"])
+    assert r.exit_code == 2
+    r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", out, "--platform", "warpdrive"])
+    assert r.exit_code == 2 and "not available" in r.output
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    (twin / "1ATO_A.pdb").write_text(hairpin_file.read_text())
+    r = runner.invoke(app, ["minimize", str(hairpin_file), str(twin / "1ATO_A.pdb"), "-o", out])
+    assert r.exit_code == 2 and "both be written" in r.output
+
+
+@pytest.mark.slow
+def test_multi_model_file_keeps_failed_model_unrelaxed(tmp_path: Path, hairpin_file: Path):
+    """Model 1 relaxes; model 2 (squeezed to 40 %) cannot: written unrelaxed, exit 3, in cif
+    with hydrogens requested (so the two models differ in atoms: one file per model)."""
+    native = read_structure(hairpin_file)
+    centre = native.coords.mean(axis=0)
+    squeezed = native.with_coords(centre + 0.4 * (native.coords - centre))
+    src = write_models([native, squeezed], tmp_path / "ens.pdb")
+    out = tmp_path / "out"
+    r = runner.invoke(
+        app,
+        ["minimize", str(src), "-o", str(out), "--steps", "50", "--format", "cif", "--keep-h"],
+    )
+    assert r.exit_code == 3, r.output
+    assert "1 of 2 model(s) failed" in r.output
+    m1 = read_models(out / "ens_model_1.cif", heavy_only=False)[0]
+    m2 = read_models(out / "ens_model_2.cif", heavy_only=False)[0]
+    assert any(e == "H" for e in m1.elements)  # --keep-h
+    np.testing.assert_allclose(m2.coords, squeezed.coords, atol=1e-3)  # kept as it was
+    rows = [row.split("\t") for row in (out / "summary.tsv").read_text().splitlines()[1:]]
+    assert [(row[1], row[3]) for row in rows] == [("1", "ok"), ("2", "failed")]
+    assert "fold not kept" in rows[1][-1]
+
+
+@pytest.mark.slow
+def test_multi_model_heavy_output_is_one_file(tmp_path: Path, hairpin_file: Path):
+    native = read_structure(hairpin_file)
+    shifted = native.with_coords(native.coords + 1.0)
+    src = write_models([native, shifted], tmp_path / "ens.cif")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["minimize", str(src), "-o", str(out), "--steps", "20"])
+    assert r.exit_code == 0, r.output
+    models = read_models(out / "ens.cif")
+    assert len(models) == 2
+    # Both relaxed alike: the second is the first shifted by 1 Å (translation invariance).
+    d = models[1].coords - models[0].coords
+    np.testing.assert_allclose(d.mean(axis=0), [1.0, 1.0, 1.0], atol=0.05)
