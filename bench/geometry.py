@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import torch
@@ -58,10 +59,10 @@ def main(argv: list[str]) -> None:
         with torch.no_grad():
             atoms, mask = torsions_to_atoms(seq, tors)
             rows = [
-                ("torsions_to_atoms", lambda: torsions_to_atoms(seq, tors), SAMPLES),
-                ("c1_to_atoms", lambda: c1_to_atoms(seq, c1, partner), SAMPLES),
-                ("atoms_to_torsions", lambda: atoms_to_torsions(seq, atoms, mask), SAMPLES),
-                ("aform_c1 (numpy, one model)", lambda: aform_c1(seq, db), 1),
+                ("torsions_to_atoms", partial(torsions_to_atoms, seq, tors), SAMPLES),
+                ("c1_to_atoms", partial(c1_to_atoms, seq, c1, partner), SAMPLES),
+                ("atoms_to_torsions", partial(atoms_to_torsions, seq, atoms, mask), SAMPLES),
+                ("aform_c1 (numpy, one model)", partial(aform_c1, seq, db), 1),
             ]
             for name, fn, s in rows:
                 sec = _time(fn, repeat)

@@ -136,7 +136,9 @@ def fit_table(samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.nd
         return np.concatenate([vec, t])
 
     glob = one(np.ones(len(bins), dtype=bool))
-    return np.stack([one(bins == b) if (bins == b).sum() >= MIN_BIN else glob for b in range(N_BINS)])
+    return np.stack(
+        [one(bins == b) if (bins == b).sum() >= MIN_BIN else glob for b in range(N_BINS)]
+    )
 
 
 def fit_unpaired(folder: Path) -> None:
@@ -149,7 +151,9 @@ def fit_unpaired(folder: Path) -> None:
             continue
     samples = {f: [unpaired_samples(s) for s in segs] for f, segs in per_file.items()}
     table = fit_table([x for v in samples.values() for x in v])
-    counts = np.bincount(np.concatenate([x[2] for v in samples.values() for x in v]), minlength=N_BINS)
+    counts = np.bincount(
+        np.concatenate([x[2] for v in samples.values() for x in v]), minlength=N_BINS
+    )
     print("UNPAIRED_CORRECTION: tuple[tuple[float, ...], ...] = (")
     for row, c in zip(table, counts, strict=True):
         print("    (" + ", ".join(f"{v:.4f}" for v in row) + f"),  # n={c}")

@@ -32,7 +32,7 @@ def test_tokens_and_pair_classes() -> None:
 
 
 def _rows(e, i: int) -> list[tuple[int, int]]:
-    return [(int(j), int(t)) for j, t, m in zip(e.nbr[i], e.etype[i], e.mask[i]) if m]
+    return [(int(j), int(t)) for j, t, m in zip(e.nbr[i], e.etype[i], e.mask[i], strict=True) if m]
 
 
 def test_edges_contain_window_partner_and_partner_neighbours() -> None:

@@ -24,6 +24,8 @@ def _progress(r: RelaxResult) -> None:
     what = f"{r.source} model {r.model_index}"
     if r.ok:
         text = f"{what}: ok, RMSD {r.rmsd:.2f} Å, {r.seconds:.1f} s"
+    elif r.model is None:
+        text = f"{r.source}: FAILED ({r.message}); nothing written"
     else:
         text = f"{what}: FAILED ({r.message}); kept unrelaxed"
     err_console.print(text, markup=False, emoji=False, highlight=False)
@@ -36,7 +38,9 @@ def minimize_command(
     ctx: typer.Context,
     models: list[Path] = typer.Argument(..., metavar="MODEL...", help="PDB/mmCIF model files."),
     out: Path = typer.Option(..., "-o", "--out", help="Output directory."),
-    steps: int = typer.Option(1000, "--steps", help="Maximum L-BFGS iterations per stage."),
+    steps: int = typer.Option(
+        1000, "--steps", help="Maximum L-BFGS iterations per stage (0: until converged)."
+    ),
     restrain_heavy: float = typer.Option(
         DEFAULT_RESTRAIN_HEAVY,
         "--restrain-heavy",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 
@@ -35,12 +37,8 @@ def c1_models(
     from rnapredict.geometry.convert import atoms_to_structure
     from rnapredict.geometry.from_c1 import c1_to_atoms
 
-    atoms, mask = c1_to_atoms(
-        seq, torch.from_numpy(c1).double(), torch.from_numpy(partner).long()
-    )
-    return [
-        atoms_to_structure(seq, atoms[s], mask, plddt[s]) for s in range(c1.shape[0])
-    ]
+    atoms, mask = c1_to_atoms(seq, torch.from_numpy(c1).double(), torch.from_numpy(partner).long())
+    return [atoms_to_structure(seq, atoms[s], mask, plddt[s]) for s in range(c1.shape[0])]
 
 
 class FoldEngine:
@@ -88,18 +86,22 @@ class FoldEngine:
     def predict(self, record: Record, options: FoldOptions) -> Prediction:
         """Fold one record: SS (given or ViennaRNA MFE) → S ranked all-atom models."""
         seq = record.seq.upper()
+        t0 = time.perf_counter()
         if record.ss is not None:
             ss, ss_source = record.ss, "input"
         else:
             ss, ss_source = predict_ss(seq), "vienna"
         seed = record_seed(options.seed, record.id)
         gen = torch.Generator().manual_seed(seed)
+        t1 = time.perf_counter()
         ens = self.sample(seq, ss, options, gen)
+        t2 = time.perf_counter()
         score = ens.ranking_score.numpy()
         order = np.argsort(-score, kind="stable")
         c1 = ens.coords.numpy()[order].astype(np.float64)
         plddt = ens.plddt.numpy()[order].astype(np.float64)
         models = c1_models(seq, c1, partner_array(ss), plddt)
+        timing = {"ss": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
         return Prediction(
             record_id=record.id,
             sequence=seq,
@@ -112,5 +114,5 @@ class FoldEngine:
             sample_index=[int(i) for i in order],
             seed=seed,
             model_version=self.model_version,
-            extra={"c1": c1},
+            extra={"c1": c1, "timing_s": timing},
         )

@@ -120,5 +120,9 @@ def write_weights(
         "config": cfg.to_dict(),
     }
     atomic_write_bytes(weights_dir / WEIGHTS_FILE, data, overwrite=overwrite)
-    atomic_write_text(weights_dir / MANIFEST, json.dumps(manifest, indent=1) + "\n", overwrite=overwrite)
+    atomic_write_text(
+        weights_dir / MANIFEST, json.dumps(manifest, indent=1) + "\n", overwrite=overwrite
+    )
+    for name in (WEIGHTS_FILE, MANIFEST):  # released files are world-readable
+        os.chmod(weights_dir / name, 0o644)
     return manifest

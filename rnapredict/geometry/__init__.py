@@ -7,7 +7,8 @@ Public entry points (all torch, batched over leading dims, differentiable unless
 - :func:`rnapredict.geometry.convert.atoms_to_structure` — slot atoms -> ``RnaStructure``;
   :func:`~rnapredict.geometry.convert.structure_to_atoms` the other way (numpy).
 - :func:`rnapredict.geometry.nerf.torsions_to_atoms` — α β γ δ ε ζ χ + pucker [.., L, 8] -> atoms;
-  :func:`rnapredict.geometry.torsions.atoms_to_torsions` its inverse.
+  :func:`rnapredict.geometry.torsions.atoms_to_torsions` its inverse;
+  :func:`rnapredict.geometry.torsion_fit.fit_torsions` drift-free torsions of a real chain.
 - :func:`rnapredict.geometry.aform.aform_c1` / :func:`~rnapredict.geometry.aform.aform_structure`
   — the A-form baseline from sequence + dot-bracket (numpy / ``RnaStructure``).
 - :mod:`rnapredict.geometry.frames` — Gram–Schmidt frames, composition, rigid placement.

@@ -6,13 +6,13 @@ Layout rule ("3D radiate"), O(L):
   level (``()`` after renumbering by :func:`pseudoknot_levels`) is laid out, pseudoknotted
   pairs are ignored for the layout (they are not paired in the model's frames either).
 - Every stem (run of stacked pairs) is an ideal A-form duplex (2.81 Å rise, 32.7° twist,
-  C1′–C1′ 10.7 Å across a pair), derived from the torsion builder so that all-atom stems are
+  C1′–C1′ 10.55 Å across a pair), derived from the torsion builder so that all-atom stems are
   exact.
 - Every loop (hairpin, bulge, internal, multi-branch, and the exterior loop, which is closed by
   a virtual pair) is a planar polygon inscribed in a circle: its closing pair's C1′–C1′ chord,
-  one A-form strand step (5.9 Å) per backbone link, and one pair chord per child stem. The
-  plane holds the closing chord and the parent helix axis, so a loop continues its helix
-  (internal loops and bulges stay roughly coaxial, junctions fan out). Each child stem
+  one A-form strand step (C1′–C1′ 5.35 Å) per backbone link, and one pair chord per child
+  stem. The plane holds the closing chord and the parent helix axis, so a loop continues its
+  helix (internal loops and bulges stay roughly coaxial, junctions fan out). Each child stem
   starts on its chord and grows outward, away from the polygon.
 - All-atom models: :func:`rnapredict.geometry.from_c1.c1_to_atoms` on this trace.
 """
@@ -25,6 +25,7 @@ from functools import cache
 import numpy as np
 import torch
 
+from rnapredict.errors import SecondaryStructureError
 from rnapredict.geometry.convert import atoms_to_structure
 from rnapredict.geometry.frames import invert
 from rnapredict.geometry.from_c1 import c1_to_atoms
@@ -153,13 +154,13 @@ def aform_c1(seq: str, dot_bracket: str) -> np.ndarray:
     Raises:
         SecondaryStructureError: malformed dot-bracket or length mismatch with ``seq``.
     """
-    from rnapredict.errors import SecondaryStructureError
-
     if len(dot_bracket) != len(seq):
         raise SecondaryStructureError(
             f"structure length {len(dot_bracket)} differs from sequence length {len(seq)}"
         )
     n = len(seq)
+    if n == 0:
+        return np.zeros((0, 3))
     pairs = layout_pairs(dot_bracket)
     h = _helix()
     step, width = float(h["step"]), float(h["width"])
@@ -175,7 +176,7 @@ def aform_c1(seq: str, dot_bracket: str) -> np.ndarray:
             stem_cache[k] = (s1, s2, np.linalg.inv(entry), exit_)
         return stem_cache[k]
 
-    # Work list of loops: (first index, last index, loop frame, closed by a real pair?).
+    # Work list of loops: (closing 5' index, closing 3' index, loop frame); -1/L = virtual.
     todo: list[tuple[int, int, np.ndarray]] = [(-1, n, np.eye(4))]
     while todo:
         i, j, frame = todo.pop()
@@ -200,7 +201,7 @@ def aform_c1(seq: str, dot_bracket: str) -> np.ndarray:
         )).T + frame[:3, 3]  # fmt: skip
         centroid = pts.mean(axis=0)
         for v, p in zip(verts, pts, strict=True):
-            if 0 <= v < n and not (v in (i, j)):
+            if 0 <= v < n and v not in (i, j):
                 c1[v] = p
         for a_idx, a in enumerate(verts[:-1]):
             b = verts[a_idx + 1]

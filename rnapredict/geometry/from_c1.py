@@ -152,7 +152,7 @@ def _close(junction: torch.Tensor, sweeps: int) -> torch.Tensor:
 
     junction: [..., 12, 3] (order in ``_closure_terms``) -> [..., 12, 3]; atoms 0 and 7–11
     (the rigid sugars) do not move. Gathers and scatters are small dense matrices, so each
-    sweep is two matmuls over all junctions.
+    sweep is two small matmuls over all junctions at once.
     """
     terms = _closure_terms()
     dt = junction.dtype
@@ -170,12 +170,13 @@ def _close(junction: torch.Tensor, sweeps: int) -> torch.Tensor:
     norm = push.abs().sum(-1).clamp(min=1e-6)
     push = push / norm[:, None]
     lead = junction.shape[:-2]
-    x = junction.reshape(-1, _N_JUNCTION, 3).transpose(0, 1).reshape(_N_JUNCTION, -1, 3)
+    x = junction.reshape(-1, _N_JUNCTION, 3).transpose(0, 1).reshape(_N_JUNCTION, -1)
     for _ in range(sweeps):
-        diff = torch.einsum("ek,kbc->ebc", diff_op, x)
+        diff = (diff_op @ x).view(n_terms, -1, 3)  # [E, B, 3]
         dist = torch.linalg.vector_norm(diff, dim=-1, keepdim=True).clamp_min(1e-6)
-        corr = (dist - target) * diff / dist  # move u towards v by this much (if alone)
-        x = x + torch.einsum("ke,ebc->kbc", push, corr)
+        corr = diff * ((dist - target) / dist)  # move u towards v by this much (if alone)
+        x = x + push @ corr.view(n_terms, -1)
+    x = x.view(_N_JUNCTION, -1, 3)
     return x.transpose(0, 1).reshape(*lead, _N_JUNCTION, 3)
 
 
@@ -274,6 +275,9 @@ def c1_to_atoms(
     if c1.shape[-2:] != (n, 3):
         raise ValueError(f"c1 {tuple(c1.shape)} does not fit a {n}-nt sequence")
     partner = torch.as_tensor(partner, dtype=torch.long).reshape(n)
+    if n == 0:
+        empty = c1.new_zeros((*c1.shape[:-2], 0, ideal.N_SLOTS, 3))
+        return empty, torch.zeros(0, ideal.N_SLOTS, dtype=torch.bool)
     single = c1.dim() == 2
     x = c1[None] if single else c1
     tmpl = _templates()

@@ -55,7 +55,9 @@ def standard_frames(seq: str, atoms: torch.Tensor) -> torch.Tensor:
         if b in ideal.GLYCOSIDIC:
             f = frame_from_points(res[..., s[n], :], res[..., s["C1'"], :], res[..., s[x], :])
         else:  # no base atoms: glycosidic N/X are not written; use the sugar-only frame
-            f = frame_from_points(res[..., s["C1'"], :], res[..., s["O4'"], :], res[..., s["C2'"], :])
+            f = frame_from_points(
+                res[..., s["C1'"], :], res[..., s["O4'"], :], res[..., s["C2'"], :]
+            )
         out.append(f @ invert(f_t))
     return torch.stack(out, dim=-3)
 

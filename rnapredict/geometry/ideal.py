@@ -184,9 +184,7 @@ def south_weight(delta_rad: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def pucker_angle(
-    a: str, b: str, c: str, delta_rad: float, north: float | None = None
-) -> float:
+def pucker_angle(a: str, b: str, c: str, delta_rad: float, north: float | None = None) -> float:
     """Ideal angle a–b–c (degrees) at sugar pucker δ (radians), blended north/south.
 
     ``north``: the value to use for angles that do not depend on the pucker (default: table).

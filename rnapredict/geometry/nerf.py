@@ -40,8 +40,6 @@ from rnapredict.geometry.frames import (
 CHAIN_ATOMS = ("P", "O5'", "C5'", "C4'", "C3'", "O3'")
 _CHAIN_PREV = (("C3'", "O3'"), ("O3'", "P"), ("P", "O5'"), ("O5'", "C5'"), ("C5'", "C4'"),
                ("C4'", "C3'"))  # fmt: skip
-#: Backbone slot (NUCLEOTIDE_ATOMS order) of each main-chain atom.
-_CHAIN_SLOTS = (0, 3, 4, 5, 7, 8)
 
 
 def place_atom(
@@ -89,9 +87,11 @@ def nerf_step(bond: torch.Tensor, angle: torch.Tensor, torsion: torch.Tensor) ->
 def _constants() -> dict[str, object]:
     """Ideal bonds/angles (radians) and per-type base tables, computed once, float64 numpy."""
     rad = math.radians
-    chain_bond = np.array([ideal.bond(p, a) for (_, p), a in zip(_CHAIN_PREV, CHAIN_ATOMS)])
+    chain_bond = np.array(
+        [ideal.bond(p, a) for (_, p), a in zip(_CHAIN_PREV, CHAIN_ATOMS, strict=True)]
+    )
     chain_angle = np.array(
-        [rad(ideal.angle(pp, p, a)) for (pp, p), a in zip(_CHAIN_PREV, CHAIN_ATOMS)]
+        [rad(ideal.angle(pp, p, a)) for (pp, p), a in zip(_CHAIN_PREV, CHAIN_ATOMS, strict=True)]
     )
     ang = ideal.angle
     hint = ideal.BRANCH_HINT
@@ -101,14 +101,6 @@ def _constants() -> dict[str, object]:
         ),
         "OP2": ideal.branch_torsion(
             ang("O3'", "P", "O5'"), ang("O5'", "P", "OP2"), ang("O3'", "P", "OP2"), hint["OP2"]
-        ),
-        "O4'": ideal.branch_torsion(
-            ang("C5'", "C4'", "C3'"), ang("C3'", "C4'", "O4'"), ang("C5'", "C4'", "O4'"),
-            hint["O4'"],
-        ),
-        "C2'": ideal.branch_torsion(
-            ang("O3'", "C3'", "C4'"), ang("C4'", "C3'", "C2'"), ang("O3'", "C3'", "C2'"),
-            hint["C2'"],
         ),
         "O2'": ideal.branch_torsion(
             ang("C1'", "C2'", "C3'"), ang("C3'", "C2'", "O2'"), ang("C1'", "C2'", "O2'"),

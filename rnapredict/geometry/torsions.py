@@ -107,8 +107,10 @@ def atoms_to_torsions(
             dihedral(c4, c3, o3, shift_next(p)),
             dihedral(c3, o3, shift_next(p), shift_next(o5)),
             dihedral(x[..., _S["O4'"], :], x[..., _S["C1'"], :], gn, gx),
-            _wrap(dihedral(o3, c4, c3, x[..., _S["C2'"], :]) - c2_branch_torsion(
-                dihedral(c5, c4, c3, o3))),
+            _wrap(
+                dihedral(o3, c4, c3, x[..., _S["C2'"], :])
+                - c2_branch_torsion(dihedral(c5, c4, c3, o3))
+            ),
         ],
         dim=-1,
     )
@@ -144,7 +146,9 @@ def _first_frame(x: torch.Tensor, present: torch.Tensor, tors: torch.Tensor) -> 
     steps = [
         nerf_step(bond[0], angle[0], eps0),
         nerf_step(bond[1], angle[1], zeta0),
-        nerf_step(bond[2], angle[2], torch.full_like(eps0, math.radians(ideal.AFORM_TORSIONS_DEG[0]))),
+        nerf_step(
+            bond[2], angle[2], torch.full_like(eps0, math.radians(ideal.AFORM_TORSIONS_DEG[0]))
+        ),
         nerf_step(bond[3], angle[3], tors[..., 0, 1]),
     ]
     r0 = x[..., 0, :, :]

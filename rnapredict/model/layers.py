@@ -131,7 +131,9 @@ def fourier_features(x: torch.Tensor, n: int, max_period: float = 1e3) -> torch.
         [..., n].
     """
     freqs = torch.exp(
-        -math.log(max_period) * torch.arange(n // 2, device=x.device, dtype=torch.float32) / (n // 2)
+        -math.log(max_period)
+        * torch.arange(n // 2, device=x.device, dtype=torch.float32)
+        / (n // 2)
     )
     ang = x[..., None].float() * freqs
     return torch.cat([ang.sin(), ang.cos()], dim=-1)

@@ -124,7 +124,10 @@ class Trunk(nn.Module):
         self.read_t = Transition(cfg.latent_dim)
         self.latent_stack = nn.ModuleList(
             nn.ModuleList(
-                [CrossAttention(cfg.latent_dim, cfg.latent_dim, cfg.heads), Transition(cfg.latent_dim)]
+                [
+                    CrossAttention(cfg.latent_dim, cfg.latent_dim, cfg.heads),
+                    Transition(cfg.latent_dim),
+                ]
             )
             for _ in range(cfg.latent_layers)
         )
@@ -192,5 +195,7 @@ class Trunk(nn.Module):
             z = z + trans(z)
         s = chunked(self.decode, (h,), chunk_size, dim=1, latents=z)
         s = s * f.mask[..., None]
-        pair = self.pair_norm(e + self.pair_i(s)[:, :, None, :] + gather_nodes(self.pair_j(s), f.nbr))
+        pair = self.pair_norm(
+            e + self.pair_i(s)[:, :, None, :] + gather_nodes(self.pair_j(s), f.nbr)
+        )
         return TrunkOutput(single=s, pair=pair)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from rnapredict import __version__
 from rnapredict.relax.api import RelaxOptions, RelaxResult
@@ -93,14 +94,14 @@ def table_row(r: RelaxResult) -> tuple[str, ...]:
         return "-" if x is None else format(x, spec)
 
     return (
-        f"{r.source}#{r.model_index}",
+        f"{Path(r.source).name}#{r.model_index}",
         "[green]ok[/]" if r.ok else "[red]failed[/]",
         f"{f(r.energy_before, '.0f')} → {f(r.energy_after, '.0f')}",
         f"{f(r.clash_before, '.1f')} → {f(r.clash_after, '.1f')}",
         f(r.rmsd, ".2f"),
         f"{r.seconds:.1f}",
-        r.message,
     )
 
 
-TABLE_HEADER = ("model", "status", "energy kJ/mol", "clashscore", "RMSD Å", "s", "note")
+#: Messages and warnings are printed as lines on stderr (and kept in JSON / summary.tsv).
+TABLE_HEADER = ("model", "status", "energy kJ/mol", "clashscore", "RMSD Å", "s")

@@ -34,7 +34,9 @@ def _optim_tensors(model: nn.Module, opt: torch.optim.Optimizer) -> dict[str, to
     return out
 
 
-def _load_optim(model: nn.Module, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
+def _load_optim(
+    model: nn.Module, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]
+) -> None:
     params = dict(model.named_parameters())
     for key, v in tensors.items():
         if "::" not in key:
@@ -84,7 +86,10 @@ def latest_checkpoint(out: Path) -> Path | None:
 
 
 def load_checkpoint(
-    path: Path, model: nn.Module, opt: torch.optim.Optimizer | None, generator: torch.Generator | None
+    path: Path,
+    model: nn.Module,
+    opt: torch.optim.Optimizer | None,
+    generator: torch.Generator | None,
 ) -> dict[str, Any]:
     """Restore model, optimizer moments and generator from ``path``; return ``state.json``."""
     model.load_state_dict(load_file(str(path / "model.safetensors")))

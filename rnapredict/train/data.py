@@ -212,4 +212,8 @@ class BatchSampler:
         return {"perm": self.perm, "pos": self.pos, "epoch": self.epoch}
 
     def load(self, state: dict) -> None:
-        self.perm, self.pos, self.epoch = list(state["perm"]), int(state["pos"]), int(state["epoch"])
+        self.perm, self.pos, self.epoch = (
+            list(state["perm"]),
+            int(state["pos"]),
+            int(state["epoch"]),
+        )

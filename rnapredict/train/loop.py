@@ -223,4 +223,6 @@ def _run_validation(
     say("val " + json.dumps(row))
     if met["tm"] > state["best_val_tm"]:
         state["best_val_tm"] = met["tm"]
-        _save_best(out, net, {**row, "config_name": state["config_name"], "config": state["config"]})
+        _save_best(
+            out, net, {**row, "config_name": state["config_name"], "config": state["config"]}
+        )

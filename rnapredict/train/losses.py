@@ -12,7 +12,9 @@ from rnapredict.model.network import distance_bins
 LDDT_CUTOFFS = (0.5, 1.0, 2.0, 4.0)
 
 
-def kabsch_superpose(mobile: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def kabsch_superpose(
+    mobile: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """Optimal rigid superposition of ``mobile`` onto ``target`` (no gradient through R, t).
 
     Args:
@@ -36,7 +38,11 @@ def kabsch_superpose(mobile: torch.Tensor, target: torch.Tensor, mask: torch.Ten
 
 
 def diffusion_mse(
-    pred: torch.Tensor, true: torch.Tensor, sigma: torch.Tensor, mask: torch.Tensor, sigma_data: float
+    pred: torch.Tensor,
+    true: torch.Tensor,
+    sigma: torch.Tensor,
+    mask: torch.Tensor,
+    sigma_data: float,
 ) -> torch.Tensor:
     """EDM-weighted MSE (Å²·weight) after superposing the truth onto the prediction.
 

@@ -43,5 +43,7 @@ def validate(
     # how well pLDDT tracks the real lDDT across chains
     pl = np.array([r["plddt"] for r in rows])
     ld = np.array([r["lddt"] for r in rows])
-    out["plddt_lddt_corr"] = float(np.corrcoef(pl, ld)[0, 1]) if len(rows) > 2 and pl.std() > 0 and ld.std() > 0 else 0.0
+    out["plddt_lddt_corr"] = (
+        float(np.corrcoef(pl, ld)[0, 1]) if len(rows) > 2 and pl.std() > 0 and ld.std() > 0 else 0.0
+    )
     return out

@@ -1,0 +1,114 @@
+"""Speed and memory of ``Engine.predict`` per sequence length (one subprocess per length).
+
+    python bench/speed.py [--lengths 50 100 ... 4000] [-n 5] [--steps N] [--weights DIR]
+
+For each L a fresh Python process folds one random sequence (seeded) with ViennaRNA MFE SS and
+S samples, reporting wall time (split into SS / sampling / all-atom build) and its own peak RSS
+(``ru_maxrss``). Then log-log slopes of time and RSS between consecutive lengths and between
+500 and 4,000 nt. Without released weights it uses a random-initialised network of the
+released size (same cost). Torch uses its default thread count unless ``--threads``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import json, resource, sys, time
+t_start = time.perf_counter()
+import numpy as np, torch
+sys.path.insert(0, {repo!r})
+if {threads} > 0:
+    torch.set_num_threads({threads})
+from rnapredict.engine.api import FoldOptions
+from rnapredict.io.records import Record
+from rnapredict.errors import WeightsError
+from rnapredict.engine import load_engine
+try:
+    engine = load_engine({weights!r})
+    version = engine.model_version
+except WeightsError:
+    from rnapredict.engine.engine import FoldEngine
+    from rnapredict.model.network import RnaFoldNet
+    from rnapredict.model.presets import SMALL_MODEL
+    engine, version = FoldEngine(RnaFoldNet(SMALL_MODEL), "random-small"), "random-small"
+rng = np.random.default_rng({length})
+seq = "".join(rng.choice(list("ACGU"), {length}))
+t0 = time.perf_counter()
+p = engine.predict(Record("bench", seq), FoldOptions(n_samples={samples}, steps={steps}))
+wall = time.perf_counter() - t0
+print(json.dumps({{"length": {length}, "wall_s": wall, "timing": p.extra["timing_s"],
+    "startup_s": t0 - t_start, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "version": version, "threads": torch.get_num_threads()}}))
+"""
+
+
+def run_one(
+    length: int, samples: int, steps: int | None, weights: str | None, threads: int
+) -> dict:
+    code = CHILD.format(
+        repo=str(REPO),
+        length=length,
+        samples=samples,
+        steps=steps,
+        weights=weights,
+        threads=threads,
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return {"length": length, "error": out.stderr.strip().splitlines()[-1:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def slope(a: dict, b: dict, key: str) -> float:
+    return math.log(b[key] / a[key]) / math.log(b["length"] / a["length"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--lengths", type=int, nargs="+", default=[50, 100, 200, 500, 1000, 2000, 4000])
+    p.add_argument("-n", "--samples", type=int, default=5)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--weights", default=None)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    p.add_argument("--json", type=Path, default=None)
+    a = p.parse_args(argv)
+    rows = []
+    print(f"{'L':>6} {'wall s':>8} {'ss s':>7} {'sample s':>9} {'atoms s':>8} {'RSS MB':>8}")
+    for n in a.lengths:
+        r = run_one(n, a.samples, a.steps, a.weights, a.threads)
+        rows.append(r)
+        if "error" in r:
+            print(f"{n:>6} failed: {r['error']}")
+            continue
+        t = r["timing"]
+        print(f"{n:>6} {r['wall_s']:>8.2f} {t['ss']:>7.2f} {t['sample']:>9.2f} {t['atoms']:>8.2f}"
+              f" {r['rss_mb']:>8.0f}", flush=True)  # fmt: skip
+    ok = [r for r in rows if "error" not in r]
+    print("\nlog-log slopes (time, RSS):")
+    for x, y in zip(ok, ok[1:], strict=False):
+        print(
+            f"  {x['length']:>5} → {y['length']:<5} time {slope(x, y, 'wall_s'):.2f}"
+            f"  RSS {slope(x, y, 'rss_mb'):.2f}"
+        )
+    ends = {r["length"]: r for r in ok}
+    if 500 in ends and 4000 in ends:
+        print(
+            f"  500 → 4000 time {slope(ends[500], ends[4000], 'wall_s'):.2f}"
+            f"  RSS {slope(ends[500], ends[4000], 'rss_mb'):.2f}"
+        )
+    if ok:
+        print(f"model {ok[0]['version']}, {a.samples} samples, threads {ok[0]['threads']}")
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
