@@ -30,6 +30,34 @@ def _traceback(path: np.ndarray, vert: np.ndarray, len1: int, len2: int) -> np.n
 
 
 @_jit
+def _cell(
+    prev: np.ndarray,
+    cur: np.ndarray,
+    path: np.ndarray,
+    vert: np.ndarray,
+    i: int,
+    j: int,
+    sc: float,
+    gap: float,
+) -> None:
+    """One cell of the recurrence: diagonal (+``sc``) vs gaps charged after a diagonal step."""
+    d = prev[j - 1] + sc
+    h = prev[j]
+    if path[i - 1, j]:
+        h += gap
+    v = cur[j - 1]
+    if path[i, j - 1]:
+        v += gap
+    if d >= h and d >= v:
+        path[i, j] = True
+        cur[j] = d
+    else:
+        path[i, j] = False
+        vert[i, j] = v >= h
+        cur[j] = v if v >= h else h
+
+
+@_jit
 def _fill(score: np.ndarray, gap: float, path: np.ndarray, vert: np.ndarray) -> None:
     """Fill ``path`` (came from the diagonal) and ``vert`` (else: v ≥ h) for a score matrix.
 
@@ -44,20 +72,7 @@ def _fill(score: np.ndarray, gap: float, path: np.ndarray, vert: np.ndarray) -> 
     for i in range(1, len1 + 1):
         cur[0] = 0.0
         for j in range(1, len2 + 1):
-            d = prev[j - 1] + score[i - 1, j - 1]
-            h = prev[j]
-            if path[i - 1, j]:
-                h += gap
-            v = cur[j - 1]
-            if path[i, j - 1]:
-                v += gap
-            if d >= h and d >= v:
-                path[i, j] = True
-                cur[j] = d
-            else:
-                path[i, j] = False
-                vert[i, j] = v >= h
-                cur[j] = v if v >= h else h
+            _cell(prev, cur, path, vert, i, j, score[i - 1, j - 1], gap)
         prev, cur = cur, prev
 
 
@@ -90,20 +105,7 @@ def _fill_tm(
             sc = 1.0 / (1.0 + (dx * dx + dy * dy + dz * dz) / d02)
             if bonus != 0.0 and secx[i - 1] == secy[j - 1]:
                 sc += bonus
-            d = prev[j - 1] + sc
-            h = prev[j]
-            if path[i - 1, j]:
-                h += gap
-            v = cur[j - 1]
-            if path[i, j - 1]:
-                v += gap
-            if d >= h and d >= v:
-                path[i, j] = True
-                cur[j] = d
-            else:
-                path[i, j] = False
-                vert[i, j] = v >= h
-                cur[j] = v if v >= h else h
+            _cell(prev, cur, path, vert, i, j, sc, gap)
         prev, cur = cur, prev
 
 
