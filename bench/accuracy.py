@@ -54,9 +54,17 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument(
+        "--init-sigma",
+        type=float,
+        default=None,
+        help="override partial diffusion from the A-form prior (Å; ≤ 0: off)",
+    )
     a = p.parse_args(argv)
 
     engine = load_engine(a.weights)
+    if a.init_sigma is not None:
+        engine.init_sigma = a.init_sigma if a.init_sigma > 0 else None
     chains = load_chains(a.data, "validation", REPO / "runs" / "ss_cache.json")
     chains = chains[: a.limit] if a.limit else chains
     rows = []
@@ -83,7 +91,8 @@ def main(argv: list[str] | None = None) -> dict:
     keys = ["tm_best", "tm_model1", "lddt_model1", "aform_tm", "aform_lddt"]
     md = [
         f"C1′ scores on {len(rows)} validation targets ({engine.model_version}, {a.samples} samples,"
-        f" steps {a.steps or engine.config.edm.steps}, seed {a.seed}); INF n/a (C1′-only references).",
+        f" steps {a.steps or engine.config.edm.steps}, seed {a.seed}, init from A-form prior at σ ="
+        f" {engine.init_sigma} Å); INF n/a (C1′-only references).",
         "",
         "| bin | n | TM best-of-5 | TM model 1 | lDDT model 1 | A-form TM | A-form lDDT |",
         "|---|---|---|---|---|---|---|",

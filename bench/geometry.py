@@ -4,7 +4,7 @@ torsions -> all atoms (``torsions_to_atoms``) and C1′ trace -> all atoms (``c1
 for 1,000 and 10,000 nt x 5 models, float32, torch.no_grad, 2 threads; plus atoms ->
 torsions and the A-form baseline trace (``aform_c1``).
 
-Usage: python3 bench/geometry.py [--repeat N]
+Usage: python3 bench/geometry.py [--repeat N] [--threads T]
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def _hairpins(n: int) -> str:
 
 def main(argv: list[str]) -> None:
     repeat = int(argv[argv.index("--repeat") + 1]) if "--repeat" in argv else 3
-    torch.set_num_threads(2)
+    threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 2
+    torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     print(f"threads={torch.get_num_threads()}  samples={SAMPLES}  dtype=float32  best of {repeat}")
     print(f"{'operation':36s} {'L':>6s} {'S':>3s} {'seconds':>9s} {'s per 1000 nt':>14s}")

@@ -255,3 +255,25 @@ def test_hostile_id_failure_writes_escaped_error(tmp_path: Path) -> None:
     text = (d / "error.txt").read_text()
     assert "\x1b" not in text and "\x07" not in text
     assert text.startswith("id: ../x\\x1b]0;pwned\\x07\n") and "position 4" in text
+
+
+def test_duplicate_id_fails_without_touching_the_first(tmp_path: Path) -> None:
+    fa = tmp_path / "in.fa"
+    fa.write_text(">x\nACGUAC\n>y\nGGCC\n>x\nUUUU\n>a|b\nAAAA\n>a_b\nCCCC\n")
+    out = tmp_path / "out"
+    result = fold_inputs([fa], out, opts(), engine=StubEngine())
+    assert (result.ok, result.failed) == (3, 2)
+    rows = list(read_summary(out / "summary.tsv"))
+    assert [(r.id, r.index, r.status, r.name) for r in rows] == [
+        ("x", 0, "ok", "x"),
+        ("y", 1, "ok", "y"),
+        ("x", 2, "failed", "-"),
+        ("a|b", 3, "ok", "a_b"),
+        ("a_b", 4, "failed", "-"),
+    ]
+    assert "duplicate record id" in rows[2].error and "same output name" in rows[4].error
+    assert json.loads((out / "x" / "confidence.json").read_text())["sequence"] == "ACGUAC"
+    assert not (out / "x" / "error.txt").exists()
+    # The plan pass must not count the duplicate's (borrowed) directory twice.
+    with pytest.raises(OutputExistsError, match="output for 3 record"):
+        fold_inputs([fa], out, opts(), engine=StubEngine())

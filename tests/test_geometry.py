@@ -204,8 +204,11 @@ def test_torsions_to_atoms_equivariant_and_batched() -> None:
 
 def test_gradcheck_torsions_to_atoms() -> None:
     g = torch.Generator().manual_seed(7)
-    t = _random_torsions(g, (), 2).requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda x: torsions_to_atoms("GU", x)[0], (t,))
+    t = _random_torsions(g, (), 3).requires_grad_(True)
+    proj = torch.randn(3 * ideal.N_SLOTS * 3, 6, generator=g, dtype=F64)
+    assert torch.autograd.gradcheck(
+        lambda x: torsions_to_atoms("GUN", x)[0].reshape(-1) @ proj, (t,)
+    )
 
 
 # ----------------------------------------------------------------------------- C1' rebuild
@@ -238,9 +241,12 @@ def test_c1_to_atoms_batched_equivariant_differentiable() -> None:
     assert (single - batch[1])[mask].abs().max() < 1e-10
     rotated, _ = c1_to_atoms(seq, noisy @ q.T + shift, partner)
     assert (batch @ q.T + shift - rotated)[:, mask].abs().max() < 1e-5
-    x = noisy[0, :3].clone().requires_grad_(True)
+    # Gradients: a few random projections of all output coordinates (keeps gradcheck fast).
+    x = noisy[0, :4].clone().requires_grad_(True)
+    proj = torch.randn(4 * ideal.N_SLOTS * 3, 6, generator=g, dtype=F64)
+    pairs = torch.tensor([3, -1, -1, 0])
     assert torch.autograd.gradcheck(
-        lambda y: c1_to_atoms("GCA", y, torch.tensor([2, -1, 0]), closure_sweeps=3)[0], (x,)
+        lambda y: c1_to_atoms("GCAC", y, pairs, closure_sweeps=5)[0].reshape(-1) @ proj, (x,)
     )
 
 

@@ -78,3 +78,33 @@ def test_config_mismatch_refused(wdir: Path) -> None:
     (wdir / MANIFEST).write_text(json.dumps(m))
     with pytest.raises(WeightsError, match="do not fit"):
         load_engine(wdir)
+
+
+def test_export_run_writes_loadable_weights_and_train_state(tmp_path: Path) -> None:
+    import torch
+
+    from rnapredict.train.checkpoint import save_checkpoint
+    from rnapredict.train.configs import CONFIGS
+    from rnapredict.train.export import export_run
+
+    eng = tiny_engine(5)
+    opt = torch.optim.AdamW(eng.net.parameters())
+    cfg = json.loads(json.dumps(CONFIGS["tiny"].to_dict()))
+    state = {
+        "config_name": "tiny", "config": cfg, "train_seconds": 7200.0, "sessions": 1,
+        "train_ids_sha256": "a" * 64, "val_ids_sha256": "b" * 64, "n_train": 410, "n_val": 44,
+        "sampler": {"perm": [], "pos": 0, "epoch": 0},
+    }  # fmt: skip
+    save_checkpoint(tmp_path / "run", 42, eng.net, opt, torch.Generator(), state)
+    (tmp_path / "run" / "train.jsonl").write_text('{"step": 42, "loss": 1.5}\n')
+    m = export_run(tmp_path / "run", tmp_path / "w")
+    assert m["model_version"] == "rnapredict-tiny-step42" and m["data_cutoff"] == "2022-05-01"
+    assert m["train_hours"] == 2.0
+    assert (tmp_path / "w" / "train_state" / "LATEST").read_text().strip() == "ckpt-00000042"
+    assert "rnapredict-tiny-step42" in (tmp_path / "w" / "MODEL_CARD.md").read_text()
+    rec = Record("r", "GGGAAACCC", ss="(((...)))")
+    opts = FoldOptions(n_samples=1, steps=3)
+    np.testing.assert_array_equal(
+        load_engine(tmp_path / "w").predict(rec, opts).extra["c1"],
+        eng.predict(rec, opts).extra["c1"],
+    )

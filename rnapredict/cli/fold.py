@@ -23,7 +23,7 @@ from rnapredict.fold.shard import Shard, parse_shard, shard_from_env
 def fold_command(
     ctx: typer.Context,
     inputs: list[str] = typer.Argument(
-        ..., metavar="INPUT...", help="FASTA files (.gz allowed) or - for standard input."
+        ..., metavar="INPUT", help="FASTA files (.gz allowed) or - for standard input."
     ),
     out: Path = typer.Option(..., "-o", "--out", help="Output directory (one folder per record)."),
     n_samples: int = typer.Option(

@@ -26,7 +26,13 @@ def load_engine(weights_dir: Path | None = None, device: str = "cpu") -> FoldEng
     path = Path(weights_dir) if weights_dir is not None else default_weights_dir()
     cfg, tensors, manifest = load_weights(path)
     net = build_network(cfg, tensors)
-    return FoldEngine(net, str(manifest.get("model_version", "unknown")), device)
+    inference = manifest.get("inference", {})
+    return FoldEngine(
+        net,
+        str(manifest.get("model_version", "unknown")),
+        device,
+        init_sigma=inference.get("init_sigma"),
+    )
 
 
 def tiny_engine(seed: int = 0) -> FoldEngine:

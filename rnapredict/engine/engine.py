@@ -17,6 +17,8 @@ from rnapredict.model.network import RnaFoldNet
 
 #: Denoiser rows (samples × residues × neighbours) per batched call before chunking samples.
 EDGE_ROW_BUDGET = 4_000_000
+#: Decoder chunk (residues) when ``FoldOptions.chunk_size`` is None.
+DEFAULT_CHUNK = 512
 
 
 def resolve_device(device: str) -> torch.device:
@@ -48,9 +50,18 @@ class FoldEngine:
         net: the network (weights loaded).
         model_version: version string written into outputs.
         device: default device (``FoldOptions.device`` overrides when not ``cpu``).
+        init_sigma: partial diffusion from the A-form prior at this noise level (Å), or None
+            for the full schedule from noise (set from the manifest's ``inference`` block).
     """
 
-    def __init__(self, net: RnaFoldNet, model_version: str, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        net: RnaFoldNet,
+        model_version: str,
+        device: str = "cpu",
+        init_sigma: float | None = None,
+    ) -> None:
+        self.init_sigma = init_sigma
         self.net = net.eval()
         self.model_version = model_version
         self.device = resolve_device(device)
@@ -79,8 +90,9 @@ class FoldEngine:
             options.n_samples,
             generator,
             steps=options.steps,
-            chunk_size=options.chunk_size,
+            chunk_size=options.chunk_size or DEFAULT_CHUNK,
             sample_chunk=sample_chunk,
+            init_sigma=self.init_sigma,
         )
 
     def predict(self, record: Record, options: FoldOptions) -> Prediction:

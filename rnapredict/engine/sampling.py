@@ -51,6 +51,7 @@ def sample_ensemble(
     steps: int | None = None,
     chunk_size: int | None = None,
     sample_chunk: int | None = None,
+    init_sigma: float | None = None,
 ) -> Ensemble:
     """Fold one chain (features with B = 1) into ``n_samples`` C1′ models with confidence.
 
@@ -62,6 +63,8 @@ def sample_ensemble(
         steps: diffusion steps (None: the config default).
         chunk_size: decoder chunk size in residues.
         sample_chunk: samples per batched denoiser call (None: all S at once).
+        init_sigma: start from the A-form prior (``f.prior``) noised to this level (Å) instead
+            of pure noise (partial diffusion); None: full schedule. Needs a prior.
     """
     net.eval()
     gens = sample_generators(generator, n_samples)
@@ -75,7 +78,9 @@ def sample_ensemble(
         def denoise(x: torch.Tensor, sigma: torch.Tensor, fs=fs, cs=cs) -> torch.Tensor:
             return net.denoise(x, sigma, cs, fs)
 
-        x = sample(denoise, fs.mask, g, net.cfg.edm, steps).to(f.mask.device)
+        init = fs.prior if init_sigma is not None and bool(f.has_prior.all()) else None
+        x = sample(denoise, fs.mask, g, net.cfg.edm, steps, init, init_sigma)
+        x = x.to(f.mask.device)
         pl_logits, ptm_logit = net.confidence_logits(x, cs, fs)
         coords.append(x.cpu())
         plddt.append(plddt_from_logits(pl_logits).cpu())

@@ -30,13 +30,16 @@ class MemoryModel:
     """Linear memory model of one fold, in bytes.
 
     ``bytes = fixed + length * (per_residue + n_samples * per_residue_sample)
-    + chunk * per_chunk_residue`` — calibrated on the v1 engine with ``bench/batch.py`` peak RSS
-    and rounded up (an over-estimate refuses too early, an under-estimate gets OOM-killed).
+    + chunk * per_chunk_residue``. Calibrated on the v1 engine (``small`` preset, ViennaRNA
+    MFE included) from the peak-RSS increase of one fold: 5 samples → 76 MiB at 100 nt,
+    551 MiB at 1,000, 931 MiB at 2,000, 1,822 MiB at 4,000; at 2,000 nt 430 / 931 / 1,767 MiB
+    for 1 / 5 / 10 samples. These constants over-estimate those by 28–75 % (refusing a little
+    early beats being OOM-killed).
     """
 
-    fixed: int = 96 * MIB
-    per_residue: int = 96 * KIB
-    per_residue_sample: int = 256 * KIB
+    fixed: int = 64 * MIB
+    per_residue: int = 160 * KIB
+    per_residue_sample: int = 96 * KIB
     per_chunk_residue: int = 64 * KIB
     default_chunk: int = 256
 

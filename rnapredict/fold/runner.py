@@ -44,8 +44,10 @@ class Plan:
         return self.selected - self.complete
 
 
-def _item_id(item: Item) -> str | None:
-    return item.id if isinstance(item, Record) else item.record
+def _item_dir_name(item: Item) -> str | None:
+    """Output directory name of an item; None for a failed record without a directory of its
+    own (no id, or a duplicate / colliding id: the reader sets ``safe_name`` None)."""
+    return safe_name(item.id) if isinstance(item, Record) else item.safe_name
 
 
 def _shard_items(source: RecordSource, options: FoldRunOptions) -> Iterator[tuple[int, Item]]:
@@ -65,13 +67,14 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
     plan = Plan()
     clashes: list[str] = []
     n_clashes = 0
-    check_existing = not (options.resume or options.overwrite) and out_dir.is_dir()
+    out_exists = out_dir.is_dir()
+    check_existing = out_exists and not (options.resume or options.overwrite)
     for _, item in _shard_items(source, options):
         plan.selected += 1
-        rid = _item_id(item)
-        if rid is None or not out_dir.is_dir():
+        name = _item_dir_name(item) if out_exists else None
+        if name is None:
             continue
-        directory = out_dir / safe_name(rid)
+        directory = out_dir / name
         if check_existing and directory.exists():
             n_clashes += 1
             if len(clashes) < 3:

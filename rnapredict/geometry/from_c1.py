@@ -147,37 +147,45 @@ _N_JUNCTION = 12
 _MOVABLE = (1, 2, 3, 4, 5, 6)
 
 
+@cache
+def _closure_plan() -> tuple[tuple[tuple[int, float], ...], ...]:
+    """Per junction atom: ((term index, signed share), ...) of the corrections it receives."""
+    terms = _closure_terms()
+    plan: list[list[tuple[int, float]]] = [[] for _ in range(_N_JUNCTION)]
+    for k, (u, v, _, w) in enumerate(terms):
+        share = (u in _MOVABLE) + (v in _MOVABLE)
+        if u in _MOVABLE:
+            plan[u].append((k, w / share))
+        if v in _MOVABLE:
+            plan[v].append((k, -w / share))
+    out = []
+    for entries in plan:
+        total = sum(abs(c) for _, c in entries) or 1.0
+        out.append(tuple((k, c / total) for k, c in entries))
+    return tuple(out)
+
+
 def _close(junction: torch.Tensor, sweeps: int) -> torch.Tensor:
     """Weighted Jacobi position-based projection of O3'(i) and the linker of i+1.
 
     junction: [..., 12, 3] (order in ``_closure_terms``) -> [..., 12, 3]; atoms 0 and 7–11
-    (the rigid sugars) do not move. Gathers and scatters are small dense matrices, so each
-    sweep is two small matmuls over all junctions at once.
+    (the rigid sugars) do not move. Only elementwise ops on [B, 3] rows (no scatter or BLAS
+    on tiny shapes, which stall on busy multi-threaded CPUs).
     """
     terms = _closure_terms()
-    dt = junction.dtype
-    n_terms = len(terms)
-    target = torch.tensor([t[2] for t in terms], dtype=dt)[:, None, None]
-    movable = torch.zeros(_N_JUNCTION, dtype=dt)
-    movable[list(_MOVABLE)] = 1.0
-    diff_op = torch.zeros(n_terms, _N_JUNCTION, dtype=dt)  # diff = x[v] - x[u]
-    push = torch.zeros(_N_JUNCTION, n_terms, dtype=dt)  # per-atom share of each correction
-    for k, (u, v, _, w) in enumerate(terms):
-        diff_op[k, v], diff_op[k, u] = 1.0, -1.0
-        share = max(float(movable[u] + movable[v]), 1.0)
-        push[u, k] = w * float(movable[u]) / share
-        push[v, k] = -w * float(movable[v]) / share
-    norm = push.abs().sum(-1).clamp(min=1e-6)
-    push = push / norm[:, None]
-    lead = junction.shape[:-2]
-    x = junction.reshape(-1, _N_JUNCTION, 3).transpose(0, 1).reshape(_N_JUNCTION, -1)
+    plan = _closure_plan()
+    rows = list(junction.unbind(-2))  # 12 x [..., 3]
     for _ in range(sweeps):
-        diff = (diff_op @ x).view(n_terms, -1, 3)  # [E, B, 3]
-        dist = torch.linalg.vector_norm(diff, dim=-1, keepdim=True).clamp_min(1e-6)
-        corr = diff * ((dist - target) / dist)  # move u towards v by this much (if alone)
-        x = x + push @ corr.view(n_terms, -1)
-    x = x.view(_N_JUNCTION, -1, 3)
-    return x.transpose(0, 1).reshape(*lead, _N_JUNCTION, 3)
+        corr = []
+        for u, v, target, _ in terms:
+            diff = rows[v] - rows[u]
+            sq = diff[..., 0:1] ** 2 + diff[..., 1:2] ** 2 + diff[..., 2:3] ** 2
+            dist = torch.sqrt(sq.clamp_min(1e-12))
+            corr.append(diff * ((dist - target) / dist))  # move u towards v by this (if alone)
+        for a in _MOVABLE:
+            delta = sum(c * corr[k] for k, c in plan[a])
+            rows[a] = rows[a] + delta
+    return torch.stack(rows, dim=-2)
 
 
 #: Bins of the C1′ pseudo-angle (i-1, i, i+1; degrees) and pseudo-torsion (i-1 … i+2) used to

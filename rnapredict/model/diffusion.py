@@ -124,6 +124,8 @@ def sample(
     generators: list[torch.Generator],
     cfg: EDMConfig,
     steps: int | None = None,
+    init: torch.Tensor | None = None,
+    init_sigma: float | None = None,
 ) -> torch.Tensor:
     """AF3 Algorithm 18: generate C1′ coordinates.
 
@@ -133,6 +135,9 @@ def sample(
         generators: S generators, one per sample.
         cfg: diffusion settings.
         steps: sampling steps T (None: cfg.steps).
+        init, init_sigma: optional partial diffusion (SDEdit-style): start from ``init``
+            [S, L, 3] (Å) plus noise at the first schedule level ≤ ``init_sigma`` (Å) and run
+            the remaining steps of the same schedule. None: the full schedule from pure noise.
 
     Returns:
         [S, L, 3] float32 coordinates, Å.
@@ -143,8 +148,14 @@ def sample(
     mask = mask.cpu()
     n_s, n = mask.shape
     m = mask[..., None].double()
-    x = float(c[0]) * _randn((n, 3), generators) * m
-    for tau in range(1, steps + 1):
+    start = 0
+    if init is not None and init_sigma is not None:
+        start = int(torch.nonzero(c <= init_sigma)[0]) if bool((c <= init_sigma).any()) else steps
+        start = min(start, steps - 1)
+        x = (init.cpu().double() + float(c[start]) * _randn((n, 3), generators)) * m
+    else:
+        x = float(c[0]) * _randn((n, 3), generators) * m
+    for tau in range(start + 1, steps + 1):
         c_prev, c_now = float(c[tau - 1]), float(c[tau])
         x = centre_random_augmentation(x, mask, generators, cfg.trans_aug)
         gamma = cfg.gamma0 if c_now > cfg.gamma_min else 0.0

@@ -105,6 +105,24 @@ def build_system(
     return system
 
 
+def recenter_restraints(system: openmm.System, positions_nm: np.ndarray) -> int:
+    """Move the position restraints' reference points of ``system`` to ``positions_nm`` [A, 3].
+
+    Returns:
+        Number of restrained atoms (0: the system has no restraints; nothing changed).
+    """
+    for force in system.getForces():
+        if (
+            isinstance(force, openmm.CustomExternalForce)
+            and force.getForceGroup() == RESTRAINT_GROUP
+        ):
+            for p in range(force.getNumParticles()):
+                k, _ = force.getParticleParameters(p)
+                force.setParticleParameters(p, k, [float(v) for v in positions_nm[k]])
+            return force.getNumParticles()
+    return 0
+
+
 def bond_table(system: openmm.System) -> tuple[np.ndarray, np.ndarray]:
     """Harmonic bonds of ``system``.
 
