@@ -3,7 +3,9 @@
 Folds ``--records`` random sequences of ``--length`` nt through the full batch pipeline
 (:func:`rnapredict.fold.fold_inputs`: reading, folding, writing models, confidence.json,
 summary.tsv) and prints a table: wall time, sequences/hour, seconds per record (all, and
-inside the engine: the difference is the pipeline's own cost), engine load time, peak RSS.
+inside the engine: the difference is the pipeline's own cost), CPU seconds per record and the
+throughput they imply with every core free (shared machines: wall time depends on the load),
+engine load time, peak RSS.
 
     python bench/batch.py                       # shipped weights, 200 × 100 nt, 5 models
     python bench/batch.py --engine tiny         # random-init tiny model (no weights needed)
@@ -97,8 +99,10 @@ def run_batch(args: argparse.Namespace, fasta: Path, out: Path, shard: str) -> d
         n_samples=args.samples, steps=args.steps, device=args.device, shard=parse_shard(shard)
     )
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     result = fold_inputs([fasta], out, options, engine=engine)
     return {
+        "cpu": time.process_time() - cpu0,
         "ok": result.ok,
         "failed": result.failed,
         "total": result.total,
@@ -133,6 +137,7 @@ def run_procs(args: argparse.Namespace, fasta: Path, out: Path, procs: int) -> d
         "failed": sum(s["failed"] for s in stats),
         "total": sum(s["total"] for s in stats),
         "wall": wall,
+        "cpu": sum(s["cpu"] for s in stats),
         "load": max(s["load"] for s in stats),
         "engine": sum(s["engine"] for s in stats),
         "rss_mib": max(s["rss_mib"] for s in stats),
@@ -145,7 +150,9 @@ def row(label: str, s: dict) -> str:
     per_hour = s["ok"] / s["wall"] * 3600 if s["wall"] > 0 else float("nan")
     return (
         f"| {label} | {s['ok']} | {s['failed']} | {s['wall']:.1f} | {per_hour:,.0f} | "
-        f"{s['wall'] / n:.3f} | {s['engine'] / n:.3f} | {s['load']:.1f} | {s['rss_mib']:.0f} |"
+        f"{s['wall'] / n:.3f} | {s['engine'] / n:.3f} | {s['cpu'] / n:.2f} | "
+        f"{3600 * (os.cpu_count() or 1) / max(s['cpu'] / n, 1e-9):,.0f} | "
+        f"{s['load']:.1f} | {s['rss_mib']:.0f} |"
     )
 
 
@@ -185,9 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         f"cpus={os.cpu_count()}"
     )
     print(
-        "| run | ok | failed | wall s | seq/hour | s/record | engine s/record | load s | peak RSS MiB |"
+        "| run | ok | failed | wall s | seq/hour | s/record | engine s/record | CPU s/record "
+        "| seq/hour if all cores free | load s | peak RSS MiB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for label, stats in rows:
         print(row(label, stats))
     if not rows[0][1]["batch_api"]:

@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--platform", default="auto")
     ap.add_argument("--cutoff", type=float, default=RelaxOptions().cutoff_nm)
     ap.add_argument("--no-prestage", action="store_true", help="GBn2 stage only")
+    ap.add_argument("--rounds", type=int, default=RelaxOptions().rounds, help="1: no re-centring")
+    ap.add_argument("--round-tol", type=float, default=RelaxOptions().round_tol)
+    ap.add_argument("--round-restrain", type=float, default=RelaxOptions().round_restrain)
     args = ap.parse_args(argv)
     if not SOURCE.exists():
         print(f"missing {SOURCE} (../shared not available)", file=sys.stderr)
@@ -77,12 +80,16 @@ def main(argv: list[str] | None = None) -> int:
         platform=args.platform,
         cutoff_nm=args.cutoff,
         vacuum_prestage=not args.no_prestage,
+        rounds=args.rounds,
+        round_tol=args.round_tol,
+        round_restrain=args.round_restrain,
         keep_h=True,
     )
     threads = os.environ.get("OPENMM_CPU_THREADS", str(os.cpu_count()))
     print(
         f"# relax_model, steps {args.steps}, k {args.restrain_heavy} kcal/mol/Å², cutoff "
-        f"{args.cutoff} nm, prestage {not args.no_prestage}, CPU threads {threads}"
+        f"{args.cutoff} nm, prestage {not args.no_prestage}, rounds {args.rounds} "
+        f"(tol {args.round_tol} Å, k {args.round_restrain}), CPU threads {threads}"
     )
     head = (
         "L nt",

@@ -17,7 +17,9 @@
 # Exit codes per task: 0 all records ok, 3 some records failed (see summary.tsv), 2 usage error
 # (bad option, unreadable input, output exists without --resume) before any folding.
 #
-# Tune below: CPUs and memory per task, time limit, and the fold options. A record estimated
+# Tune below: CPUs and memory per task, time limit, and the fold options (measured with
+# bench/batch.py: more tasks with 1 CPU each fold more records per hour than fewer tasks with
+# several CPUs each; --array spreads them). A record estimated
 # to need more memory than the job has (see --max-memory; default: what the job's cgroup
 # allows) is refused with a clear message instead of the task being OOM-killed.
 

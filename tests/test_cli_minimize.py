@@ -86,6 +86,8 @@ def test_usage_errors_exit_2(tmp_path: Path, hairpin_file: Path):
     assert r.exit_code == 2
     r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", out, "--restrain-heavy", "-1"])
     assert r.exit_code == 2
+    r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", out, "--rounds", "0"])
+    assert r.exit_code == 2 and "rounds must be >= 1" in r.output
     r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", out, "--platform", "warpdrive"])
     assert r.exit_code == 2 and "not available" in r.output
     twin = tmp_path / "twin"

@@ -81,14 +81,14 @@ def test_relaxed_model_keeps_residues_and_atom_order(distorted: RnaStructure, re
 
 
 def test_bond_lengths_at_force_field_equilibrium(distorted: RnaStructure, relaxed: RelaxResult):
-    """Heavy-atom bonds of the output at the HarmonicBondForce lengths.
+    """Every heavy-atom bond of the output within 0.05 Å of its HarmonicBondForce length.
 
-    All within 0.05 Å except a few O3' bonds (O3'–P, C3'–O3') of the pushed residues, which keep
-    up to ~0.075 Å of strain under the default restraints (10 kcal/mol/Å², measured; k ≤ 5
-    brings all under 0.05 Å). The force field's own minimum has cytosine C4–N4 0.043 Å short.
+    One restrained minimization leaves up to ~0.075 Å on O3' bonds of the pushed residues (the
+    restraints hold them); re-centring the restraints between rounds lets that strain go
+    (measured max 0.042 Å: cytosine C4–N4, short at the force field's own minimum).
     """
 
-    def bond_errors(model: RnaStructure) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
+    def bond_errors(model: RnaStructure) -> np.ndarray:
         prep = prepare(model)
         system = build_system(prep.topology, prep.positions, prep.heavy_mask, SystemConfig())
         pairs, r0 = bond_table(system)
@@ -96,34 +96,18 @@ def test_bond_lengths_at_force_field_equilibrium(distorted: RnaStructure, relaxe
         pairs, r0 = pairs[heavy], r0[heavy]
         assert len(pairs) > model.heavy_atoms().n_atoms  # all bonds, backbone links included
         d = np.linalg.norm(prep.positions[pairs[:, 0]] - prep.positions[pairs[:, 1]], axis=1)
-        atoms = list(prep.topology.atoms())
-        labels = [
-            (
-                int(prep.residue_of[atoms[i].residue.index]),
-                int(prep.residue_of[atoms[j].residue.index]),
-                "-".join(sorted((atoms[i].name, atoms[j].name))),
-            )
-            for i, j in pairs
-        ]
-        return np.abs(10.0 * d - r0), labels
+        return np.abs(10.0 * d - r0)
 
-    before, _ = bond_errors(distorted)
-    assert before.max() > 0.5  # the pushed residues broke their links
-    after, labels = bond_errors(relaxed.model)
-    assert after.max() < 0.1
-    for err, (ri, rj, names) in zip(after, labels, strict=True):
-        if err >= 0.05:  # only backbone bonds at a pushed residue keep strain
-            assert "O3'" in names and {ri, rj} & set(PUSHED), (ri, rj, names, err)
-    assert (after >= 0.05).sum() <= 2 * len(PUSHED)
+    assert bond_errors(distorted).max() > 0.5  # the pushed residues broke their links
+    assert bond_errors(relaxed.model).max() < 0.05
 
 
-def test_relaxing_twice_is_nearly_idempotent(native: RnaStructure, relaxed: RelaxResult):
-    """A second relaxation moves the model < 0.1 Å (a real structure, clashscore 40) and
-    < 0.15 Å after the severe distortion (measured 0.08 and 0.13 Å: the restraints are
-    re-centred on the first result, so soft modes relax a little further)."""
+def test_relaxing_twice_is_idempotent(native: RnaStructure, relaxed: RelaxResult):
+    """A second relaxation moves the model < 0.1 Å, after the severe distortion and on a real
+    structure (clashscore 40)."""
     again = relax_model(relaxed.model)
     assert again.ok, again.message
-    assert again.rmsd < 0.15
+    assert again.rmsd < 0.1
     assert again.clash_after <= relaxed.clash_after + 1e-9
     once = relax_model(native, RelaxOptions(steps=300))
     twice = relax_model(once.model)
@@ -206,3 +190,7 @@ def test_options_are_validated():
         RelaxOptions(steps=-1)
     with pytest.raises(ValueError):
         RelaxOptions(restrain_heavy=float("nan"))
+    with pytest.raises(ValueError):
+        RelaxOptions(rounds=0)
+    with pytest.raises(ValueError):
+        RelaxOptions(round_tol=float("nan"))

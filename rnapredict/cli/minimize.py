@@ -17,7 +17,7 @@ from rich.text import Text
 from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, out_console, user_errors
 from rnapredict.errors import EXIT_SOME_FAILED, InputError
-from rnapredict.relax.api import DEFAULT_RESTRAIN_HEAVY, RelaxOptions, RelaxResult
+from rnapredict.relax.api import DEFAULT_RESTRAIN_HEAVY, DEFAULT_ROUNDS, RelaxOptions, RelaxResult
 
 
 def _progress(r: RelaxResult) -> None:
@@ -46,6 +46,12 @@ def minimize_command(
         "--restrain-heavy",
         help="Harmonic restraint on heavy atoms, kcal/mol/Å² (0: none).",
     ),
+    rounds: int = typer.Option(
+        DEFAULT_ROUNDS,
+        "--rounds",
+        help="Most GBn2 minimizations; the restraints are re-centred on each result "
+        "(1: a single minimization).",
+    ),
     keep_h: bool = typer.Option(False, "--keep-h", help="Write hydrogens too."),
     fmt: str = typer.Option(
         None, "--format", help="pdb or cif (default: the format of each input)."
@@ -68,7 +74,11 @@ def minimize_command(
             raise InputError(f"--format must be pdb or cif, not {fmt!r}")
         try:
             options = RelaxOptions(
-                steps=steps, restrain_heavy=restrain_heavy, keep_h=keep_h, platform=platform
+                steps=steps,
+                restrain_heavy=restrain_heavy,
+                rounds=rounds,
+                keep_h=keep_h,
+                platform=platform,
             )
             select_platform(platform)
         except ValueError as exc:

@@ -28,10 +28,10 @@ from rnapredict.relax.system import SystemConfig, build_system, recenter_restrai
 from rnapredict.score.clash import clashscore
 
 #: Default restraint constant, kcal/mol/Å² (AlphaFold's relaxer uses the same). Measured on
-#: 1ATO/1a9n R with four residues pushed halfway into their neighbours: clashscore 348–475 →
-#: 6–8 (98 %), heavy-atom RMSD to the input 0.44–0.50 Å. Softer k (2–5) removes every clash
-#: and leaves bonds closer to equilibrium but lets the model drift further (RMSD 0.5–0.7 Å,
-#: and 0.15–0.18 Å more on a second relaxation, vs 0.13 Å at k = 10).
+#: 1ATO with four residues pushed halfway into their neighbours (default rounds below):
+#: clashscore 348 → 0, heavy-atom RMSD to the input 0.78 Å, every heavy-atom bond within
+#: 0.042 Å of equilibrium, a second relaxation moves it 0.0004 Å. One round alone (rounds=1)
+#: leaves O3' bonds of the pushed residues 0.074 Å long and moves 0.13 Å on a second pass.
 DEFAULT_RESTRAIN_HEAVY = 10.0
 #: Non-bonded/GB cutoff, nm. GBn2 on the CPU costs ~0.2 s per energy call for 24 nt without a
 #: cutoff (measured); 1.2 nm is ~3x cheaper, scales O(N), and leaves the relaxed geometry the
@@ -43,10 +43,18 @@ MAX_COINCIDENT_FRACTION = 0.25
 #: A relaxed model that moved farther than this (heavy-atom RMSD, Å) from its input has lost
 #: its fold (restraints overwhelmed by an exploding clash): it is rejected, the input is kept.
 MAX_RMSD = 3.0
+#: The vacuum pre-stage runs only when the start's GBn2 energy (kJ/mol) is at least this: a
+#: clash-free RNA is bound in implicit solvent (negative), and a vacuum pass would only pull
+#: it towards the vacuum minimum (0.03–0.04 Å RMS on a relaxed model, breaking idempotence).
+PRESTAGE_ENERGY = 0.0
 #: Most GBn2 minimizations per model: after each, the restraints are re-centred on its result.
 DEFAULT_ROUNDS = 4
-#: Re-centring stops once a round moves no heavy atom farther than this, Å.
-DEFAULT_ROUND_TOL = 0.02
+#: Restraint constant of the re-centred rounds, kcal/mol/Å² (measured on distorted 1ATO: 2
+#: leaves a residual force below the minimizer's tolerance, so a second relaxation moves
+#: 0.0004 Å; 5 leaves 0.12 Å, 10 leaves 0.15 Å of soft-mode drift for the next pass).
+DEFAULT_ROUND_RESTRAIN = 2.0
+#: Re-centring stops once a round moves the heavy atoms less than this (RMS), Å.
+DEFAULT_ROUND_TOL = 0.03
 
 
 @dataclass(frozen=True)
@@ -62,12 +70,16 @@ class RelaxOptions:
         tolerance: convergence criterion, RMS force in kJ/mol/nm.
         cutoff_nm: non-bonded cutoff (nm); None: none (exact, O(N²)).
         max_rmsd: reject a result that moved farther than this from the input (Å).
-        vacuum_prestage: first minimize in vacuum (same force field and restraints, cheap),
-            then in GBn2 implicit solvent; False: GBn2 only.
+        vacuum_prestage: first minimize in vacuum (same force field and restraints, cheap)
+            when the start's GBn2 energy is >= :data:`PRESTAGE_ENERGY` (clashes), then in
+            GBn2 implicit solvent; False: GBn2 only.
         rounds: most GBn2 minimizations; after each, the restraints are re-centred on its
             result, so strain they held (stretched bonds) relaxes and the output is nearly a
             fixed point (relaxing it again moves it little). 1: one minimization.
-        round_tol: stop re-centring once a round moved no heavy atom more than this, Å.
+        round_tol: stop re-centring once a round moved the heavy atoms less than this
+            (RMS displacement, Å).
+        round_restrain: restraint constant of the re-centred rounds (2nd on), kcal/mol/Å²;
+            never stiffer than ``restrain_heavy``.
     """
 
     steps: int = 1000
@@ -80,6 +92,7 @@ class RelaxOptions:
     vacuum_prestage: bool = True
     rounds: int = DEFAULT_ROUNDS
     round_tol: float = DEFAULT_ROUND_TOL
+    round_restrain: float = DEFAULT_ROUND_RESTRAIN
 
     def __post_init__(self) -> None:
         if self.steps < 0:
@@ -92,6 +105,10 @@ class RelaxOptions:
             raise ValueError(f"rounds must be >= 1, got {self.rounds}")
         if not self.round_tol >= 0:
             raise ValueError(f"round_tol must be >= 0, got {self.round_tol}")
+        if not (self.round_restrain >= 0 and math.isfinite(self.round_restrain)):
+            raise ValueError(
+                f"round_restrain must be a finite number >= 0, got {self.round_restrain}"
+            )
 
 
 @dataclass
@@ -170,18 +187,21 @@ def _minimize_rounds(
 ) -> Minimized:
     """Restrained minimization, re-centring the restraints on each result (``opts.rounds``).
 
-    One restrained minimization stops where the restraints balance the force field: a bond
-    pulled back from a pushed residue keeps ~0.07 Å of strain at k = 10. Re-centring and
-    minimizing again lets that strain go in steps of at most a few hundredths of an Å each,
-    with the fold held at every step; the RMSD guard still measures from the input.
+    The first round holds every heavy atom to the input (k = ``restrain_heavy``) and removes
+    the clashes, but stops where the restraints balance the force field: a bond pulled back
+    from a pushed residue keeps ~0.07 Å of strain at k = 10. The next rounds re-centre softer
+    restraints (``round_restrain``) on the last result, so that strain goes in steps of a few
+    hundredths of an Å with the fold held at each; the last result's residual force is then
+    below the minimizer's tolerance, so relaxing it again is a near no-op (idempotent). The
+    RMSD guard measures from the input.
     """
     run = {"steps": opts.steps, "tolerance": opts.tolerance, "platform": opts.platform}
     out = minimize(system, start, **run)
     heavy = prepared.heavy_mask
     for _ in range(1, opts.rounds if opts.restrain_heavy > 0 else 1):
-        recenter_restraints(system, out.positions)
+        recenter_restraints(system, out.positions, min(opts.round_restrain, opts.restrain_heavy))
         nxt = minimize(system, out.positions, **run)
-        shift, _ = _heavy_shift(nxt.positions, out.positions, heavy)
+        _, shift = _heavy_shift(nxt.positions, out.positions, heavy)
         out = Minimized(nxt.positions, out.energy_before, nxt.energy_after, nxt.platform)
         _, moved = _heavy_shift(out.positions, prepared.positions, heavy)
         if not moved <= opts.max_rmsd:
@@ -250,7 +270,7 @@ def relax_model(model: RnaStructure, options: RelaxOptions | None = None) -> Rel
                 f"{n_moved} atom(s) coincided with another atom and were pushed apart first"
             )
         before = potential_energy(solvated, start, opts.platform)
-        if opts.vacuum_prestage:
+        if opts.vacuum_prestage and not before < PRESTAGE_ENERGY:
             # Clashes hold most of the iterations; removing them in vacuum costs a few ms per
             # step instead of GBn2's ~100x more. The solvated stage then only polishes.
             vacuum = _system(prepared, config, solvent=False)

@@ -105,8 +105,11 @@ def build_system(
     return system
 
 
-def recenter_restraints(system: openmm.System, positions_nm: np.ndarray) -> int:
-    """Move the position restraints' reference points of ``system`` to ``positions_nm`` [A, 3].
+def recenter_restraints(
+    system: openmm.System, positions_nm: np.ndarray, k: float | None = None
+) -> int:
+    """Move the position restraints' reference points of ``system`` to ``positions_nm`` [A, 3]
+    and, if ``k`` is given, set their constant to ``k`` kcal/mol/Å².
 
     Returns:
         Number of restrained atoms (0: the system has no restraints; nothing changed).
@@ -116,6 +119,8 @@ def recenter_restraints(system: openmm.System, positions_nm: np.ndarray) -> int:
             isinstance(force, openmm.CustomExternalForce)
             and force.getForceGroup() == RESTRAINT_GROUP
         ):
+            if k is not None:
+                force.setGlobalParameterDefaultValue(0, k * KCAL_A2_TO_KJ_NM2)
             for p in range(force.getNumParticles()):
                 k, _ = force.getParticleParameters(p)
                 force.setParticleParameters(p, k, [float(v) for v in positions_nm[k]])
