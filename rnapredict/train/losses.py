@@ -12,27 +12,35 @@ from rnapredict.model.network import distance_bins
 LDDT_CUTOFFS = (0.5, 1.0, 2.0, 4.0)
 
 
+def _rigid_fit(
+    mobile: torch.Tensor, target: torch.Tensor, weight: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Weighted Kabsch fit (float64, no gradient): rotation [B, 3, 3], centroids [B, 1, 3] ×2."""
+    with torch.no_grad():
+        w = weight[..., None].double()
+        a, b = mobile.detach().double(), target.detach().double()
+        tot = w.sum(1, keepdim=True).clamp(min=1e-6)
+        mu_a, mu_b = (a * w).sum(1, keepdim=True) / tot, (b * w).sum(1, keepdim=True) / tot
+        h = torch.einsum("bli,blj->bij", (a - mu_a) * w, b - mu_b)
+        u, _, vt = torch.linalg.svd(h)
+        d = torch.sign(torch.linalg.det(vt.transpose(1, 2) @ u.transpose(1, 2)))
+        diag = torch.stack([torch.ones_like(d), torch.ones_like(d), d], -1)
+        rot = vt.transpose(1, 2) @ torch.diag_embed(diag) @ u.transpose(1, 2)
+    return rot, mu_a, mu_b
+
+
 def kabsch_superpose(
     mobile: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
 ) -> torch.Tensor:
     """Optimal rigid superposition of ``mobile`` onto ``target`` (no gradient through R, t).
 
     Args:
-        mobile, target: [B, L, 3]; mask: [B, L] bool.
+        mobile, target: [B, L, 3]; mask: [B, L] bool, or float weights.
 
     Returns:
         [B, L, 3] mobile moved onto target.
     """
-    with torch.no_grad():
-        m = mask[..., None].double()
-        cnt = m.sum(1, keepdim=True).clamp(min=1.0)
-        a, b = mobile.detach().double(), target.detach().double()
-        mu_a, mu_b = (a * m).sum(1, keepdim=True) / cnt, (b * m).sum(1, keepdim=True) / cnt
-        h = torch.einsum("bli,blj->bij", (a - mu_a) * m, (b - mu_b) * m)
-        u, _, vt = torch.linalg.svd(h)
-        d = torch.sign(torch.linalg.det(vt.transpose(1, 2) @ u.transpose(1, 2)))
-        diag = torch.stack([torch.ones_like(d), torch.ones_like(d), d], -1)
-        rot = vt.transpose(1, 2) @ torch.diag_embed(diag) @ u.transpose(1, 2)  # [B, 3, 3]
+    rot, mu_a, mu_b = _rigid_fit(mobile, target, mask.to(mobile.dtype))
     rot, mu_a, mu_b = rot.to(mobile.dtype), mu_a.to(mobile.dtype), mu_b.to(mobile.dtype)
     return torch.einsum("bij,blj->bli", rot, mobile - mu_a) + mu_b
 
@@ -107,25 +115,12 @@ def tm_after_kabsch(pred: torch.Tensor, true: torch.Tensor, mask: torch.Tensor) 
     w = m.clone()
     best = torch.zeros(pred.shape[0], device=pred.device)
     for _ in range(4):
-        moved = kabsch_superpose(pred, true, w > 0.05) if _ == 0 else _weighted(pred, true, w)
+        moved = kabsch_superpose(pred, true, w)
         d = torch.sqrt(((moved - true) ** 2).sum(-1))
         s = 1.0 / (1.0 + (d / d0) ** 2)
         best = torch.maximum(best, (s * m).sum(1) / n.clamp(min=1).float())
         w = s * m
     return best
-
-
-def _weighted(mobile: torch.Tensor, target: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    wm = w[..., None].double()
-    a, b = mobile.double(), target.double()
-    tot = wm.sum(1, keepdim=True).clamp(min=1e-6)
-    mu_a, mu_b = (a * wm).sum(1, keepdim=True) / tot, (b * wm).sum(1, keepdim=True) / tot
-    h = torch.einsum("bli,blj->bij", (a - mu_a) * wm, b - mu_b)
-    u, _, vt = torch.linalg.svd(h)
-    d = torch.sign(torch.linalg.det(vt.transpose(1, 2) @ u.transpose(1, 2)))
-    diag = torch.stack([torch.ones_like(d), torch.ones_like(d), d], -1)
-    rot = vt.transpose(1, 2) @ torch.diag_embed(diag) @ u.transpose(1, 2)
-    return (torch.einsum("bij,blj->bli", rot, a - mu_a) + mu_b).to(mobile.dtype)
 
 
 def distogram_loss(
