@@ -195,3 +195,17 @@ def test_old_v2_atom_names_read_as_v3(tmp_path):
     got = read_structure(p)
     assert got.atom_names == native.atom_names and got.seq == native.seq
     assert np.array_equal(got.coords, native.coords)
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    from rnapredict.io.atomic import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        p = atomic_write_text(tmp_path / "x.txt", "hi")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o644

@@ -18,6 +18,12 @@ from rnapredict.errors import OutputExistsError
 TMP_PREFIX = ".rnapredict-tmp-"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def check_writable(path: Path, overwrite: bool) -> None:
     """Raise :class:`OutputExistsError` if ``path`` exists and ``overwrite`` is false."""
     if path.exists() and not overwrite:
@@ -44,6 +50,7 @@ def atomic_open(
             os.fsync(fh.fileno())
         if not overwrite and path.exists():  # appeared while we were writing
             raise OutputExistsError("output appeared while writing; not replaced", file=str(path))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get normal permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
