@@ -29,7 +29,7 @@ import gemmi
 from rnapredict.errors import InputError, OutputExistsError, StructureError
 from rnapredict.io.atomic import atomic_write_text
 from rnapredict.io.c1csv import c1_csv_text
-from rnapredict.io.pdbio import PDB_MAX_ATOMS, PDB_MAX_RESIDUES, read_models
+from rnapredict.io.pdbio import PDB_MAX_ATOMS, PDB_MAX_RESIDUES, read_gemmi, read_models
 from rnapredict.io.structure import RnaStructure
 
 STRUCTURE_TARGETS = ("pdb", "cif")
@@ -148,17 +148,6 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
 
 
 # ------------------------------------------------------------------------------ pdb / cif
-def read_gemmi(path: Path) -> gemmi.Structure:
-    """Whole structure file (every model and residue) via gemmi; errors name the file."""
-    try:
-        st = gemmi.read_structure(str(path), merge_chain_parts=True)
-    except Exception as exc:  # gemmi's C++ parser raises assorted types
-        raise StructureError(f"cannot parse structure: {exc}", file=str(path)) from None
-    if len(st) == 0 or all(m.count_atom_sites() == 0 for m in st):
-        raise StructureError("no atoms found (empty or not a PDB/mmCIF file)", file=str(path))
-    return st
-
-
 def gemmi_text(st: gemmi.Structure, fmt: str, target: str) -> str:
     """PDB or mmCIF text of a gemmi structure; PDB limits give an error suggesting mmCIF."""
     if fmt == "cif":

@@ -129,6 +129,22 @@ def _models_from_gemmi(st: gemmi.Structure, source: str, heavy_only: bool) -> li
     return out
 
 
+def read_gemmi(path: str | Path) -> gemmi.Structure:
+    """Whole structure file (every model, chain, ligand) via gemmi; errors name the file.
+
+    Raises:
+        StructureError: unparsable file, or no atom in it.
+    """
+    try:
+        st = gemmi.read_structure(str(path), merge_chain_parts=True)
+    except Exception as exc:  # gemmi's C++ parser raises assorted types (IndexError on empty cif)
+        detail = " ".join(str(exc).split())  # gemmi messages may span lines
+        raise StructureError(f"cannot parse structure: {detail}", file=str(path)) from None
+    if len(st) == 0 or all(m.count_atom_sites() == 0 for m in st):
+        raise StructureError("no atoms found (empty or not a PDB/mmCIF file)", file=str(path))
+    return st
+
+
 def read_models(path: str | Path, *, heavy_only: bool = True) -> list[RnaStructure]:
     """All models of the RNA in a PDB/mmCIF file (``.gz`` allowed).
 
@@ -138,14 +154,7 @@ def read_models(path: str | Path, *, heavy_only: bool = True) -> list[RnaStructu
     path = Path(path)
     if not path.is_file():
         raise StructureError("no such file", file=str(path))
-    try:
-        st = gemmi.read_structure(str(path), merge_chain_parts=True)
-    except Exception as exc:  # gemmi's C++ parser raises assorted types (IndexError on empty cif)
-        detail = " ".join(str(exc).split())  # gemmi messages may span lines
-        raise StructureError(f"cannot parse structure: {detail}", file=str(path)) from None
-    if len(st) == 0 or all(len(m) == 0 for m in st):
-        raise StructureError("no atoms found (empty or not a PDB/mmCIF file)", file=str(path))
-    models = _models_from_gemmi(st, str(path), heavy_only)
+    models = _models_from_gemmi(read_gemmi(path), str(path), heavy_only)
     if not models:
         raise StructureError(
             "no RNA residues found (protein/DNA-only or non-RNA file)", file=str(path)
