@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# OpenMM's multi-threaded CPU platform sums in a thread-dependent order even with
+# DeterministicForces, so relaxations differ by ~0.005 Å run to run; one thread makes the
+# physics tests reproducible (set before any test module imports openmm).
+os.environ.setdefault("OPENMM_CPU_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -45,12 +45,23 @@ def make_context(system: openmm.System, platform: str = "auto") -> openmm.Contex
     except ValueError as exc:
         raise RelaxError(str(exc)) from None
     try:
-        return openmm.Context(system, openmm.VerletIntegrator(0.001), chosen)
+        return _context(system, chosen)
     except openmm.OpenMMException as exc:
         if platform.lower() != "auto" or chosen.getName() == "CPU":
             raise RelaxError(f"OpenMM platform {chosen.getName()} failed: {exc}") from None
     # An accelerator plugin is installed but has no device: fall back to the CPU.
-    return openmm.Context(system, openmm.VerletIntegrator(0.001), select_platform("CPU"))
+    return _context(system, select_platform("CPU"))
+
+
+def _context(system: openmm.System, chosen: openmm.Platform) -> openmm.Context:
+    """Context with deterministic force summation where the platform offers it, so the same
+    input relaxes to the same coordinates whatever the thread scheduling."""
+    props = (
+        {"DeterministicForces": "true"}
+        if "DeterministicForces" in chosen.getPropertyNames()
+        else {}
+    )
+    return openmm.Context(system, openmm.VerletIntegrator(0.001), chosen, props)
 
 
 def _energy(context: openmm.Context) -> float:
