@@ -129,8 +129,10 @@ def test_resume_is_exact(tmp_path: Path) -> None:
     main([*common, "--out", str(tmp_path / "a"), "--max-steps", "12"])
     main([*common, "--out", str(tmp_path / "b"), "--max-steps", "6"])
     main([*common, "--out", str(tmp_path / "b"), "--max-steps", "12", "--resume"])
-    a = load_file(str(tmp_path / "a" / "ckpt-00000012" / "model.safetensors"))
-    b = load_file(str(tmp_path / "b" / "ckpt-00000012" / "model.safetensors"))
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    for name in ("model.safetensors", "ema.safetensors"):  # weights and their average
+        a = load_file(str(tmp_path / "a" / "ckpt-00000012" / name))
+        b = load_file(str(tmp_path / "b" / "ckpt-00000012" / name))
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
+    assert int(a["__ema_updates__"][0]) == 12
     rows = [json.loads(s) for s in (tmp_path / "b" / "train.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [3, 6, 9, 12]

@@ -54,8 +54,12 @@ def save_checkpoint(
     generator: torch.Generator,
     state: dict[str, Any],
     keep: int = 2,
+    extra: dict[str, dict[str, torch.Tensor]] | None = None,
 ) -> Path:
-    """Write ``out/ckpt-<step>`` atomically and point ``out/LATEST`` at it."""
+    """Write ``out/ckpt-<step>`` atomically and point ``out/LATEST`` at it.
+
+    ``extra``: further safetensors files (name → tensors), e.g. the EMA weights.
+    """
     final = out / f"ckpt-{step:08d}"
     tmp = out / f".ckpt-{step:08d}.tmp"
     if tmp.exists():
@@ -65,6 +69,8 @@ def save_checkpoint(
     optim = _optim_tensors(model, opt)
     optim["__generator__"] = generator.get_state().clone()
     save_file(optim, str(tmp / "optim.safetensors"))
+    for name, tensors in (extra or {}).items():
+        save_file(tensors, str(tmp / name))
     (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=1))
     if final.exists():
         shutil.rmtree(final)

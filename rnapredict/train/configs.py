@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,17 @@ class TrainConfig:
         n_noise: noise levels per crop sharing one trunk pass (AF3's diffusion batch).
         lr, warmup, weight_decay, clip: AdamW settings; lr is constant after warmup.
         curriculum: (from_step, crop_len) pairs, crop length grows with the step.
+        lr_decay: optional (start_step, end_step): cosine decay of the lr from ``lr`` to
+            ``lr_final`` between these steps (``lr_final`` afterwards).
+        ema_decay: decay of the exponential moving average of the weights (AF3: 0.999);
+            validation, ``best`` and export use the averaged weights. 0 disables it.
+        prior_frac: fraction of noise draws whose clean base is moved towards the A-form prior
+            (refinement draws: the input is ``x0 + λ (prior − x0) + σ n``, the target still x0),
+            so the denoiser learns the inference path that starts from the prior.
+        prior_sigma: (min, max) σ of refinement draws, log-uniform, Å.
         val_steps, val_samples: diffusion steps / samples per validation chain.
+        val_init_sigma: start validation sampling from the A-form prior at this σ (the shipped
+            inference setting); None: full schedule from noise.
         loss: loss weights.
     """
 
@@ -42,9 +53,27 @@ class TrainConfig:
     weight_decay: float = 0.0
     clip: float = 1.0
     curriculum: tuple[tuple[int, int], ...] = ((0, 32), (1500, 64), (5000, 128))
+    lr_decay: tuple[int, int] | None = None
+    lr_final: float = 1e-4
+    ema_decay: float = 0.0
+    prior_frac: float = 0.0
+    prior_sigma: tuple[float, float] = (0.3, 10.0)
     val_steps: int = 10
     val_samples: int = 1
+    val_init_sigma: float | None = None
     loss: LossWeights = field(default_factory=LossWeights)
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate of ``step``: linear warm-up, constant, optional cosine decay."""
+        lr = self.lr * min(1.0, (step + 1) / self.warmup)
+        if self.lr_decay is not None:
+            start, end = self.lr_decay
+            if step >= end:
+                return self.lr_final
+            if step > start:
+                t = (step - start) / max(1, end - start)
+                return self.lr_final + 0.5 * (lr - self.lr_final) * (1.0 + math.cos(math.pi * t))
+        return lr
 
     def crop_len(self, step: int) -> int:
         length = self.curriculum[0][1]
@@ -60,9 +89,12 @@ class TrainConfig:
 CONFIGS: dict[str, TrainConfig] = {
     "tiny": TrainConfig(
         model=TINY_MODEL, batch_size=4, n_noise=2, lr=3e-3, warmup=5,
-        curriculum=((0, 24),), val_steps=4,
+        curriculum=((0, 24),), val_steps=4, ema_decay=0.9, prior_frac=0.5,
     ),
-    "small": TrainConfig(model=SMALL_MODEL, n_noise=2),
+    "small": TrainConfig(
+        model=SMALL_MODEL, n_noise=2, ema_decay=0.999, prior_frac=0.5, lr_decay=(6000, 9000),
+        val_steps=20, val_init_sigma=3.0,
+    ),
     "small_noprior": TrainConfig(
         model=dataclasses.replace(SMALL_MODEL, aform_prior=False), n_noise=2
     ),

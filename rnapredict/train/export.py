@@ -5,6 +5,8 @@
 Writes ``weights/model.safetensors`` + ``manifest.json`` (from the run's best validation
 checkpoint, else its latest), ``weights/train_state/`` (the latest checkpoint plus the loss
 curves, so a later session continues with ``--resume``) and ``weights/MODEL_CARD.md``.
+A LoRA run's adapters are merged into the base weights first (rnapredict.train.lora), so the
+export loads in the unchanged engine; the manifest records ``lora`` (rank, alpha, init_from).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors.torch import load_file
 
 from rnapredict.engine.weights import write_weights
-from rnapredict.model.network import ModelConfig
+from rnapredict.model.network import ModelConfig, RnaFoldNet
 from rnapredict.train.checkpoint import latest_checkpoint
 from rnapredict.train.data import TRAIN_BEFORE, VAL_BEFORE, VAL_FROM
+from rnapredict.train.ema import EMA_FILE
+from rnapredict.train.lora import LoraConfig, merged_state
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
@@ -31,23 +36,31 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def export_run(
-    run: Path, out: Path, accuracy: Path | None = None, init_sigma: float | None = None
+    run: Path,
+    out: Path,
+    accuracy: Path | None = None,
+    init_sigma: float | None = None,
+    source: str = "best",
 ) -> dict[str, Any]:
     """Export ``run`` into ``out`` (overwrites the previous export); returns the manifest.
 
     ``init_sigma`` (Å) is stored as the engine's default partial-diffusion start from the
-    A-form prior (None: full schedule from noise).
+    A-form prior (None: full schedule from noise). ``source``: "best" (the best validation
+    weights, else the latest) or "latest" (the latest checkpoint's EMA weights when kept,
+    else its raw weights).
     """
     ckpt = latest_checkpoint(run)
     if ckpt is None:
         raise SystemExit(f"no checkpoint in {run}")
     state = json.loads((ckpt / "state.json").read_text())
     best = run / "best"
-    if (best / "model.safetensors").exists():
+    if source == "best" and (best / "model.safetensors").exists():
         src, info = best / "model.safetensors", json.loads((best / "best.json").read_text())
         step = info["step"]
     else:
         src, info, step = ckpt / "model.safetensors", {}, state["step"]
+        if (ckpt / EMA_FILE).exists():
+            src = ckpt / EMA_FILE
     cfg = ModelConfig.from_dict(state["config"]["model"])
     meta = {
         "model_version": f"rnapredict-{state['config_name']}-step{step}",
@@ -65,7 +78,17 @@ def export_run(
         "inference": {"init_sigma": init_sigma},
         "exported": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
     }  # fmt: skip
-    manifest = write_weights(out, load_file(str(src)), cfg, meta, overwrite=True)
+    tensors = {k: v for k, v in load_file(str(src)).items() if not k.startswith("__")}
+    if state.get("lora"):
+        with torch.random.fork_rng(devices=[]):  # a skeleton: every tensor is loaded over
+            skeleton = RnaFoldNet(cfg)
+        tensors = merged_state(skeleton, LoraConfig.from_dict(state["lora"]), tensors)
+        meta["lora"] = {
+            "rank": state["lora"]["rank"],
+            "alpha": state["lora"]["alpha"],
+            "init_from": state.get("init_from", {}).get("sha256"),
+        }
+    manifest = write_weights(out, tensors, cfg, meta, overwrite=True)
     # resumable state: latest checkpoint + curves
     ts = out / "train_state"
     tmp = out / ".train_state.tmp"
@@ -197,8 +220,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=Path("weights"))
     p.add_argument("--accuracy", type=Path, default=None, help="JSON from bench/accuracy.py")
     p.add_argument("--init-sigma", type=float, default=None, help="partial diffusion start, Å")
+    p.add_argument(
+        "--source", choices=("best", "latest"), default="best",
+        help="best validation weights, or the latest checkpoint (its EMA weights when kept)",
+    )  # fmt: skip
     a = p.parse_args(argv)
-    m = export_run(a.run, a.out, a.accuracy, a.init_sigma)
+    m = export_run(a.run, a.out, a.accuracy, a.init_sigma, a.source)
     print(f"exported {m['model_version']} to {a.out} (sha256 {m['sha256'][:12]}…)")
 
 

@@ -35,6 +35,8 @@ from rnapredict.train.data import (
     make_batch,
     with_priors,
 )
+from rnapredict.train.ema import EmaWeights
+from rnapredict.train.lora import LoraConfig, apply_lora, trainable_parameters
 from rnapredict.train.step import compute_losses
 from rnapredict.train.validate import validate
 
@@ -56,6 +58,9 @@ class RunOptions:
     log_every: int = 20
     val_limit: int | None = None
     quiet: bool = False
+    init_from: Path | None = None
+    lora_rank: int | None = None
+    lora_alpha: float | None = None
 
 
 def build_model(cfg: TrainConfig, seed: int) -> RnaFoldNet:
@@ -63,6 +68,70 @@ def build_model(cfg: TrainConfig, seed: int) -> RnaFoldNet:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return RnaFoldNet(cfg.model)
+
+
+# settings a resumed run may change: the optimisation schedule and validation, not the model,
+# the batch or the losses
+SCHEDULE_KEYS = (
+    "lr", "warmup", "lr_decay", "lr_final", "curriculum", "ema_decay", "prior_frac",
+    "prior_sigma", "val_steps", "val_samples", "val_init_sigma",
+)  # fmt: skip
+
+
+def schedule_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Keys of SCHEDULE_KEYS that differ between a checkpoint's config and the current one.
+
+    Raises SystemExit when anything else differs (model, batch, loss weights).
+    """
+    rest = {k for k in set(saved) | set(current) if k not in SCHEDULE_KEYS}
+    bad = sorted(k for k in rest if saved.get(k) != current.get(k))
+    if bad:
+        raise SystemExit(f"checkpoint config differs in {', '.join(bad)}; cannot resume")
+    return sorted(k for k in SCHEDULE_KEYS if saved.get(k) != current.get(k))
+
+
+def _init_from(net: RnaFoldNet, cfg: TrainConfig, weights_dir: Path) -> dict[str, Any]:
+    """Load released weights (verified) into ``net``; returns their manifest.
+
+    Raises SystemExit when they do not verify or their model differs from ``cfg.model``.
+    """
+    from rnapredict.engine.weights import load_weights
+    from rnapredict.errors import WeightsError
+
+    try:
+        wcfg, tensors, manifest = load_weights(weights_dir)
+    except WeightsError as err:
+        raise SystemExit(f"--init-from {weights_dir}: {err}") from None
+    have, want = wcfg.to_dict(), cfg.model.to_dict()
+    if json.dumps(have, sort_keys=True) != json.dumps(want, sort_keys=True):
+        bad = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
+        raise SystemExit(
+            f"--init-from {weights_dir}: weights are for another model (differs in "
+            f"{', '.join(bad)}); pick the matching --config"
+        )
+    net.load_state_dict(tensors, strict=True)
+    return manifest
+
+
+def _lora_settings(opts: RunOptions, saved: dict[str, Any] | None) -> LoraConfig | None:
+    """LoRA of this run: from the checkpoint when resuming (flags must agree), else the flags."""
+    if opts.lora_rank is None and opts.lora_alpha is not None:
+        raise SystemExit("--lora-alpha needs --lora-rank")
+    try:
+        asked = LoraConfig(opts.lora_rank, opts.lora_alpha) if opts.lora_rank is not None else None
+    except ValueError as err:
+        raise SystemExit(f"--lora-rank/--lora-alpha: {err}") from None
+    if saved is None:
+        return asked
+    had = LoraConfig.from_dict(saved["lora"]) if saved.get("lora") else None
+    if asked is not None and (had is None or asked.to_dict() != had.to_dict()):
+        was = "no LoRA" if had is None else f"LoRA {had.to_dict()}"
+        raise SystemExit(f"--resume: the checkpoint was trained with {was}; drop --lora-*")
+    return had
+
+
+def _val_key(cfg: dict[str, Any]) -> tuple:
+    return tuple(json.dumps(cfg.get(k)) for k in ("val_steps", "val_samples", "val_init_sigma"))
 
 
 def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
@@ -98,6 +167,42 @@ def _train(opts: RunOptions) -> dict[str, Any]:
     cfg = CONFIGS[opts.config]
     out = opts.out
     out.mkdir(parents=True, exist_ok=True)
+    ckpt = latest_checkpoint(out) if opts.resume else None
+    if opts.resume and ckpt is None:
+        raise SystemExit(f"--resume: no checkpoint in {out}")
+    if not opts.resume and latest_checkpoint(out) is not None:
+        raise SystemExit(f"{out} already holds a run; pass --resume")
+    saved_state = json.loads((ckpt / "state.json").read_text()) if ckpt is not None else None
+    lora = _lora_settings(opts, saved_state)
+
+    net = build_model(cfg, opts.seed)
+    extra_state: dict[str, Any] = {}
+    if saved_state is not None:  # the checkpoint holds every tensor; keep its provenance
+        extra_state = {k: saved_state[k] for k in ("init_from", "lora") if k in saved_state}
+        if opts.init_from is not None:
+            from rnapredict.engine.weights import read_manifest
+            from rnapredict.errors import WeightsError
+
+            try:
+                sha = read_manifest(opts.init_from).get("sha256")
+            except WeightsError as err:
+                raise SystemExit(f"--init-from {opts.init_from}: {err}") from None
+            if sha != extra_state.get("init_from", {}).get("sha256"):
+                raise SystemExit("--resume: --init-from names other weights than the run's")
+    elif opts.init_from is not None:
+        manifest = _init_from(net, cfg, opts.init_from)
+        extra_state["init_from"] = {
+            "dir": str(opts.init_from),
+            "sha256": manifest["sha256"],
+            "model_version": manifest.get("model_version"),
+        }
+    if lora is not None:
+        # A is drawn from its own seeded generator (a resume overwrites it from the checkpoint)
+        wrapped = apply_lora(net, lora, torch.Generator().manual_seed(opts.seed))
+        extra_state["lora"] = {**lora.to_dict(), "modules": len(wrapped)}
+    params = trainable_parameters(net)
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    gen = torch.Generator().manual_seed(opts.seed)
     cache = out.parent / "ss_cache.json"
     train_chains = load_chains(opts.data, "train", cache)
     val_chains: list[Chain] = load_chains(opts.data, "validation", cache)
@@ -105,10 +210,6 @@ def _train(opts: RunOptions) -> dict[str, Any]:
         val_chains = val_chains[: opts.val_limit]
     if cfg.model.aform_prior:
         train_chains, val_chains = with_priors(train_chains), with_priors(val_chains)
-
-    net = build_model(cfg, opts.seed)
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    gen = torch.Generator().manual_seed(opts.seed)
     sampler = BatchSampler(len(train_chains), cfg.batch_size)
     state: dict[str, Any] = {
         "config_name": opts.config,
@@ -121,24 +222,29 @@ def _train(opts: RunOptions) -> dict[str, Any]:
         "train_seconds": 0.0,
         "best_val_tm": -1.0,
         "sessions": 0,
+        **extra_state,
     }
     step = 0
-    ckpt = latest_checkpoint(out) if opts.resume else None
-    if opts.resume and ckpt is None:
-        raise SystemExit(f"--resume: no checkpoint in {out}")
-    if not opts.resume and latest_checkpoint(out) is not None:
-        raise SystemExit(f"{out} already holds a run; pass --resume")
+    ema = EmaWeights(net, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    say = (lambda *a: None) if opts.quiet else (lambda *a: print(*a, flush=True))
     if ckpt is not None:
         saved = load_checkpoint(ckpt, net, opt, gen)
-        if saved["config"] != state["config"]:
-            raise SystemExit(f"config of {ckpt} differs from --config {opts.config}")
+        changed = schedule_changes(saved["config"], state["config"])
+        if changed:
+            say(f"resuming {ckpt.name} with a changed schedule: {', '.join(changed)}")
         step = saved["step"]
         sampler.load(saved["sampler"])
         state.update({k: saved[k] for k in ("train_seconds", "best_val_tm", "sessions")})
+        if ema is not None:
+            ema.load(ckpt, net)
+        if _val_key(saved["config"]) != _val_key(state["config"]):
+            state["best_val_tm"] = -1.0  # validation figures are not comparable any more
     state["sessions"] += 1
-    say = (lambda *a: None) if opts.quiet else (lambda *a: print(*a, flush=True))
     say(f"config {opts.config}: {count_parameters(net):,} parameters; step {step}; "
         f"{len(train_chains)} train / {len(val_chains)} val chains")  # fmt: skip
+    if lora is not None:
+        say(f"LoRA rank {lora.rank}, alpha {lora.to_dict()['alpha']:g} on "
+            f"{state['lora']['modules']} layers: {sum(p.numel() for p in params):,} trainable")  # fmt: skip
 
     stop = {"flag": False}
     old_handler = signal.getsignal(signal.SIGTERM)
@@ -149,7 +255,8 @@ def _train(opts: RunOptions) -> dict[str, Any]:
 
     def checkpoint() -> None:
         state["sampler"] = sampler.state()
-        save_checkpoint(out, step, net, opt, gen, state)
+        extra = {"ema.safetensors": ema.tensors()} if ema is not None else {}
+        save_checkpoint(out, step, net, opt, gen, state, extra=extra)
 
     t_start = time.monotonic()
     t_seg = t_start
@@ -163,7 +270,7 @@ def _train(opts: RunOptions) -> dict[str, Any]:
                 break
             if opts.max_minutes is not None and time.monotonic() - t_start > 60 * opts.max_minutes:
                 break
-            lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup)
+            lr = cfg.lr_at(step)
             for g in opt.param_groups:
                 g["lr"] = lr
             batch = make_batch(
@@ -175,12 +282,14 @@ def _train(opts: RunOptions) -> dict[str, Any]:
             terms = compute_losses(net, batch, cfg, gen)
             opt.zero_grad(set_to_none=True)
             terms["loss"].backward()
-            gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
+            gnorm = torch.nn.utils.clip_grad_norm_(params, cfg.clip)
             if not math.isfinite(float(gnorm)):
                 say(f"step {step}: non-finite gradient, batch skipped")
                 opt.zero_grad(set_to_none=True)
             else:
                 opt.step()
+                if ema is not None:
+                    ema.update(net)
             step += 1
             for k, v in terms.items():
                 running[k] = running.get(k, 0.0) + float(v.detach())
@@ -196,7 +305,10 @@ def _train(opts: RunOptions) -> dict[str, Any]:
                 say(json.dumps(row))
                 running, n_run = {}, 0
             if now - last_val > 60 * opts.val_minutes and val_chains:
-                _run_validation(net, val_chains, cfg, step, state, out, say)
+                _run_validation(
+                    ema.averaged(net) if ema is not None else net, val_chains, cfg, step, state,
+                    out, say,
+                )  # fmt: skip
                 net.train()
                 last_val = time.monotonic()
                 t_seg = last_val  # validation time is not training time
@@ -215,9 +327,13 @@ def _run_validation(
     net: RnaFoldNet, chains: list[Chain], cfg: TrainConfig, step: int, state: dict, out: Path, say
 ) -> None:
     t0 = time.monotonic()
-    met = validate(net, chains, steps=cfg.val_steps, n_samples=cfg.val_samples)
+    met = validate(
+        net, chains, steps=cfg.val_steps, n_samples=cfg.val_samples,
+        init_sigma=cfg.val_init_sigma,
+    )  # fmt: skip
     row = {"step": step, "train_hours": round(state["train_seconds"] / 3600, 4)}
     row.update({k: round(v, 4) for k, v in met.items()})
+    row["protocol"] = f"{cfg.val_steps} steps, init_sigma {cfg.val_init_sigma}"
     row["val_seconds"] = round(time.monotonic() - t0, 1)
     _append_jsonl(out / "val.jsonl", row)
     say("val " + json.dumps(row))

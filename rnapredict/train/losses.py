@@ -51,15 +51,26 @@ def diffusion_mse(
     sigma: torch.Tensor,
     mask: torch.Tensor,
     sigma_data: float,
+    base: torch.Tensor | None = None,
+    refine: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """EDM-weighted MSE (Å²·weight) after superposing the truth onto the prediction.
 
-    pred, true: [B, L, 3]; sigma: [B]; mask: [B, L] → scalar.
+    pred, true: [B, L, 3]; sigma: [B]; mask: [B, L] → scalar. Refinement draws (``refine``
+    [B] bool, clean input ``base`` [B, L, 3] ≠ true) are weighted by 1 / (MSE(base, true) + 1 Å²)
+    instead: the share of the input's own error left, so returning the input scores ≈ 1.
     """
-    aligned = kabsch_superpose(true, pred, mask)
     m = mask.to(pred.dtype)
-    per = (((pred - aligned) ** 2).sum(-1) * m).sum(1) / (3.0 * m.sum(1).clamp(min=1.0))
-    return (per * loss_weight(sigma, sigma_data)).mean()
+
+    def mse(x: torch.Tensor) -> torch.Tensor:
+        aligned = kabsch_superpose(true, x, mask)
+        return (((x - aligned) ** 2).sum(-1) * m).sum(1) / (3.0 * m.sum(1).clamp(min=1.0))
+
+    per = mse(pred)
+    weight = loss_weight(sigma, sigma_data)
+    if refine is not None and base is not None and bool(refine.any()):
+        weight = torch.where(refine, 1.0 / (mse(base).detach() + 1.0), weight)
+    return (per * weight).mean()
 
 
 def _pair_dists(x: torch.Tensor) -> torch.Tensor:

@@ -27,14 +27,22 @@ def c1_metrics(pred: torch.Tensor, true: torch.Tensor) -> dict[str, float]:
 
 
 def validate(
-    net: RnaFoldNet, chains: list[Chain], steps: int, n_samples: int = 1, seed: int = 0
+    net: RnaFoldNet,
+    chains: list[Chain],
+    steps: int,
+    n_samples: int = 1,
+    seed: int = 0,
+    init_sigma: float | None = None,
 ) -> dict[str, float]:
-    """Mean C1′ metrics of model 1 (highest ranking score) over ``chains``."""
+    """Mean C1′ metrics of model 1 (highest ranking score) over ``chains``.
+
+    ``init_sigma``: sample from the A-form prior noised to this σ (as the shipped engine does).
+    """
     rows = []
     for k, ch in enumerate(chains):
         f = featurize(ch.seq, ch.ss, net.cfg.edges, with_prior=net.cfg.aform_prior)
         gen = torch.Generator().manual_seed(seed + k)
-        ens = sample_ensemble(net, f, n_samples, gen, steps=steps)
+        ens = sample_ensemble(net, f, n_samples, gen, steps=steps, init_sigma=init_sigma)
         best = int(torch.argmax(ens.ranking_score))
         met = c1_metrics(ens.coords[best], torch.from_numpy(ch.coords))
         met["plddt"] = float(ens.plddt[best].mean())
