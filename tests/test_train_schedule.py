@@ -16,8 +16,8 @@ from rnapredict.model.network import RnaFoldNet
 from rnapredict.model.presets import TINY_MODEL
 from rnapredict.train.configs import CONFIGS, TrainConfig
 from rnapredict.train.ema import EmaWeights
-from rnapredict.train.loop import schedule_changes
 from rnapredict.train.losses import diffusion_mse, kabsch_superpose
+from rnapredict.train.resume import schedule_changes
 from rnapredict.train.step import refinement_draws
 
 SEQ = "GGGCGCAAGCCUUCGGGCGCCCAAUUGGCGAAAGCCAA"

@@ -36,7 +36,13 @@ from rnapredict.train.data import (
     with_priors,
 )
 from rnapredict.train.ema import EmaWeights
-from rnapredict.train.lora import LoraConfig, apply_lora, trainable_parameters
+from rnapredict.train.lora import apply_lora, trainable_parameters
+from rnapredict.train.resume import (
+    init_from_weights,
+    lora_settings,
+    schedule_changes,
+    val_key,
+)
 from rnapredict.train.step import compute_losses
 from rnapredict.train.validate import validate
 
@@ -68,70 +74,6 @@ def build_model(cfg: TrainConfig, seed: int) -> RnaFoldNet:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return RnaFoldNet(cfg.model)
-
-
-# settings a resumed run may change: the optimisation schedule and validation, not the model,
-# the batch or the losses
-SCHEDULE_KEYS = (
-    "lr", "warmup", "lr_decay", "lr_final", "curriculum", "ema_decay", "prior_frac",
-    "prior_sigma", "val_steps", "val_samples", "val_init_sigma",
-)  # fmt: skip
-
-
-def schedule_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """Keys of SCHEDULE_KEYS that differ between a checkpoint's config and the current one.
-
-    Raises SystemExit when anything else differs (model, batch, loss weights).
-    """
-    rest = {k for k in set(saved) | set(current) if k not in SCHEDULE_KEYS}
-    bad = sorted(k for k in rest if saved.get(k) != current.get(k))
-    if bad:
-        raise SystemExit(f"checkpoint config differs in {', '.join(bad)}; cannot resume")
-    return sorted(k for k in SCHEDULE_KEYS if saved.get(k) != current.get(k))
-
-
-def _init_from(net: RnaFoldNet, cfg: TrainConfig, weights_dir: Path) -> dict[str, Any]:
-    """Load released weights (verified) into ``net``; returns their manifest.
-
-    Raises SystemExit when they do not verify or their model differs from ``cfg.model``.
-    """
-    from rnapredict.engine.weights import load_weights
-    from rnapredict.errors import WeightsError
-
-    try:
-        wcfg, tensors, manifest = load_weights(weights_dir)
-    except WeightsError as err:
-        raise SystemExit(f"--init-from {weights_dir}: {err}") from None
-    have, want = wcfg.to_dict(), cfg.model.to_dict()
-    if json.dumps(have, sort_keys=True) != json.dumps(want, sort_keys=True):
-        bad = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
-        raise SystemExit(
-            f"--init-from {weights_dir}: weights are for another model (differs in "
-            f"{', '.join(bad)}); pick the matching --config"
-        )
-    net.load_state_dict(tensors, strict=True)
-    return manifest
-
-
-def _lora_settings(opts: RunOptions, saved: dict[str, Any] | None) -> LoraConfig | None:
-    """LoRA of this run: from the checkpoint when resuming (flags must agree), else the flags."""
-    if opts.lora_rank is None and opts.lora_alpha is not None:
-        raise SystemExit("--lora-alpha needs --lora-rank")
-    try:
-        asked = LoraConfig(opts.lora_rank, opts.lora_alpha) if opts.lora_rank is not None else None
-    except ValueError as err:
-        raise SystemExit(f"--lora-rank/--lora-alpha: {err}") from None
-    if saved is None:
-        return asked
-    had = LoraConfig.from_dict(saved["lora"]) if saved.get("lora") else None
-    if asked is not None and (had is None or asked.to_dict() != had.to_dict()):
-        was = "no LoRA" if had is None else f"LoRA {had.to_dict()}"
-        raise SystemExit(f"--resume: the checkpoint was trained with {was}; drop --lora-*")
-    return had
-
-
-def _val_key(cfg: dict[str, Any]) -> tuple:
-    return tuple(json.dumps(cfg.get(k)) for k in ("val_steps", "val_samples", "val_init_sigma"))
 
 
 def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
@@ -173,7 +115,7 @@ def _train(opts: RunOptions) -> dict[str, Any]:
     if not opts.resume and latest_checkpoint(out) is not None:
         raise SystemExit(f"{out} already holds a run; pass --resume")
     saved_state = json.loads((ckpt / "state.json").read_text()) if ckpt is not None else None
-    lora = _lora_settings(opts, saved_state)
+    lora = lora_settings(opts.lora_rank, opts.lora_alpha, saved_state)
 
     net = build_model(cfg, opts.seed)
     extra_state: dict[str, Any] = {}
@@ -190,7 +132,7 @@ def _train(opts: RunOptions) -> dict[str, Any]:
             if sha != extra_state.get("init_from", {}).get("sha256"):
                 raise SystemExit("--resume: --init-from names other weights than the run's")
     elif opts.init_from is not None:
-        manifest = _init_from(net, cfg, opts.init_from)
+        manifest = init_from_weights(net, cfg, opts.init_from)
         extra_state["init_from"] = {
             "dir": str(opts.init_from),
             "sha256": manifest["sha256"],
@@ -237,7 +179,7 @@ def _train(opts: RunOptions) -> dict[str, Any]:
         state.update({k: saved[k] for k in ("train_seconds", "best_val_tm", "sessions")})
         if ema is not None:
             ema.load(ckpt, net)
-        if _val_key(saved["config"]) != _val_key(state["config"]):
+        if val_key(saved["config"]) != val_key(state["config"]):
             state["best_val_tm"] = -1.0  # validation figures are not comparable any more
     state["sessions"] += 1
     say(f"config {opts.config}: {count_parameters(net):,} parameters; step {step}; "
