@@ -65,9 +65,8 @@ def _example_ids() -> list[str]:
 
 def check_model_file(path: Path, length: int, trained: bool) -> None:
     """Parse with gemmi; rigid sugar bonds 1.3–1.7 Å; with trained weights also the phosphate
-    linker and O3'–P links: no chain break (all < 2.0 Å, issue 5's bound; closing the backbone
-    on a predicted C1' trace stretches a few, see CHANGELOG "Known limits") and a median near
-    the ideal lengths; B-factor (pLDDT) in 0–100; finite coordinates."""
+    linker and O3'–P links closed: every bond within 0.25 Å of ideal (the closure measured
+    ≤ 0.16 Å on engine traces, rnapredict.geometry.closure) and a median near ideal; B-factor (pLDDT) in 0–100; finite coordinates."""
     st = gemmi.read_structure(str(path))
     residues = [r for ch in st[0] for r in ch]
     assert len(residues) == length
@@ -93,8 +92,9 @@ def check_model_file(path: Path, length: int, trained: bool) -> None:
     assert sugar_a.min() > 1.3 and sugar_a.max() < 1.7, (sugar_a.min(), sugar_a.max())
     if trained:
         assert len(linker_a) >= len(LINKER_BONDS) * (length - 1) and np.isfinite(linker_a).all()
-        assert linker_a.min() > 1.3 and linker_a.max() < 2.0, (linker_a.min(), linker_a.max())
-        assert float(np.median(linker_dev)) < 0.05, float(np.median(linker_dev))
+        assert linker_a.min() > 1.3 and linker_a.max() < 1.9, (linker_a.min(), linker_a.max())
+        assert max(linker_dev) < 0.25, max(linker_dev)
+        assert float(np.median(linker_dev)) < 0.03, float(np.median(linker_dev))
 
 
 def check_outputs(out: Path, n_models: int, trained: bool) -> None:

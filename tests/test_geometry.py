@@ -246,7 +246,7 @@ def test_c1_to_atoms_batched_equivariant_differentiable() -> None:
     proj = torch.randn(4 * ideal.N_SLOTS * 3, 6, generator=g, dtype=F64)
     pairs = torch.tensor([3, -1, -1, 0])
     assert torch.autograd.gradcheck(
-        lambda y: c1_to_atoms("GCAC", y, pairs, closure_sweeps=5)[0].reshape(-1) @ proj, (x,)
+        lambda y: c1_to_atoms("GCAC", y, pairs, closure_steps=5)[0].reshape(-1) @ proj, (x,)
     )
 
 

@@ -12,29 +12,29 @@ Rule (documented, vectorized over samples and residues, differentiable):
    Unpaired residues get in addition a rigid correction looked up from their local C1′
    pseudo-angle and pseudo-torsion (``UNPAIRED_CORRECTION``, fitted to native structures):
    loops are rarely A-form.
-3. **Backbone closure.** The linker P, OP1, OP2, O5′, C5′ of residue i+1 is predicted from both
-   neighbours' frames and blended, then position-based projection sweeps move it and O3′(i)
-   towards the ideal bond lengths (weight 1) and bond angles (1–3 distances, weight 0.3) of
-   the link, the sugars and bases staying rigid, so O3′(i)–P(i+1) ≈ 1.6 Å on sensible traces.
+3. **Backbone closure.** The linker P, OP1, OP2, O5′ of residue i+1 is predicted from both
+   neighbours' frames and blended, then ``closure.close_backbone`` minimises the link's bond
+   and angle strain, moving P, O5′, each sugar–phosphate about its glycosidic axis (χ) and
+   each residue by a small restrained shift; OP1/OP2 are rebuilt ideal on P. Consecutive C1′
+   farther apart than ``BREAK_C1_A`` (10.5 Å) are a chain break and are left open.
 """
 
 from __future__ import annotations
 
-import math
 from functools import cache
 
 import torch
 
 from rnapredict.geometry import ideal
+from rnapredict.geometry.closure import BREAK_C1_A, CLOSURE_STEPS, close_backbone
 from rnapredict.geometry.frames import apply, apply_inverse, frame_from_points, normalize
 from rnapredict.geometry.helix import aform_duplex, c1_of
 
-#: Slots of the linker atoms of a residue (moved by the closure), and of fixed neighbours.
-_LINK = ("P", "OP1", "OP2", "O5'", "C5'")
+#: Linker atoms of a residue, first predicted from both neighbours (then closed).
+_LINK = ("P", "OP1", "OP2", "O5'")
 _SLOT = ideal.slot_index("A")
 #: Weight of the previous residue's prediction for each linker atom when blending.
-_W_PREV = (0.6, 0.6, 0.6, 0.4, 0.2)
-CLOSURE_SWEEPS = 30
+_W_PREV = (0.6, 0.6, 0.6, 0.4)
 _N_TEMPLATE = 9  # duplex length used to derive the templates
 
 
@@ -105,87 +105,6 @@ def _templates() -> dict[str, torch.Tensor]:
                     j = min(i + 1, n - 1)
                     nxt[k, paired] = apply_inverse(frames[i], strand[j, link_slots])
     return {"own": own, "next": nxt}
-
-
-@cache
-def _closure_terms() -> tuple[tuple[int, int, float, float], ...]:
-    """Distance terms (atom u, atom v, Å, weight) over the 12 junction atoms, see ``_close``.
-
-    Junction atom order: 0 C3'(i), 1 O3'(i), 2 P, 3 OP1, 4 OP2, 5 O5', 6 C5' (of i+1),
-    7 C4'(i+1), 8 C3'(i+1), 9 O4'(i+1), 10 C4'(i), 11 C2'(i). Bonds have weight 1, angles
-    (as 1–3 distances) 0.3, so a strained link gives up angles before bond lengths.
-    """
-    b, a = ideal.bond, ideal.angle
-
-    def d13(x: float, y: float, theta: float) -> float:
-        return math.sqrt(x * x + y * y - 2 * x * y * math.cos(math.radians(theta)))
-
-    bo3p, bpo5, bo5c5, bc5c4 = b("O3'", "P"), b("P", "O5'"), b("O5'", "C5'"), b("C5'", "C4'")
-    bop, bc3o3 = b("P", "OP1"), b("C3'", "O3'")
-    c2c3o3 = ideal.pucker_angle("C2'", "C3'", "O3'", math.radians(ideal.AFORM_TORSIONS_DEG[3]))
-    w = 0.3
-    terms = [
-        (0, 1, bc3o3, 1.0), (1, 2, bo3p, 1.0), (2, 5, bpo5, 1.0), (5, 6, bo5c5, 1.0),
-        (6, 7, bc5c4, 1.0), (2, 3, bop, 1.0), (2, 4, bop, 1.0),
-        (10, 1, d13(b("C4'", "C3'"), bc3o3, a("C4'", "C3'", "O3'")), w),
-        (11, 1, d13(b("C3'", "C2'"), bc3o3, c2c3o3), w),
-        (0, 2, d13(bc3o3, bo3p, a("C3'", "O3'", "P")), w),
-        (1, 5, d13(bo3p, bpo5, a("O3'", "P", "O5'")), w),
-        (2, 6, d13(bpo5, bo5c5, a("P", "O5'", "C5'")), w),
-        (5, 7, d13(bo5c5, bc5c4, a("O5'", "C5'", "C4'")), w),
-        (6, 8, d13(bc5c4, b("C4'", "C3'"), a("C5'", "C4'", "C3'")), w),
-        (6, 9, d13(bc5c4, b("C4'", "O4'"), a("C5'", "C4'", "O4'")), w),
-        (1, 3, d13(bo3p, bop, a("O3'", "P", "OP1")), w),
-        (1, 4, d13(bo3p, bop, a("O3'", "P", "OP2")), w),
-        (5, 3, d13(bpo5, bop, a("O5'", "P", "OP1")), w),
-        (5, 4, d13(bpo5, bop, a("O5'", "P", "OP2")), w),
-    ]  # fmt: skip
-    return tuple(terms)
-
-
-_N_JUNCTION = 12
-_MOVABLE = (1, 2, 3, 4, 5, 6)
-
-
-@cache
-def _closure_plan() -> tuple[tuple[tuple[int, float], ...], ...]:
-    """Per junction atom: ((term index, signed share), ...) of the corrections it receives."""
-    terms = _closure_terms()
-    plan: list[list[tuple[int, float]]] = [[] for _ in range(_N_JUNCTION)]
-    for k, (u, v, _, w) in enumerate(terms):
-        share = (u in _MOVABLE) + (v in _MOVABLE)
-        if u in _MOVABLE:
-            plan[u].append((k, w / share))
-        if v in _MOVABLE:
-            plan[v].append((k, -w / share))
-    out = []
-    for entries in plan:
-        total = sum(abs(c) for _, c in entries) or 1.0
-        out.append(tuple((k, c / total) for k, c in entries))
-    return tuple(out)
-
-
-def _close(junction: torch.Tensor, sweeps: int) -> torch.Tensor:
-    """Weighted Jacobi position-based projection of O3'(i) and the linker of i+1.
-
-    junction: [..., 12, 3] (order in ``_closure_terms``) -> [..., 12, 3]; atoms 0 and 7–11
-    (the rigid sugars) do not move. Only elementwise ops on [B, 3] rows (no scatter or BLAS
-    on tiny shapes, which stall on busy multi-threaded CPUs).
-    """
-    terms = _closure_terms()
-    plan = _closure_plan()
-    rows = list(junction.unbind(-2))  # 12 x [..., 3]
-    for _ in range(sweeps):
-        corr = []
-        for u, v, target, _ in terms:
-            diff = rows[v] - rows[u]
-            sq = diff[..., 0:1] ** 2 + diff[..., 1:2] ** 2 + diff[..., 2:3] ** 2
-            dist = torch.sqrt(sq.clamp_min(1e-12))
-            corr.append(diff * ((dist - target) / dist))  # move u towards v by this (if alone)
-        for a in _MOVABLE:
-            delta = sum(c * corr[k] for k, c in plan[a])
-            rows[a] = rows[a] + delta
-    return torch.stack(rows, dim=-2)
 
 
 #: Bins of the C1′ pseudo-angle (i-1, i, i+1; degrees) and pseudo-torsion (i-1 … i+2) used to
@@ -263,7 +182,7 @@ def c1_to_atoms(
     seq: str,
     c1: torch.Tensor,
     partner: torch.Tensor,
-    closure_sweeps: int = CLOSURE_SWEEPS,
+    closure_steps: int = CLOSURE_STEPS,
     unpaired_correction: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """All heavy atoms from C1′ coordinates and base pairs.
@@ -272,7 +191,8 @@ def c1_to_atoms(
         seq: L residue letters (ACGU; others are built as ``N``: backbone + sugar only).
         c1: [S, L, 3] or [L, 3] C1′ coordinates (Å).
         partner: [L] long, index of each residue's base-pair partner, -1 if unpaired.
-        closure_sweeps: projection sweeps closing the O3′–P links (0: rigid placement only).
+        closure_steps: gradient steps closing the O3′–P links (0: rigid placement only), see
+            :mod:`rnapredict.geometry.closure`; links with C1′–C1′ > ``BREAK_C1_A`` stay open.
         unpaired_correction: [N_BINS, 6] override of ``UNPAIRED_CORRECTION`` (zeros: pure
             A-form templates).
     Returns:
@@ -306,26 +226,14 @@ def c1_to_atoms(
         eye = torch.eye(4, dtype=x.dtype)
         frames = frames @ torch.where((partner < 0)[:, None, None], corr, eye)
     atoms = apply(frames, own.expand(x.shape[0], n, -1, -1))
+    mask = torch.from_numpy(ideal.slot_mask_table()[types.numpy()])
     if n > 1:
         link = [_SLOT[a] for a in _LINK]
+        gap = torch.linalg.vector_norm(x[:, 1:] - x[:, :-1], dim=-1)
+        linked = gap <= BREAK_C1_A  # [S, L-1]
         pred_prev = apply(frames[:, :-1], tmpl["next"].to(x.dtype)[pos[:-1], paired[:-1]])
-        w = torch.tensor(_W_PREV, dtype=x.dtype)[:, None]
+        w = torch.tensor(_W_PREV, dtype=x.dtype)[:, None] * linked[..., None, None]
         blended = w * pred_prev + (1 - w) * atoms[:, 1:, link]
-        prev = atoms[:, :-1]
-        junction = torch.cat(
-            [
-                prev[:, :, [_SLOT["C3'"], _SLOT["O3'"]]],
-                blended,
-                atoms[:, 1:, [_SLOT["C4'"], _SLOT["C3'"], _SLOT["O4'"]]],
-                prev[:, :, [_SLOT["C4'"], _SLOT["C2'"]]],
-            ],
-            dim=-2,
-        )
-        if closure_sweeps > 0:
-            junction = _close(junction, closure_sweeps)
-        o3 = torch.cat([junction[..., 1:2, :], atoms[:, -1:, _SLOT["O3'"]][:, :, None]], dim=1)
-        linker = torch.cat([atoms[:, :1, :5], junction[..., 2:7, :]], dim=1)
-        o3s = _SLOT["O3'"]
-        atoms = torch.cat([linker, atoms[:, :, 5:o3s], o3, atoms[:, :, o3s + 1 :]], dim=-2)
-    mask = torch.from_numpy(ideal.slot_mask_table()[types.numpy()])
+        atoms = torch.cat([atoms[:, :1], torch.cat([blended, atoms[:, 1:, 4:]], -2)], 1)
+        atoms = close_backbone(atoms, types < 4, linked, closure_steps)
     return (atoms[0] if single else atoms), mask

@@ -1,0 +1,225 @@
+"""Backbone closure: join rigidly placed nucleotides at their O3′(i)–P(i+1) links.
+
+``from_c1`` places one rigid ideal nucleotide per residue. Joining neighbours needs freedom
+that a rigid linker alone lacks: the O3′(i)…C5′(i+1) distance is fixed by the two sugars and
+must fall in the ~2.7–3.9 Å that O3′–P–O5′–C5′ can span. So besides the free linker atoms
+P and O5′ of residue i+1, every residue gets
+
+- a rotation θ of its sugar–phosphate about the glycosidic C1′→N axis (a χ change: the base,
+  C1′ and every bond and angle inside the nucleotide stay exact), weakly restrained;
+- a translation t of the whole residue (base and C1′ included), restrained.
+
+The energy is harmonic in the link's bond lengths (weight 1) and in the 1–3 distances of its
+bond angles (``W_ANGLE``), ideal values from ``ideal.py``. It is minimised by a fixed number of
+Jacobi-preconditioned gradient steps on [S, L] rows (elementwise ops only, no autograd), so
+the result is a smooth, differentiable function of the input. OP1/OP2 are then placed on P
+with ideal bonds and angles (chirality from ``ideal.BRANCH_HINT``). Links whose C1′ atoms are
+farther apart than ``BREAK_C1_A`` are chain breaks: no link terms, the residue stays rigid.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import torch
+
+from rnapredict.geometry import ideal
+from rnapredict.geometry.nerf import place_atom
+
+#: Consecutive C1′ atoms farther apart than this (Å) are a chain break, left open. Links in
+#: native structures reach ~10 Å in extended loops (1gid, 5m0h, 6g90), hence the margin.
+BREAK_C1_A = 10.5
+#: Gradient steps of the closure (cost is linear in them).
+CLOSURE_STEPS = 100
+W_ANGLE = 0.3  # weight of a 1–3 (angle) term; bonds have 1
+W_CHI = 0.002  # restraint on θ (per rad²)
+W_SHIFT = 0.1  # restraint on t (per Å²): trades C1′ displacement against link strain
+STEP_RIGID = 0.5  # damping of the rigid-body (θ, t) updates
+MOMENTUM = 0.5
+
+_S = ideal.slot_index("A")
+#: Slots turned by θ: the backbone and sugar of a residue except C1′.
+SUGAR_SLOTS = tuple(k for k, a in enumerate(ideal.BASE_ATOMS_ORDER) if a != "C1'")
+
+
+@cache
+def _targets() -> dict[str, float]:
+    """Ideal bond lengths and angle 1–3 distances (Å) of the link terms."""
+    b, a = ideal.bond, ideal.angle
+
+    def d13(x: str, y: str, z: str) -> float:
+        p, q = b(x, y), b(y, z)
+        return math.sqrt(p * p + q * q - 2 * p * q * math.cos(math.radians(a(x, y, z))))
+
+    return {
+        "o3p": b("O3'", "P"), "po5": b("P", "O5'"), "o5c5": b("O5'", "C5'"),
+        "c3p": d13("C3'", "O3'", "P"), "o3o5": d13("O3'", "P", "O5'"),
+        "pc5": d13("P", "O5'", "C5'"), "o5c4": d13("O5'", "C5'", "C4'"),
+    }  # fmt: skip
+
+
+@cache
+def _branch() -> tuple[tuple[float, float, float], ...]:
+    """(bond Å, angle O5′–P–X rad, torsion O3′–O5′–P–X rad) placing X = OP1, OP2."""
+    out = []
+    for x in ("OP1", "OP2"):
+        a = ideal.angle
+        tors = ideal.branch_torsion(
+            a("O3'", "P", "O5'"), a("O5'", "P", x), a("O3'", "P", x), ideal.BRANCH_HINT[x]
+        )
+        out.append((ideal.bond("P", x), math.radians(a("O5'", "P", x)), math.radians(tors)))
+    return tuple(out)
+
+
+def glycosidic_axis(atoms: torch.Tensor, has_base: torch.Tensor) -> torch.Tensor:
+    """Unit C1′→N axes: atoms [S, L, A, 3], has_base [L] bool -> [S, L, 3].
+
+    Residues without a base (``N``) use the direction opposite the C2′/O4′ bisector.
+    """
+    c1 = atoms[..., _S["C1'"], :]
+
+    def unit(v: torch.Tensor) -> torch.Tensor:
+        return v / torch.sqrt((v * v).sum(-1, keepdim=True) + 1e-30)
+
+    bis = -(unit(atoms[..., _S["C2'"], :] - c1) + unit(atoms[..., _S["O4'"], :] - c1))
+    glyco = atoms[..., len(ideal.BASE_ATOMS_ORDER), :] - c1  # first base atom: N9 / N1
+    return unit(torch.where(has_base[:, None], glyco, bis))
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return a[..., 0:1] * b[..., 0:1] + a[..., 1:2] * b[..., 1:2] + a[..., 2:3] * b[..., 2:3]
+
+
+def _cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.cross(a, b, dim=-1)
+
+
+class _Rotor:
+    """Points turned about a fixed axis: x(θ, t) = pivot + t + par + cos θ·perp + sin θ·n×perp."""
+
+    def __init__(self, x: torch.Tensor, pivot: torch.Tensor, axis: torch.Tensor) -> None:
+        r = x - pivot
+        self.base = pivot + _dot(r, axis) * axis
+        self.perp = r - _dot(r, axis) * axis
+        self.side = _cross(axis, self.perp)
+
+    def at(self, cos: torch.Tensor, sin: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        return self.base + shift + cos * self.perp + sin * self.side
+
+    def tangent(self, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """d x / d θ."""
+        return cos * self.side - sin * self.perp
+
+
+def close_backbone(
+    atoms: torch.Tensor,
+    has_base: torch.Tensor,
+    linked: torch.Tensor,
+    steps: int = CLOSURE_STEPS,
+) -> torch.Tensor:
+    """Close the O3′(i)–P(i+1) links of rigidly placed nucleotides.
+
+    Args:
+        atoms: [S, L, A, 3] placed atoms (Å); P and O5′ of residue i+1 start near the link.
+        has_base: [L] bool, residues with base atoms (the rest turn about a sugar axis).
+        linked: [S, L-1] bool, links to close (False: chain break, left open).
+        steps: gradient steps (0: ``atoms`` unchanged).
+    Returns:
+        [S, L, A, 3]; differentiable w.r.t. ``atoms``.
+    """
+    n = atoms.shape[1]
+    if steps <= 0 or n < 2:
+        return atoms
+    tg = _targets()
+    pivot = atoms[..., _S["C1'"], :]
+    axis = glycosidic_axis(atoms, has_base)
+    mask = linked[..., None].to(atoms.dtype)  # [S, L-1, 1]
+
+    def rotor(slot: str, rows: slice) -> _Rotor:
+        return _Rotor(atoms[:, rows, _S[slot]], pivot[:, rows], axis[:, rows])
+
+    head, tail = slice(0, n - 1), slice(1, n)
+    o3r, c3r = rotor("O3'", head), rotor("C3'", head)  # residue i of link i
+    c5r, c4r = rotor("C5'", tail), rotor("C4'", tail)  # residue i+1
+    p, o5 = atoms[:, 1:, _S["P"]], atoms[:, 1:, _S["O5'"]]
+    theta = atoms.new_zeros(atoms.shape[0], n, 1)
+    shift = atoms.new_zeros(atoms.shape[0], n, 3)
+    v_theta, v_shift = torch.zeros_like(theta), torch.zeros_like(shift)
+    w_a = W_ANGLE
+    for _ in range(steps):
+        cos, sin = torch.cos(theta), torch.sin(theta)
+        ch, sh, th = cos[:, :-1], sin[:, :-1], shift[:, :-1]
+        ct, st, tt = cos[:, 1:], sin[:, 1:], shift[:, 1:]
+        o3, c3 = o3r.at(ch, sh, th), c3r.at(ch, sh, th)
+        c5, c4 = c5r.at(ct, st, tt), c4r.at(ct, st, tt)
+
+        def pull(u: torch.Tensor, v: torch.Tensor, target: float, w: torch.Tensor | float):
+            """Weighted correction moving u towards v (v gets its negative)."""
+            d = v - u
+            dist = torch.sqrt(_dot(d, d) + 1e-12)
+            return d * (w * (dist - target) / dist)
+
+        f_o3p = pull(o3, p, tg["o3p"], mask)
+        f_po5 = pull(p, o5, tg["po5"], 1.0)
+        f_o5c5 = pull(o5, c5, tg["o5c5"], 1.0)
+        f_c3p = pull(c3, p, tg["c3p"], w_a * mask)
+        f_o3o5 = pull(o3, o5, tg["o3o5"], w_a * mask)
+        f_pc5 = pull(p, c5, tg["pc5"], w_a)
+        f_o5c4 = pull(o5, c4, tg["o5c4"], w_a)
+        # Free atoms: Jacobi step, each correction shared by the atoms it moves.
+        wsum_p = (1 + w_a) * mask + 1 + w_a
+        wsum_o5 = 2 + w_a + w_a * mask
+        p = p + (-f_o3p + f_po5 - f_c3p + f_pc5) / wsum_p
+        o5 = o5 + (-f_po5 - f_o3o5 + f_o5c5 + f_o5c4) / wsum_o5
+        # Rigid bodies: forces on their junction atoms -> torque about the axis, net force.
+        f_o3, f_c3 = f_o3p + f_o3o5, f_c3p
+        f_c5, f_c4 = -f_o5c5 - f_pc5, -f_o5c4
+        zero = torch.zeros_like(theta[:, :1])
+        tq_head = _dot(f_o3, o3r.tangent(ch, sh)) + _dot(f_c3, c3r.tangent(ch, sh))
+        tq_tail = _dot(f_c5, c5r.tangent(ct, st)) + _dot(f_c4, c4r.tangent(ct, st))
+        inertia_head = (1 + w_a) * mask * _dot(o3r.perp, o3r.perp) + w_a * mask * _dot(
+            c3r.perp, c3r.perp
+        )
+        inertia_tail = (1 + w_a) * _dot(c5r.perp, c5r.perp) + w_a * _dot(c4r.perp, c4r.perp)
+        torque = torch.cat([tq_head, zero], 1) + torch.cat([zero, tq_tail], 1) - W_CHI * theta
+        inertia = torch.cat([inertia_head, zero], 1) + torch.cat([zero, inertia_tail], 1)
+        force = torch.cat([f_o3 + f_c3, zero.expand(-1, -1, 3)], 1) + torch.cat(
+            [zero.expand(-1, -1, 3), f_c5 + f_c4], 1
+        )
+        mass = torch.cat([(1 + 2 * w_a) * mask, zero], 1) + torch.cat(
+            [zero, (1 + 2 * w_a) * torch.ones_like(mask)], 1
+        )
+        v_theta = MOMENTUM * v_theta + STEP_RIGID * torque / (inertia + W_CHI)
+        v_shift = MOMENTUM * v_shift + STEP_RIGID * (force - W_SHIFT * shift) / (mass + W_SHIFT)
+        theta = theta + v_theta
+        shift = shift + v_shift
+    return _assemble(atoms, pivot, axis, theta, shift, p, o5, linked)
+
+
+def _assemble(
+    atoms: torch.Tensor,
+    pivot: torch.Tensor,
+    axis: torch.Tensor,
+    theta: torch.Tensor,
+    shift: torch.Tensor,
+    p: torch.Tensor,
+    o5: torch.Tensor,
+    linked: torch.Tensor,
+) -> torch.Tensor:
+    """Apply θ [S, L, 1] and t [S, L, 3]; put the free linker [S, L-1, 3] and OP1/OP2 in."""
+    sugar = list(SUGAR_SLOTS)
+    rot = _Rotor(atoms[:, :, sugar], pivot[:, :, None], axis[:, :, None])
+    cos, sin = torch.cos(theta)[:, :, None], torch.sin(theta)[:, :, None]
+    turned = rot.at(cos, sin, shift[:, :, None])
+    out = atoms + shift[:, :, None]
+    out = torch.cat([turned[:, :, : _S["C1'"]], out[:, :, _S["C1'"] : _S["C1'"] + 1],
+                     turned[:, :, _S["C1'"] :], out[:, :, len(sugar) + 1 :]], 2)  # fmt: skip
+    o3 = out[:, :-1, _S["O3'"]]
+    ops = [place_atom(o3, o5, p, b, a, t) for b, a, t in _branch()]
+    link = torch.stack([p, ops[0], ops[1], o5], 2)
+    keep = linked[..., None, None]
+    slots = [_S[a] for a in ("P", "OP1", "OP2", "O5'")]
+    nxt = torch.where(keep, link, out[:, 1:, slots])
+    nxt = torch.cat([nxt, out[:, 1:, 4:]], 2)
+    return torch.cat([out[:, :1], nxt], 1)
