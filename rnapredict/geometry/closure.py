@@ -34,8 +34,8 @@ BREAK_C1_A = 10.5
 CLOSURE_STEPS = 100
 W_ANGLE = 0.3  # weight of a 1–3 (angle) term; bonds have 1
 W_CHI = 0.002  # restraint on θ (per rad²)
-W_SHIFT = 0.1  # restraint on t (per Å²): trades C1′ displacement against link strain
-STEP_RIGID = 0.5  # damping of the rigid-body (θ, t) updates
+W_ROT = 0.1  # restraint on ρ (per rad²): trades base reorientation against link strain
+STEP_RIGID = 0.5  # damping of the rigid-body (θ, ρ) updates
 MOMENTUM = 0.5
 
 _S = ideal.slot_index("A")
@@ -95,21 +95,43 @@ def _cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.linalg.cross(a, b, dim=-1)
 
 
+def _turn(rot: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Rotate y [..., 3] by rotation parameters rot [..., 3] (same leading shape).
+
+    ``rot`` = 2 tan(φ/2) k (twice the Gibbs vector): an exact rotation by φ about k that is a
+    rational, everywhere-smooth function of ``rot`` (no |rot| singularity at 0) and equals the
+    rotation vector φ k to first order.
+    """
+    g = 0.5 * rot
+    gy = _cross(g, y)
+    return y + (2.0 / (1.0 + _dot(g, g))) * (gy + _cross(g, gy))
+
+
 class _Rotor:
-    """Points turned about a fixed axis: x(θ, t) = pivot + t + par + cos θ·perp + sin θ·n×perp."""
+    """Points turned about a fixed axis through C1′: y(θ) = par + cos θ·perp + sin θ·n×perp."""
 
     def __init__(self, x: torch.Tensor, pivot: torch.Tensor, axis: torch.Tensor) -> None:
         r = x - pivot
-        self.base = pivot + _dot(r, axis) * axis
-        self.perp = r - _dot(r, axis) * axis
+        self.par = _dot(r, axis) * axis
+        self.perp = r - self.par
         self.side = _cross(axis, self.perp)
 
-    def at(self, cos: torch.Tensor, sin: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-        return self.base + shift + cos * self.perp + sin * self.side
+    def at(self, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """Offset from C1′ (Å) after turning by θ."""
+        return self.par + cos * self.perp + sin * self.side
 
-    def tangent(self, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        """d x / d θ."""
-        return cos * self.side - sin * self.perp
+
+def _pull(u: torch.Tensor, v: torch.Tensor, target: float, w: torch.Tensor | float) -> torch.Tensor:
+    """Weighted correction [..., 3] moving u towards v (v gets its negative)."""
+    d = v - u
+    dist = torch.sqrt(_dot(d, d) + 1e-12)
+    return d * (w * (dist - target) / dist)
+
+
+def _pad(head: torch.Tensor, tail: torch.Tensor) -> torch.Tensor:
+    """Per-residue sum of link-head [S, L-1, C] (residue i) and link-tail (residue i+1) terms."""
+    zero = torch.zeros_like(head[:, :1])
+    return torch.cat([head, zero], 1) + torch.cat([zero, tail], 1)
 
 
 def close_backbone(
@@ -118,7 +140,7 @@ def close_backbone(
     linked: torch.Tensor,
     steps: int = CLOSURE_STEPS,
 ) -> torch.Tensor:
-    """Close the O3′(i)–P(i+1) links of rigidly placed nucleotides.
+    """Close the O3′(i)–P(i+1) links of rigidly placed nucleotides; every C1′ stays put.
 
     Args:
         atoms: [S, L, A, 3] placed atoms (Å); P and O5′ of residue i+1 start near the link.
@@ -126,7 +148,7 @@ def close_backbone(
         linked: [S, L-1] bool, links to close (False: chain break, left open).
         steps: gradient steps (0: ``atoms`` unchanged).
     Returns:
-        [S, L, A, 3]; differentiable w.r.t. ``atoms``.
+        [S, L, A, 3]; C1′ exactly as in ``atoms``; differentiable w.r.t. ``atoms``.
     """
     n = atoms.shape[1]
     if steps <= 0 or n < 2:
@@ -143,58 +165,59 @@ def close_backbone(
     o3r, c3r = rotor("O3'", head), rotor("C3'", head)  # residue i of link i
     c5r, c4r = rotor("C5'", tail), rotor("C4'", tail)  # residue i+1
     p, o5 = atoms[:, 1:, _S["P"]], atoms[:, 1:, _S["O5'"]]
-    theta = atoms.new_zeros(atoms.shape[0], n, 1)
-    shift = atoms.new_zeros(atoms.shape[0], n, 3)
-    v_theta, v_shift = torch.zeros_like(theta), torch.zeros_like(shift)
     w_a = W_ANGLE
+    # Preconditioners (rotation invariant): moments of the junction atoms' link weights about
+    # the glycosidic axis (θ) and about C1′ (an upper bound for any axis of the rotation ρ).
+    w_o3, w_c3 = (1 + w_a) * mask, w_a * mask
+    w_c5, w_c4 = 1 + w_a, w_a
+    inertia_theta = _pad(
+        w_o3 * _dot(o3r.perp, o3r.perp) + w_c3 * _dot(c3r.perp, c3r.perp),
+        w_c5 * _dot(c5r.perp, c5r.perp) + w_c4 * _dot(c4r.perp, c4r.perp),
+    )
+    inertia_rot = _pad(
+        w_o3 * _dot(o3r.at(1, 0), o3r.at(1, 0)) + w_c3 * _dot(c3r.at(1, 0), c3r.at(1, 0)),
+        w_c5 * _dot(c5r.at(1, 0), c5r.at(1, 0)) + w_c4 * _dot(c4r.at(1, 0), c4r.at(1, 0)),
+    )
+    theta = atoms.new_zeros(atoms.shape[0], n, 1)
+    rot = atoms.new_zeros(atoms.shape[0], n, 3)
+    v_theta, v_rot = torch.zeros_like(theta), torch.zeros_like(rot)
     for _ in range(steps):
         cos, sin = torch.cos(theta), torch.sin(theta)
-        ch, sh, th = cos[:, :-1], sin[:, :-1], shift[:, :-1]
-        ct, st, tt = cos[:, 1:], sin[:, 1:], shift[:, 1:]
-        o3, c3 = o3r.at(ch, sh, th), c3r.at(ch, sh, th)
-        c5, c4 = c5r.at(ct, st, tt), c4r.at(ct, st, tt)
-
-        def pull(u: torch.Tensor, v: torch.Tensor, target: float, w: torch.Tensor | float):
-            """Weighted correction moving u towards v (v gets its negative)."""
-            d = v - u
-            dist = torch.sqrt(_dot(d, d) + 1e-12)
-            return d * (w * (dist - target) / dist)
-
-        f_o3p = pull(o3, p, tg["o3p"], mask)
-        f_po5 = pull(p, o5, tg["po5"], 1.0)
-        f_o5c5 = pull(o5, c5, tg["o5c5"], 1.0)
-        f_c3p = pull(c3, p, tg["c3p"], w_a * mask)
-        f_o3o5 = pull(o3, o5, tg["o3o5"], w_a * mask)
-        f_pc5 = pull(p, c5, tg["pc5"], w_a)
-        f_o5c4 = pull(o5, c4, tg["o5c4"], w_a)
+        ch, sh, rh = cos[:, :-1], sin[:, :-1], rot[:, :-1]
+        ct, st, rt = cos[:, 1:], sin[:, 1:], rot[:, 1:]
+        r_o3, r_c3 = _turn(rh, o3r.at(ch, sh)), _turn(rh, c3r.at(ch, sh))
+        r_c5, r_c4 = _turn(rt, c5r.at(ct, st)), _turn(rt, c4r.at(ct, st))
+        o3, c3 = pivot[:, :-1] + r_o3, pivot[:, :-1] + r_c3
+        c5, c4 = pivot[:, 1:] + r_c5, pivot[:, 1:] + r_c4
+        f_o3p = _pull(o3, p, tg["o3p"], mask)
+        f_po5 = _pull(p, o5, tg["po5"], 1.0)
+        f_o5c5 = _pull(o5, c5, tg["o5c5"], 1.0)
+        f_c3p = _pull(c3, p, tg["c3p"], w_a * mask)
+        f_o3o5 = _pull(o3, o5, tg["o3o5"], w_a * mask)
+        f_pc5 = _pull(p, c5, tg["pc5"], w_a)
+        f_o5c4 = _pull(o5, c4, tg["o5c4"], w_a)
         # Free atoms: Jacobi step, each correction shared by the atoms it moves.
         wsum_p = (1 + w_a) * mask + 1 + w_a
         wsum_o5 = 2 + w_a + w_a * mask
         p = p + (-f_o3p + f_po5 - f_c3p + f_pc5) / wsum_p
         o5 = o5 + (-f_po5 - f_o3o5 + f_o5c5 + f_o5c4) / wsum_o5
-        # Rigid bodies: forces on their junction atoms -> torque about the axis, net force.
-        f_o3, f_c3 = f_o3p + f_o3o5, f_c3p
-        f_c5, f_c4 = -f_o5c5 - f_pc5, -f_o5c4
-        zero = torch.zeros_like(theta[:, :1])
-        tq_head = _dot(f_o3, o3r.tangent(ch, sh)) + _dot(f_c3, c3r.tangent(ch, sh))
-        tq_tail = _dot(f_c5, c5r.tangent(ct, st)) + _dot(f_c4, c4r.tangent(ct, st))
-        inertia_head = (1 + w_a) * mask * _dot(o3r.perp, o3r.perp) + w_a * mask * _dot(
-            c3r.perp, c3r.perp
+        # Rigid bodies: torque of the forces on the junction atoms about C1′, split into its
+        # component along the (turned) glycosidic axis, for θ, and the rest, for ρ.
+        torque = _pad(
+            _cross(r_o3, f_o3p + f_o3o5) + _cross(r_c3, f_c3p),
+            _cross(r_c5, -f_o5c5 - f_pc5) + _cross(r_c4, -f_o5c4),
         )
-        inertia_tail = (1 + w_a) * _dot(c5r.perp, c5r.perp) + w_a * _dot(c4r.perp, c4r.perp)
-        torque = torch.cat([tq_head, zero], 1) + torch.cat([zero, tq_tail], 1) - W_CHI * theta
-        inertia = torch.cat([inertia_head, zero], 1) + torch.cat([zero, inertia_tail], 1)
-        force = torch.cat([f_o3 + f_c3, zero.expand(-1, -1, 3)], 1) + torch.cat(
-            [zero.expand(-1, -1, 3), f_c5 + f_c4], 1
+        ax = _turn(rot, axis)
+        tq_axial = _dot(torque, ax)
+        v_theta = MOMENTUM * v_theta + STEP_RIGID * (tq_axial - W_CHI * theta) / (
+            inertia_theta + W_CHI
         )
-        mass = torch.cat([(1 + 2 * w_a) * mask, zero], 1) + torch.cat(
-            [zero, (1 + 2 * w_a) * torch.ones_like(mask)], 1
+        v_rot = MOMENTUM * v_rot + STEP_RIGID * (torque - tq_axial * ax - W_ROT * rot) / (
+            inertia_rot + W_ROT
         )
-        v_theta = MOMENTUM * v_theta + STEP_RIGID * torque / (inertia + W_CHI)
-        v_shift = MOMENTUM * v_shift + STEP_RIGID * (force - W_SHIFT * shift) / (mass + W_SHIFT)
         theta = theta + v_theta
-        shift = shift + v_shift
-    return _assemble(atoms, pivot, axis, theta, shift, p, o5, linked)
+        rot = rot + v_rot
+    return _assemble(atoms, pivot, axis, theta, rot, p, o5, linked)
 
 
 def _assemble(
@@ -202,19 +225,20 @@ def _assemble(
     pivot: torch.Tensor,
     axis: torch.Tensor,
     theta: torch.Tensor,
-    shift: torch.Tensor,
+    rot: torch.Tensor,
     p: torch.Tensor,
     o5: torch.Tensor,
     linked: torch.Tensor,
 ) -> torch.Tensor:
-    """Apply θ [S, L, 1] and t [S, L, 3]; put the free linker [S, L-1, 3] and OP1/OP2 in."""
+    """Apply θ [S, L, 1] and ρ [S, L, 3]; put the free linker [S, L-1, 3] and OP1/OP2 in."""
+    c1 = _S["C1'"]
     sugar = list(SUGAR_SLOTS)
-    rot = _Rotor(atoms[:, :, sugar], pivot[:, :, None], axis[:, :, None])
     cos, sin = torch.cos(theta)[:, :, None], torch.sin(theta)[:, :, None]
-    turned = rot.at(cos, sin, shift[:, :, None])
-    out = atoms + shift[:, :, None]
-    out = torch.cat([turned[:, :, : _S["C1'"]], out[:, :, _S["C1'"] : _S["C1'"] + 1],
-                     turned[:, :, _S["C1'"] :], out[:, :, len(sugar) + 1 :]], 2)  # fmt: skip
+    y_sugar = _Rotor(atoms[:, :, sugar], pivot[:, :, None], axis[:, :, None]).at(cos, sin)
+    y_base = atoms[:, :, c1 + 1 :] - pivot[:, :, None]
+    turned = pivot[:, :, None] + _turn(rot[:, :, None], torch.cat([y_sugar, y_base], 2))
+    # C1′ is copied, not recomputed: it stays bit-identical to the input.
+    out = torch.cat([turned[:, :, :c1], atoms[:, :, c1 : c1 + 1], turned[:, :, c1:]], 2)
     o3 = out[:, :-1, _S["O3'"]]
     ops = [place_atom(o3, o5, p, b, a, t) for b, a, t in _branch()]
     link = torch.stack([p, ops[0], ops[1], o5], 2)

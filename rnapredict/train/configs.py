@@ -29,7 +29,8 @@ class TrainConfig:
         model: network configuration.
         batch_size: chains (crops) per step.
         n_noise: noise levels per crop sharing one trunk pass (AF3's diffusion batch).
-        lr, warmup, weight_decay, clip: AdamW settings; lr is constant after warmup.
+        lr, warmup, weight_decay, clip: AdamW settings; lr warms up linearly, then stays
+            constant unless ``lr_decay`` is set.
         curriculum: (from_step, crop_len) pairs, crop length grows with the step.
         lr_decay: optional (start_step, end_step): cosine decay of the lr from ``lr`` to
             ``lr_final`` between these steps (``lr_final`` afterwards).
@@ -39,6 +40,8 @@ class TrainConfig:
             (refinement draws: the input is ``x0 + λ (prior − x0) + σ n``, the target still x0),
             so the denoiser learns the inference path that starts from the prior.
         prior_sigma: (min, max) σ of refinement draws, log-uniform, Å.
+        prior_full_sigma: σ (Å) from which a refinement draw may start from the whole prior;
+            below it the share of the prior error is capped at σ / prior_full_sigma.
         val_steps, val_samples: diffusion steps / samples per validation chain.
         val_init_sigma: start validation sampling from the A-form prior at this σ (the shipped
             inference setting); None: full schedule from noise.
@@ -58,6 +61,7 @@ class TrainConfig:
     ema_decay: float = 0.0
     prior_frac: float = 0.0
     prior_sigma: tuple[float, float] = (0.3, 10.0)
+    prior_full_sigma: float = 4.0
     val_steps: int = 10
     val_samples: int = 1
     val_init_sigma: float | None = None
@@ -92,7 +96,7 @@ CONFIGS: dict[str, TrainConfig] = {
         curriculum=((0, 24),), val_steps=4, ema_decay=0.9, prior_frac=0.5,
     ),
     "small": TrainConfig(
-        model=SMALL_MODEL, n_noise=2, ema_decay=0.999, prior_frac=0.5, lr_decay=(6000, 9000),
+        model=SMALL_MODEL, n_noise=2, ema_decay=0.999, prior_frac=0.5, lr_decay=(6000, 11000),
         val_steps=20, val_init_sigma=3.0,
     ),
     "small_noprior": TrainConfig(
@@ -100,3 +104,21 @@ CONFIGS: dict[str, TrainConfig] = {
     ),
     "base": TrainConfig(model=ModelConfig()),
 }  # fmt: skip
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse settings that would train silently wrong (SystemExit naming the setting)."""
+    if cfg.warmup < 1:
+        raise SystemExit(f"warmup must be >= 1 (got {cfg.warmup})")
+    if cfg.lr_decay is not None and not 0 <= cfg.lr_decay[0] <= cfg.lr_decay[1]:
+        raise SystemExit(f"lr_decay must be (start, end) with 0 <= start <= end: {cfg.lr_decay}")
+    if not 0.0 <= cfg.ema_decay < 1.0:
+        raise SystemExit(f"ema_decay must be in [0, 1) (got {cfg.ema_decay})")
+    if not 0.0 <= cfg.prior_frac <= 1.0:
+        raise SystemExit(f"prior_frac must be in [0, 1] (got {cfg.prior_frac})")
+    if cfg.prior_frac > 0:
+        if not cfg.model.aform_prior:
+            raise SystemExit("prior_frac > 0 needs a model with aform_prior=True")
+        lo, hi = cfg.prior_sigma
+        if not 0 < lo <= hi or cfg.prior_full_sigma <= 0:
+            raise SystemExit(f"prior_sigma must be 0 < min <= max (got {cfg.prior_sigma})")

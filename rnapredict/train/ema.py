@@ -51,6 +51,9 @@ class EmaWeights:
             return
         t = load_file(str(path))
         self.updates = int(t.pop("__ema_updates__")[0])
+        want = net.state_dict()
+        if t.keys() != want.keys() or any(t[k].shape != want[k].shape for k in want):
+            raise SystemExit(f"{path}: EMA weights do not match the model; cannot resume")
         self.shadow = t
 
     def averaged(self, net: RnaFoldNet) -> RnaFoldNet:

@@ -49,6 +49,8 @@ def export_run(
     weights, else the latest) or "latest" (the latest checkpoint's EMA weights when kept,
     else its raw weights).
     """
+    if source not in ("best", "latest"):
+        raise ValueError(f"source must be 'best' or 'latest', not {source!r}")
     ckpt = latest_checkpoint(run)
     if ckpt is None:
         raise SystemExit(f"no checkpoint in {run}")

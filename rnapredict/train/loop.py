@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import signal
 import time
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from rnapredict.train.checkpoint import (
     model_tensors,
     save_checkpoint,
 )
-from rnapredict.train.configs import CONFIGS, TrainConfig
+from rnapredict.train.configs import CONFIGS, TrainConfig, check_config
 from rnapredict.train.data import (
     BatchSampler,
     Chain,
@@ -35,12 +36,12 @@ from rnapredict.train.data import (
     make_batch,
     with_priors,
 )
-from rnapredict.train.ema import EmaWeights
+from rnapredict.train.ema import EMA_FILE, EmaWeights
 from rnapredict.train.lora import apply_lora, trainable_parameters
 from rnapredict.train.resume import (
-    init_from_weights,
     lora_settings,
     schedule_changes,
+    starting_point,
     val_key,
 )
 from rnapredict.train.step import compute_losses
@@ -81,6 +82,16 @@ def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
         fh.write(json.dumps(row) + "\n")
 
 
+def _retire_best(out: Path, say) -> None:
+    """Move ``best/`` (chosen under another validation protocol) to ``best-previous/``."""
+    best = out / "best"
+    if best.exists():
+        old = out / "best-previous"
+        shutil.rmtree(old, ignore_errors=True)
+        best.rename(old)
+        say(f"validation protocol changed: {best} moved to {old}")
+
+
 def _save_best(out: Path, net: RnaFoldNet, meta: dict[str, Any]) -> None:
     tmp = out / ".best.tmp"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -115,33 +126,19 @@ def _train(opts: RunOptions) -> dict[str, Any]:
     if not opts.resume and latest_checkpoint(out) is not None:
         raise SystemExit(f"{out} already holds a run; pass --resume")
     saved_state = json.loads((ckpt / "state.json").read_text()) if ckpt is not None else None
+    check_config(cfg)
+    cfg_dict = json.loads(json.dumps(cfg.to_dict()))
+    changed = schedule_changes(saved_state["config"], cfg_dict) if saved_state else []
     lora = lora_settings(opts.lora_rank, opts.lora_alpha, saved_state)
 
     net = build_model(cfg, opts.seed)
-    extra_state: dict[str, Any] = {}
-    if saved_state is not None:  # the checkpoint holds every tensor; keep its provenance
-        extra_state = {k: saved_state[k] for k in ("init_from", "lora") if k in saved_state}
-        if opts.init_from is not None:
-            from rnapredict.engine.weights import read_manifest
-            from rnapredict.errors import WeightsError
-
-            try:
-                sha = read_manifest(opts.init_from).get("sha256")
-            except WeightsError as err:
-                raise SystemExit(f"--init-from {opts.init_from}: {err}") from None
-            if sha != extra_state.get("init_from", {}).get("sha256"):
-                raise SystemExit("--resume: --init-from names other weights than the run's")
-    elif opts.init_from is not None:
-        manifest = init_from_weights(net, cfg, opts.init_from)
-        extra_state["init_from"] = {
-            "dir": str(opts.init_from),
-            "sha256": manifest["sha256"],
-            "model_version": manifest.get("model_version"),
-        }
+    extra_state = starting_point(net, cfg, opts.init_from, saved_state)
     if lora is not None:
         # A is drawn from its own seeded generator (a resume overwrites it from the checkpoint)
         wrapped = apply_lora(net, lora, torch.Generator().manual_seed(opts.seed))
         extra_state["lora"] = {**lora.to_dict(), "modules": len(wrapped)}
+        if "init_from" not in extra_state:
+            print("warning: --lora-rank without --init-from trains adapters on a random base")
     params = trainable_parameters(net)
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(opts.seed)
@@ -155,7 +152,7 @@ def _train(opts: RunOptions) -> dict[str, Any]:
     sampler = BatchSampler(len(train_chains), cfg.batch_size)
     state: dict[str, Any] = {
         "config_name": opts.config,
-        "config": json.loads(json.dumps(cfg.to_dict())),
+        "config": cfg_dict,
         "seed": opts.seed,
         "train_ids_sha256": ids_hash(train_chains),
         "val_ids_sha256": ids_hash(val_chains),
@@ -171,7 +168,6 @@ def _train(opts: RunOptions) -> dict[str, Any]:
     say = (lambda *a: None) if opts.quiet else (lambda *a: print(*a, flush=True))
     if ckpt is not None:
         saved = load_checkpoint(ckpt, net, opt, gen)
-        changed = schedule_changes(saved["config"], state["config"])
         if changed:
             say(f"resuming {ckpt.name} with a changed schedule: {', '.join(changed)}")
         step = saved["step"]
@@ -181,6 +177,7 @@ def _train(opts: RunOptions) -> dict[str, Any]:
             ema.load(ckpt, net)
         if val_key(saved["config"]) != val_key(state["config"]):
             state["best_val_tm"] = -1.0  # validation figures are not comparable any more
+            _retire_best(out, say)
     state["sessions"] += 1
     say(f"config {opts.config}: {count_parameters(net):,} parameters; step {step}; "
         f"{len(train_chains)} train / {len(val_chains)} val chains")  # fmt: skip
@@ -197,7 +194,7 @@ def _train(opts: RunOptions) -> dict[str, Any]:
 
     def checkpoint() -> None:
         state["sampler"] = sampler.state()
-        extra = {"ema.safetensors": ema.tensors()} if ema is not None else {}
+        extra = {EMA_FILE: ema.tensors()} if ema is not None else {}
         save_checkpoint(out, step, net, opt, gen, state, extra=extra)
 
     t_start = time.monotonic()

@@ -57,8 +57,10 @@ def diffusion_mse(
     """EDM-weighted MSE (Å²·weight) after superposing the truth onto the prediction.
 
     pred, true: [B, L, 3]; sigma: [B]; mask: [B, L] → scalar. Refinement draws (``refine``
-    [B] bool, clean input ``base`` [B, L, 3] ≠ true) are weighted by 1 / (MSE(base, true) + 1 Å²)
-    instead: the share of the input's own error left, so returning the input scores ≈ 1.
+    [B] bool, clean input ``base`` [B, L, 3] ≠ true) are weighted by
+    1 / (MSE(base, true) + σ² σ_d² / (σ² + σ_d²)) instead: equal to the EDM weight when the base
+    is the truth, and ≈ 1 / MSE(base, true) (the share of the input's own error left) when the
+    base's error dominates the noise.
     """
     m = mask.to(pred.dtype)
 
@@ -69,7 +71,7 @@ def diffusion_mse(
     per = mse(pred)
     weight = loss_weight(sigma, sigma_data)
     if refine is not None and base is not None and bool(refine.any()):
-        weight = torch.where(refine, 1.0 / (mse(base).detach() + 1.0), weight)
+        weight = torch.where(refine, 1.0 / (mse(base).detach() + 1.0 / weight), weight)
     return (per * weight).mean()
 
 

@@ -14,7 +14,7 @@ from rnapredict.train.lora import LoraConfig
 # the batch or the losses
 SCHEDULE_KEYS = (
     "lr", "warmup", "lr_decay", "lr_final", "curriculum", "ema_decay", "prior_frac",
-    "prior_sigma", "val_steps", "val_samples", "val_init_sigma",
+    "prior_sigma", "prior_full_sigma", "val_steps", "val_samples", "val_init_sigma",
 )  # fmt: skip
 
 
@@ -74,3 +74,39 @@ def lora_settings(
 
 def val_key(cfg: dict[str, Any]) -> tuple:
     return tuple(json.dumps(cfg.get(k)) for k in ("val_steps", "val_samples", "val_init_sigma"))
+
+
+def starting_point(
+    net: RnaFoldNet, cfg: TrainConfig, init_from: Path | None, saved: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Load ``init_from`` weights into a new run, or check them against a resumed one.
+
+    Returns the provenance entries for the run state (``init_from``, ``lora`` when kept).
+    """
+    if saved is not None:  # the checkpoint holds every tensor; keep its provenance
+        kept = {k: saved[k] for k in ("init_from", "lora") if k in saved}
+        if init_from is not None:
+            from rnapredict.engine.weights import read_manifest
+            from rnapredict.errors import WeightsError
+
+            try:
+                sha = read_manifest(init_from).get("sha256")
+            except WeightsError as err:
+                raise SystemExit(f"--init-from {init_from}: {err}") from None
+            had = kept.get("init_from", {}).get("sha256")
+            if sha != had:
+                raise SystemExit(
+                    f"--resume: --init-from {init_from} (sha256 {sha}) is not the run's"
+                    f" starting weights (sha256 {had})"
+                )
+        return kept
+    if init_from is None:
+        return {}
+    manifest = init_from_weights(net, cfg, init_from)
+    return {
+        "init_from": {
+            "dir": str(init_from),
+            "sha256": manifest["sha256"],
+            "model_version": manifest.get("model_version"),
+        }
+    }

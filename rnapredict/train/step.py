@@ -85,8 +85,11 @@ def refinement_draws(
 
     Inference starts from the prior noised to a few Å, so the denoiser must learn to map
     ``prior + σ n`` (and points between it and the truth, met later on the trajectory) to the
-    truth. A refinement draw's base is ``x0 + λ (P − x0)`` with P the prior superposed on x0,
-    λ = 1 for half of them and U(0, 1) otherwise; its σ is log-uniform in ``cfg.prior_sigma``.
+    truth. A refinement draw's σ is log-uniform in ``cfg.prior_sigma`` and its base is
+    ``x0 + λ (P − x0)`` with P the prior superposed on x0 and λ = λ_max for half of the draws,
+    U(0, λ_max) otherwise, λ_max = min(1, σ / ``cfg.prior_full_sigma``): the whole prior error
+    only at noise levels where the sampler meets it (its first steps); at small σ the
+    preconditioned denoiser can only make small corrections, and the trajectory is near its end.
 
     Args:
         x0, prior: [B, L, 3] Å; has_prior, mask: [B, L] bool; sigma: [B] Å.
@@ -98,9 +101,10 @@ def refinement_draws(
     u = torch.rand(b, 3, generator=generator)
     ok = (has_prior | ~mask).all(1) & mask.any(1)
     refine = (u[:, 0] < cfg.prior_frac) & ok
-    lam = torch.where(u[:, 1] < 0.5, torch.ones(b), torch.rand(b, generator=generator))
     lo, hi = cfg.prior_sigma
     s_ref = torch.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u[:, 2])
+    lam_max = (s_ref / cfg.prior_full_sigma).clamp(max=1.0)
+    lam = lam_max * torch.where(u[:, 1] < 0.5, torch.ones(b), torch.rand(b, generator=generator))
     aligned = kabsch_superpose(prior, x0, mask)
     base = x0 + (lam * refine.to(x0.dtype))[:, None, None] * (aligned - x0)
     return base.detach(), refine, torch.where(refine, s_ref.to(sigma.dtype), sigma)
