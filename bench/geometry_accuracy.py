@@ -40,7 +40,7 @@ from rnapredict.geometry.torsions import atoms_to_torsions
 from rnapredict.io.pdbio import read_models
 from rnapredict.io.structure import RnaStructure
 from rnapredict.score.basepairs import canonical_pair_table
-from rnapredict.score.superpose import kabsch, rmsd, superposed_rmsd
+from rnapredict.score.superpose import rmsd, superposed_rmsd
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "structures"
 _S = ideal.slot_index("A")
@@ -123,13 +123,20 @@ def unpaired_samples(seg: RnaStructure) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def fit_table(samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
-    """[N_BINS, 6] corrections (rotation vector, translation) from pooled samples."""
+    """[N_BINS, 6] corrections (rotation vector, zero translation) from pooled samples.
+
+    Rotations about the residue frame's origin, C1′, only: the rebuilt C1′ must stay on the
+    predicted trace.
+    """
     tmpl = np.concatenate([s[0] for s in samples])
     nat = np.concatenate([s[1] for s in samples])
     bins = np.concatenate([s[2] for s in samples])
 
     def one(sel: np.ndarray) -> np.ndarray:
-        r, t = kabsch(tmpl[sel].reshape(-1, 3), nat[sel].reshape(-1, 3))
+        a, b = tmpl[sel].reshape(-1, 3), nat[sel].reshape(-1, 3)
+        u, _, vt = np.linalg.svd(a.T @ b)
+        d = np.sign(np.linalg.det(vt.T @ u.T))
+        r, t = vt.T @ np.diag([1.0, 1.0, d]) @ u.T, np.zeros(3)
         angle = np.arccos(np.clip((np.trace(r) - 1) / 2, -1, 1))
         axis = np.array([r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]])
         vec = axis / max(np.linalg.norm(axis), 1e-12) * angle

@@ -19,6 +19,7 @@ import pytest
 
 from rnapredict.fold import FoldRunOptions, fold_inputs
 from rnapredict.fold.summary import read_summary
+from rnapredict.geometry import ideal
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "hairpins.fa"
@@ -45,16 +46,8 @@ LINKER_BONDS = [
 ]
 
 
-#: Ideal lengths (Å) of the linker bonds (Parkinson et al. 1996, as rnapredict.geometry).
-IDEAL = {
-    ("P", "OP1"): 1.485,
-    ("P", "OP2"): 1.485,
-    ("P", "O5'"): 1.593,
-    ("O5'", "C5'"): 1.440,
-    ("C5'", "C4'"): 1.510,
-    ("C3'", "O3'"): 1.423,
-    ("O3'", "P"): 1.607,
-}
+#: Ideal lengths (Å) of the linker bonds: the geometry module's own values.
+IDEAL = {(a, b): ideal.bond(a, b) for a, b in [*LINKER_BONDS, ("O3'", "P")]}
 
 
 def _example_ids() -> list[str]:
@@ -81,10 +74,10 @@ def check_model_file(path: Path, length: int, trained: bool) -> None:
         pairs = [(atoms.get(a), atoms.get(b), IDEAL[a, b]) for a, b in LINKER_BONDS]
         if k + 1 < length:
             pairs.append((atoms["O3'"], residues[k + 1]["P"][0].pos, IDEAL["O3'", "P"]))
-        for pa, pb, ideal in pairs if trained else []:
+        for pa, pb, want in pairs if trained else []:
             if pa is not None and pb is not None:
                 linker.append(pa.dist(pb))
-                linker_dev.append(abs(linker[-1] - ideal))
+                linker_dev.append(abs(linker[-1] - want))
         assert len({a.b_iso for a in res}) == 1  # one pLDDT per residue
         assert 0.0 <= res[0].b_iso <= 100.0
     sugar_a, linker_a = np.asarray(sugar), np.asarray(linker)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from rnapredict.geometry import ideal
@@ -11,7 +12,9 @@ from rnapredict.geometry.from_c1 import c1_to_atoms
 
 F64 = torch.float64
 _S = ideal.slot_index("A")
-SEQ, DB = "GGACUAGCGAAAGCAGGAUCCAAAGGGAAACCC", "((((..(((...)))..)))).............."[:33]
+#: A 21-nt two-stem hairpin followed by a 12-nt single strand.
+SEQ = "GGACUAGCGAAAGCAGGAUCCAAAGGGAAACCC"
+DB = "((((..(((...)))..))))" + "." * 12
 
 
 def _angle(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -21,14 +24,15 @@ def _angle(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
 
 
 def _noisy(sigma: float, seed: int, n_models: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """A-form C1′ trace of SEQ/DB plus Gaussian noise (Å): [S, L, 3], partner [L]."""
     c1 = torch.from_numpy(aform_c1(SEQ, DB))
     g = torch.Generator().manual_seed(seed)
-    return c1 + torch.randn(
-        n_models, len(SEQ), 3, generator=g, dtype=F64
-    ) * sigma, torch.from_numpy(layout_pairs(DB))
+    noise = torch.randn(n_models, len(SEQ), 3, generator=g, dtype=F64) * sigma
+    return c1 + noise, torch.from_numpy(layout_pairs(DB))
 
 
 def _link_stats(atoms: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Deviations from ideal (Å, degrees) of each O3′(i)–P(i+1) link: [S, L-1] each."""
     prev, nxt = atoms[:, :-1], atoms[:, 1:]
     o3, p, o5 = prev[..., _S["O3'"], :], nxt[..., _S["P"], :], nxt[..., _S["O5'"], :]
     return {
@@ -40,32 +44,54 @@ def _link_stats(atoms: torch.Tensor) -> dict[str, torch.Tensor]:
     }
 
 
-def test_closure_on_noisy_aform_traces() -> None:
-    c1, partner = _noisy(1.0, seed=11)
+def _base_normal(atoms: torch.Tensor) -> torch.Tensor:
+    """Unit normals [S, L, 3] of the base plane (first three base atoms, e.g. N9 C8 N7)."""
+    a, b, c = (atoms[..., k, :] for k in range(12, 15))
+    n = torch.linalg.cross(b - a, c - a, dim=-1)
+    return n / n.norm(dim=-1, keepdim=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_closure_on_noisy_aform_traces(seed: int) -> None:
+    c1, partner = _noisy(1.0, seed)
     with torch.no_grad():
         built, _ = c1_to_atoms(SEQ, c1, partner)
         rigid, _ = c1_to_atoms(SEQ, c1, partner, closure_steps=0)
-    gap = (c1[:, 1:] - c1[:, :-1]).norm(dim=-1)
-    assert bool((gap < BREAK_C1_A).all())  # every link is to be closed
-    st = _link_stats(built)
-    print({k: round(float(v.abs().max()), 3) for k, v in st.items()})
-    assert float(st["o3p"].abs().max()) < 0.2
+    # The prediction's C1′ comes out where the trace put it.
+    assert float((built[..., _S["C1'"], :] - c1).norm(dim=-1).max()) <= 1e-4
+    linked = (c1[:, 1:] - c1[:, :-1]).norm(dim=-1) <= BREAK_C1_A
+    st = {k: v[linked] for k, v in _link_stats(built).items()}
+    # Bounds: measured max over seeds 0-3 (8 models, σ = 1 Å) O3′–P 0.19, P–O5′ 0.17 Å,
+    # medians 0.021 Å and 4.1° (links of such traces can be impossible to close exactly).
+    assert float(st["o3p"].abs().max()) < 0.25
     assert float(st["po5"].abs().max()) < 0.2
-    assert float(st["o3p"].abs().median()) < 0.04
-    assert float(st["o3po5"].abs().median()) < 6.0
+    assert float(st["o3p"].abs().median()) < 0.03
+    assert float(st["o3po5"].abs().median()) < 5.0
     # Without closure the same links are far off: the test can fail.
-    assert float(_link_stats(rigid)["o3p"].abs().max()) > 0.5
-    # Rigid parts stay ideal: sugar bonds exact, C1′ moved by a bounded restrained shift.
-    for a, b in (("C4'", "C3'"), ("C3'", "O3'"), ("C5'", "C4'"), ("C1'", "O4'")):
-        d = (built[..., _S[a], :] - built[..., _S[b], :]).norm(dim=-1) - ideal.bond(a, b)
-        assert float(d.abs().max()) < 1e-6
-    shift = (built[..., _S["C1'"], :] - rigid[..., _S["C1'"], :]).norm(dim=-1)
-    print("C1' shift max", float(shift.max()))
-    assert float(shift.max()) < 2.0 and float(shift.median()) < 0.6
+    assert float(_link_stats(rigid)["o3p"][linked].abs().max()) > 0.5
+    # Rigid parts stay ideal.
+    for a, b in (("C4'", "C3'"), ("C3'", "O3'"), ("C5'", "C4'"), ("C1'", "O4'"), ("C1'", "N9")):
+        d = (built[..., _S[a], :] - built[..., _S[b], :]).norm(dim=-1)
+        ref = (rigid[..., _S[a], :] - rigid[..., _S[b], :]).norm(dim=-1)
+        assert float((d - ref).abs().max()) < 1e-6
+    # Bases turn by a restrained amount (measured median 8–10°).
+    has_base = torch.from_numpy(ideal.residue_types(SEQ)) < 4
+    cos = (_base_normal(built) * _base_normal(rigid)).sum(-1)[:, has_base]
+    assert float(torch.rad2deg(torch.acos(cos.clamp(-1, 1))).median()) < 12.0
     # OP1/OP2 chirality kept: signed volume at P has the template's sign everywhere.
     p = built[:, 1:, _S["P"]]
     vol = torch.linalg.cross(built[:, 1:, _S["OP1"]] - p, built[:, 1:, _S["OP2"]] - p, dim=-1)
     assert bool(((vol * (built[:, 1:, _S["O5'"]] - p)).sum(-1) < 0).all())
+
+
+def test_exact_aform_trace_keeps_c1_and_closes() -> None:
+    c1, partner = _noisy(0.0, seed=0, n_models=1)
+    with torch.no_grad():
+        built, _ = c1_to_atoms(SEQ, c1, partner)
+    assert float((built[..., _S["C1'"], :] - c1).norm(dim=-1).max()) <= 1e-4
+    st = _link_stats(built)
+    assert float(st["o3p"].abs().max()) < 0.1
+    assert float(st["po5"].abs().max()) < 0.1
 
 
 def test_chain_break_is_left_open() -> None:
@@ -77,6 +103,7 @@ def test_chain_break_is_left_open() -> None:
     partner = torch.full_like(partner, -1)
     with torch.no_grad():
         built, _ = c1_to_atoms(SEQ, c1, partner)
+    assert float((built[..., _S["C1'"], :] - c1).norm(dim=-1).max()) <= 1e-4
     st = _link_stats(built)
     assert float(st["o3p"][0, k]) + ideal.bond("O3'", "P") > 10.0  # open, not a stretched bond
     others = torch.cat([st["o3p"][0, :k], st["o3p"][0, k + 1 :]])

@@ -7,11 +7,16 @@ P and O5′ of residue i+1, every residue gets
 
 - a rotation θ of its sugar–phosphate about the glycosidic C1′→N axis (a χ change: the base,
   C1′ and every bond and angle inside the nucleotide stay exact), weakly restrained;
-- a translation t of the whole residue (base and C1′ included), restrained.
+- a rotation ρ of the whole nucleotide (base included) about its C1′, perpendicular to that
+  axis (turns about the axis are θ's), restrained by ``W_ROT``: it tilts the base a little.
+
+C1′ itself never moves (it is copied through): it is the predicted coordinate that users score
+and submit. Where a trace puts neighbouring C1′ atoms in a place no ideal link can join
+(noisy or compressed traces), the link stays strained or the base turns, as ``W_ROT`` trades.
 
 The energy is harmonic in the link's bond lengths (weight 1) and in the 1–3 distances of its
 bond angles (``W_ANGLE``), ideal values from ``ideal.py``. It is minimised by a fixed number of
-Jacobi-preconditioned gradient steps on [S, L] rows (elementwise ops only, no autograd), so
+preconditioned gradient steps on [S, L] rows (elementwise ops only, no autograd), so
 the result is a smooth, differentiable function of the input. OP1/OP2 are then placed on P
 with ideal bonds and angles (chirality from ``ideal.BRANCH_HINT``). Links whose C1′ atoms are
 farther apart than ``BREAK_C1_A`` are chain breaks: no link terms, the residue stays rigid.
@@ -92,7 +97,10 @@ def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def _cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.linalg.cross(a, b, dim=-1)
+    # Written out: torch.linalg.cross is several times slower on these small trailing dims.
+    ax, ay, az = a.unbind(-1)
+    bx, by, bz = b.unbind(-1)
+    return torch.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx], -1)
 
 
 def _turn(rot: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -129,9 +137,27 @@ def _pull(u: torch.Tensor, v: torch.Tensor, target: float, w: torch.Tensor | flo
 
 
 def _pad(head: torch.Tensor, tail: torch.Tensor) -> torch.Tensor:
-    """Per-residue sum of link-head [S, L-1, C] (residue i) and link-tail (residue i+1) terms."""
+    """Per-residue [S, L, ...] from link-head [S, L-1, ...] (residue i) and link-tail (i+1)."""
     zero = torch.zeros_like(head[:, :1])
     return torch.cat([head, zero], 1) + torch.cat([zero, tail], 1)
+
+
+def _rot_preconditioner(r: torch.Tensor, w: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
+    """Inverse of the junction atoms' inertia tensor about C1′, stiffened along the axis.
+
+    r: [S, L, J, 3] offsets from C1′, w: [S, L, J] link weights, axis: [S, L, 3] -> [S, L, 3, 3].
+    Built once from the input pose (rotation equivariant); the stiff axial block leaves turns
+    about the glycosidic axis to θ.
+    """
+    eye = torch.eye(3, dtype=r.dtype)
+    r2 = torch.einsum("slj,slj->sl", w, (r * r).sum(-1))
+    tensor = r2[..., None, None] * eye - torch.einsum("slj,slja,sljb->slab", w, r, r)
+    stiff = r2[..., None, None] * axis[..., :, None] * axis[..., None, :]
+    return torch.linalg.inv(tensor + stiff + W_ROT * eye)
+
+
+#: Junction atoms of a residue: its link-head side (O3′, C3′) and link-tail side (C5′, C4′).
+_JUNCTION = tuple(_S[a] for a in ("O3'", "C3'", "C5'", "C4'"))
 
 
 def close_backbone(
@@ -157,38 +183,30 @@ def close_backbone(
     pivot = atoms[..., _S["C1'"], :]
     axis = glycosidic_axis(atoms, has_base)
     mask = linked[..., None].to(atoms.dtype)  # [S, L-1, 1]
-
-    def rotor(slot: str, rows: slice) -> _Rotor:
-        return _Rotor(atoms[:, rows, _S[slot]], pivot[:, rows], axis[:, rows])
-
-    head, tail = slice(0, n - 1), slice(1, n)
-    o3r, c3r = rotor("O3'", head), rotor("C3'", head)  # residue i of link i
-    c5r, c4r = rotor("C5'", tail), rotor("C4'", tail)  # residue i+1
-    p, o5 = atoms[:, 1:, _S["P"]], atoms[:, 1:, _S["O5'"]]
     w_a = W_ANGLE
-    # Preconditioners (rotation invariant): moments of the junction atoms' link weights about
-    # the glycosidic axis (θ) and about C1′ (an upper bound for any axis of the rotation ρ).
-    w_o3, w_c3 = (1 + w_a) * mask, w_a * mask
-    w_c5, w_c4 = 1 + w_a, w_a
-    inertia_theta = _pad(
-        w_o3 * _dot(o3r.perp, o3r.perp) + w_c3 * _dot(c3r.perp, c3r.perp),
-        w_c5 * _dot(c5r.perp, c5r.perp) + w_c4 * _dot(c4r.perp, c4r.perp),
-    )
-    inertia_rot = _pad(
-        w_o3 * _dot(o3r.at(1, 0), o3r.at(1, 0)) + w_c3 * _dot(c3r.at(1, 0), c3r.at(1, 0)),
-        w_c5 * _dot(c5r.at(1, 0), c5r.at(1, 0)) + w_c4 * _dot(c4r.at(1, 0), c4r.at(1, 0)),
-    )
+    # Junction atoms plus the glycosidic axis itself (as a 5th point, weight 0), all turned
+    # together: [S, L, 5, 3] offsets from C1′.
+    jr = _Rotor(atoms[:, :, _JUNCTION], pivot[:, :, None], axis[:, :, None])
+    jr.par = torch.cat([jr.par, axis[:, :, None]], 2)
+    jr.perp = torch.cat([jr.perp, torch.zeros_like(axis[:, :, None])], 2)
+    jr.side = torch.cat([jr.side, torch.zeros_like(axis[:, :, None])], 2)
+    one = torch.ones_like(mask)
+    w_j = torch.cat(
+        [_pad(torch.cat([(1 + w_a) * mask, w_a * mask], -1), torch.zeros_like(mask).expand(-1, -1, 2)),
+         _pad(torch.zeros_like(mask).expand(-1, -1, 2), torch.cat([(1 + w_a) * one, w_a * one], -1))],
+        -1,
+    )  # fmt: skip
+    perp = jr.perp[:, :, :4]
+    inertia_theta = (w_j * (perp * perp).sum(-1)).sum(-1, keepdim=True)  # about the axis
+    precond = _rot_preconditioner(jr.at(1.0, 0.0)[:, :, :4], w_j, axis)
+    p, o5 = atoms[:, 1:, _S["P"]], atoms[:, 1:, _S["O5'"]]
     theta = atoms.new_zeros(atoms.shape[0], n, 1)
     rot = atoms.new_zeros(atoms.shape[0], n, 3)
     v_theta, v_rot = torch.zeros_like(theta), torch.zeros_like(rot)
     for _ in range(steps):
-        cos, sin = torch.cos(theta), torch.sin(theta)
-        ch, sh, rh = cos[:, :-1], sin[:, :-1], rot[:, :-1]
-        ct, st, rt = cos[:, 1:], sin[:, 1:], rot[:, 1:]
-        r_o3, r_c3 = _turn(rh, o3r.at(ch, sh)), _turn(rh, c3r.at(ch, sh))
-        r_c5, r_c4 = _turn(rt, c5r.at(ct, st)), _turn(rt, c4r.at(ct, st))
-        o3, c3 = pivot[:, :-1] + r_o3, pivot[:, :-1] + r_c3
-        c5, c4 = pivot[:, 1:] + r_c5, pivot[:, 1:] + r_c4
+        r = _turn(rot[:, :, None], jr.at(torch.cos(theta)[..., None], torch.sin(theta)[..., None]))
+        x = pivot[:, :, None] + r[:, :, :4]
+        o3, c3, c5, c4 = x[:, :-1, 0], x[:, :-1, 1], x[:, 1:, 2], x[:, 1:, 3]
         f_o3p = _pull(o3, p, tg["o3p"], mask)
         f_po5 = _pull(p, o5, tg["po5"], 1.0)
         f_o5c5 = _pull(o5, c5, tg["o5c5"], 1.0)
@@ -201,20 +219,18 @@ def close_backbone(
         wsum_o5 = 2 + w_a + w_a * mask
         p = p + (-f_o3p + f_po5 - f_c3p + f_pc5) / wsum_p
         o5 = o5 + (-f_po5 - f_o3o5 + f_o5c5 + f_o5c4) / wsum_o5
-        # Rigid bodies: torque of the forces on the junction atoms about C1′, split into its
-        # component along the (turned) glycosidic axis, for θ, and the rest, for ρ.
-        torque = _pad(
-            _cross(r_o3, f_o3p + f_o3o5) + _cross(r_c3, f_c3p),
-            _cross(r_c5, -f_o5c5 - f_pc5) + _cross(r_c4, -f_o5c4),
-        )
-        ax = _turn(rot, axis)
+        # Rigid bodies: torque about C1′ of the forces on the junction atoms, its component
+        # along the (turned) glycosidic axis for θ, the rest for ρ.
+        t_head = _cross(r[:, :-1, :2], torch.stack([f_o3p + f_o3o5, f_c3p], 2))
+        t_tail = _cross(r[:, 1:, 2:4], torch.stack([-f_o5c5 - f_pc5, -f_o5c4], 2))
+        torque = _pad(t_head[:, :, 0] + t_head[:, :, 1], t_tail[:, :, 0] + t_tail[:, :, 1])
+        ax = r[:, :, 4]
         tq_axial = _dot(torque, ax)
         v_theta = MOMENTUM * v_theta + STEP_RIGID * (tq_axial - W_CHI * theta) / (
             inertia_theta + W_CHI
         )
-        v_rot = MOMENTUM * v_rot + STEP_RIGID * (torque - tq_axial * ax - W_ROT * rot) / (
-            inertia_rot + W_ROT
-        )
+        g_rot = (torque - tq_axial * ax - W_ROT * rot)[..., None]
+        v_rot = MOMENTUM * v_rot + STEP_RIGID * (precond @ g_rot)[..., 0]
         theta = theta + v_theta
         rot = rot + v_rot
     return _assemble(atoms, pivot, axis, theta, rot, p, o5, linked)

@@ -15,8 +15,12 @@ Rule (documented, vectorized over samples and residues, differentiable):
 3. **Backbone closure.** The linker P, OP1, OP2, O5′ of residue i+1 is predicted from both
    neighbours' frames and blended, then ``closure.close_backbone`` minimises the link's bond
    and angle strain, moving P, O5′, each sugar–phosphate about its glycosidic axis (χ) and
-   each residue by a small restrained shift; OP1/OP2 are rebuilt ideal on P. Consecutive C1′
-   farther apart than ``BREAK_C1_A`` (10.5 Å) are a chain break and are left open.
+   each whole nucleotide by a small restrained rotation about its C1′; OP1/OP2 are rebuilt
+   ideal on P. Consecutive C1′ farther apart than ``BREAK_C1_A`` (10.5 Å) are a chain break
+   and are left open.
+
+Every output C1′ is the input C1′ (bit-identical): the frames are anchored there, the
+unpaired correction and the closure only turn nucleotides about it.
 """
 
 from __future__ import annotations
@@ -113,26 +117,27 @@ ANGLE_EDGES = (100.0, 130.0, 145.0, 155.0)
 TORSION_EDGES = (-60.0, 60.0)
 N_BINS = (len(ANGLE_EDGES) + 1) * (len(TORSION_EDGES) + 1)
 #: Per-bin rigid correction of the A-form template of *unpaired* residues in their trace frame:
-#: rotation vector (radians) and translation (Å), local frame coordinates. Fitted by
-#: ``python3 bench/geometry_accuracy.py --fit-unpaired`` (pooled Kabsch of backbone + sugar
-#: atoms of the unpaired residues of the 27 files in ../shared/data/structures).
+#: rotation vector (radians) and translation (Å), local frame coordinates. The translations
+#: are zero: the correction turns the nucleotide about its C1′, which stays on the trace.
+#: Pooled rotation-only (about C1′) Kabsch fit of the backbone + sugar atoms of the unpaired
+#: residues of the 27 files in ../shared/data/structures.
 #: Bin order: angle bin * 3 + torsion bin; bins with < 20 samples hold the global fit.
 UNPAIRED_CORRECTION: tuple[tuple[float, ...], ...] = (
-    (-2.0002, 0.1808, 0.4304, -0.0862, -0.7488, -0.2440),  # n=32
-    (-1.4087, -0.2230, 0.2790, 0.1284, -0.6596, -0.6283),  # n=34
-    (-1.6460, 0.4172, 0.3550, -0.1417, -0.5376, -0.3485),  # n=47
-    (-1.0002, -0.2203, -0.1279, 0.4307, -0.4921, -1.0750),  # n=36
-    (-1.4453, 0.1923, 0.0410, -0.0869, -0.6992, -0.5175),  # n=45
-    (-1.8616, 0.3180, 0.1418, -0.1321, -1.5036, -0.4547),  # n=41
-    (-0.5591, -0.0058, 0.0259, 0.1296, -0.1259, -0.8502),  # n=12
-    (-0.3505, 0.0216, -0.0774, 0.0800, -0.0149, -0.3587),  # n=86
-    (-1.1664, 0.1755, 0.0507, 0.0032, -0.8012, -0.8556),  # n=36
-    (-0.7706, 0.1402, -0.0029, 0.0214, -0.1396, -0.2759),  # n=20
-    (-0.1828, 0.0604, -0.0190, 0.0023, -0.0507, -0.0411),  # n=211
-    (-0.2128, 0.0222, -0.0542, 0.2054, 0.1887, -0.8466),  # n=33
-    (-0.5591, -0.0058, 0.0259, 0.1296, -0.1259, -0.8502),  # n=19
-    (-0.1146, 0.0045, 0.0117, 0.1503, -0.0324, -0.4459),  # n=52
-    (-0.3413, -0.0406, 0.0020, 0.2826, -0.0689, -0.7362),  # n=31
+    (-2.1547, 0.1511, 0.5164, 0.0000, 0.0000, 0.0000),  # n=32
+    (-1.4910, -0.3192, 0.3039, 0.0000, 0.0000, 0.0000),  # n=34
+    (-1.7434, 0.4134, 0.4033, 0.0000, 0.0000, 0.0000),  # n=47
+    (-1.2419, -0.1805, -0.0938, 0.0000, 0.0000, 0.0000),  # n=36
+    (-1.5086, 0.1618, 0.0668, 0.0000, 0.0000, 0.0000),  # n=45
+    (-2.2516, 0.4701, 0.3210, 0.0000, 0.0000, 0.0000),  # n=41
+    (-0.5723, -0.0205, 0.0238, 0.0000, 0.0000, 0.0000),  # n=12
+    (-0.3426, 0.0239, -0.0777, 0.0000, 0.0000, 0.0000),  # n=86
+    (-1.1999, 0.1607, 0.0614, 0.0000, 0.0000, 0.0000),  # n=36
+    (-0.7633, 0.1395, -0.0050, 0.0000, 0.0000, 0.0000),  # n=20
+    (-0.1631, 0.0587, -0.0242, 0.0000, 0.0000, 0.0000),  # n=211
+    (-0.2592, 0.0401, -0.0356, 0.0000, 0.0000, 0.0000),  # n=33
+    (-0.5723, -0.0205, 0.0238, 0.0000, 0.0000, 0.0000),  # n=19
+    (-0.0612, 0.0175, 0.0093, 0.0000, 0.0000, 0.0000),  # n=52
+    (-0.3012, -0.0115, 0.0078, 0.0000, 0.0000, 0.0000),  # n=31
 )
 
 
@@ -196,8 +201,8 @@ def c1_to_atoms(
         unpaired_correction: [N_BINS, 6] override of ``UNPAIRED_CORRECTION`` (zeros: pure
             A-form templates).
     Returns:
-        atoms [S, L, A, 3] (or [L, A, 3]), slots in NUCLEOTIDE_ATOMS order (A = 23), and
-        mask [L, A] bool. Differentiable w.r.t. ``c1``.
+        atoms [S, L, A, 3] (or [L, A, 3]), slots in NUCLEOTIDE_ATOMS order (A = 23), with
+        C1′ equal to ``c1``, and mask [L, A] bool. Differentiable w.r.t. ``c1``.
     """
     n = len(seq)
     if c1.shape[-2:] != (n, 3):
