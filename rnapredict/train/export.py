@@ -85,6 +85,7 @@ def export_run(
         with torch.random.fork_rng(devices=[]):  # a skeleton: every tensor is loaded over
             skeleton = RnaFoldNet(cfg)
         tensors = merged_state(skeleton, LoraConfig.from_dict(state["lora"]), tensors)
+        meta["model_version"] += f"-lora{state['lora']['rank']}"
         meta["lora"] = {
             "rank": state["lora"]["rank"],
             "alpha": state["lora"]["alpha"],
