@@ -61,12 +61,18 @@ def test_closure_on_noisy_aform_traces(seed: int) -> None:
     assert float((built[..., _S["C1'"], :] - c1).norm(dim=-1).max()) <= 1e-4
     linked = (c1[:, 1:] - c1[:, :-1]).norm(dim=-1) <= BREAK_C1_A
     st = {k: v[linked] for k, v in _link_stats(built).items()}
-    # Bounds: measured max over seeds 0-3 (8 models, σ = 1 Å) O3′–P 0.19, P–O5′ 0.17 Å,
-    # medians 0.021 Å and 4.1° (links of such traces can be impossible to close exactly).
-    assert float(st["o3p"].abs().max()) < 0.25
+    # Bounds: measured max over seeds 0-3 (8 models, σ = 1 Å) O3′–P 0.41, P–O5′ 0.17 Å,
+    # medians 0.025 Å and 4.8° (links of such traces can be impossible to close exactly; the
+    # P–sugar floor then leaves the O3′–P bond stretched rather than P inside its own sugar).
+    assert float(st["o3p"].abs().max()) < 0.5
     assert float(st["po5"].abs().max()) < 0.2
     assert float(st["o3p"].abs().median()) < 0.03
-    assert float(st["o3po5"].abs().median()) < 5.0
+    assert float(st["o3po5"].abs().median()) < 5.5
+    # P never sits inside its own sugar (floor 3.0 Å to O4′ and C4′; measured min 2.63 Å;
+    # natives ≥ 2.97 Å; without the floor 15 % of engine residues had P–O4′ < 2.8 Å).
+    for a in ("O4'", "C4'"):
+        d = (built[:, 1:, _S["P"]] - built[:, 1:, _S[a]]).norm(dim=-1)
+        assert float(d.min()) > 2.5, a
     # Without closure the same links are far off: the test can fail.
     assert float(_link_stats(rigid)["o3p"][linked].abs().max()) > 0.5
     # Rigid parts stay ideal.

@@ -136,6 +136,13 @@ def _pull(u: torch.Tensor, v: torch.Tensor, target: float, w: torch.Tensor | flo
     return d * (w * (dist - target) / dist)
 
 
+def _floor(u: torch.Tensor, v: torch.Tensor, floor: float) -> torch.Tensor:
+    """Correction [..., 3] pushing u away from v while closer than ``floor`` Å (else 0)."""
+    d = u - v
+    dist = torch.sqrt(_dot(d, d) + 1e-12)
+    return d * ((floor - dist).clamp(min=0.0) / dist)
+
+
 def _pad(head: torch.Tensor, tail: torch.Tensor) -> torch.Tensor:
     """Per-residue [S, L, ...] from link-head [S, L-1, ...] (residue i) and link-tail (i+1)."""
     zero = torch.zeros_like(head[:, :1])
@@ -157,7 +164,10 @@ def _rot_preconditioner(r: torch.Tensor, w: torch.Tensor, axis: torch.Tensor) ->
 
 
 #: Junction atoms of a residue: its link-head side (O3′, C3′) and link-tail side (C5′, C4′).
-_JUNCTION = tuple(_S[a] for a in ("O3'", "C3'", "C5'", "C4'"))
+_JUNCTION = tuple(_S[a] for a in ("O3'", "C3'", "C5'", "C4'", "O4'"))
+#: P(i) must stay at least this far (Å) from its own O4′ and C4′ (natives: ≥ 2.97 Å in 1ehz);
+#: without the floor the link terms can pull P into its own sugar on tight traces.
+P_SUGAR_FLOOR = 3.0
 
 
 def close_backbone(
@@ -193,20 +203,22 @@ def close_backbone(
     one = torch.ones_like(mask)
     w_j = torch.cat(
         [_pad(torch.cat([(1 + w_a) * mask, w_a * mask], -1), torch.zeros_like(mask).expand(-1, -1, 2)),
-         _pad(torch.zeros_like(mask).expand(-1, -1, 2), torch.cat([(1 + w_a) * one, w_a * one], -1))],
+         _pad(torch.zeros_like(mask).expand(-1, -1, 2), torch.cat([(1 + w_a) * one, w_a * one], -1)),
+         torch.zeros_like(pivot[..., :1])],
         -1,
-    )  # fmt: skip
-    perp = jr.perp[:, :, :4]
+    )  # fmt: skip  # O4′ (5th) only feels the floor: no weight in the preconditioner
+    perp = jr.perp[:, :, :5]
     inertia_theta = (w_j * (perp * perp).sum(-1)).sum(-1, keepdim=True)  # about the axis
-    precond = _rot_preconditioner(jr.at(1.0, 0.0)[:, :, :4], w_j, axis)
+    precond = _rot_preconditioner(jr.at(1.0, 0.0)[:, :, :5], w_j, axis)
     p, o5 = atoms[:, 1:, _S["P"]], atoms[:, 1:, _S["O5'"]]
     theta = atoms.new_zeros(atoms.shape[0], n, 1)
     rot = atoms.new_zeros(atoms.shape[0], n, 3)
     v_theta, v_rot = torch.zeros_like(theta), torch.zeros_like(rot)
     for _ in range(steps):
         r = _turn(rot[:, :, None], jr.at(torch.cos(theta)[..., None], torch.sin(theta)[..., None]))
-        x = pivot[:, :, None] + r[:, :, :4]
+        x = pivot[:, :, None] + r[:, :, :5]
         o3, c3, c5, c4 = x[:, :-1, 0], x[:, :-1, 1], x[:, 1:, 2], x[:, 1:, 3]
+        o4 = x[:, 1:, 4]
         f_o3p = _pull(o3, p, tg["o3p"], mask)
         f_po5 = _pull(p, o5, tg["po5"], 1.0)
         f_o5c5 = _pull(o5, c5, tg["o5c5"], 1.0)
@@ -217,14 +229,16 @@ def close_backbone(
         # Free atoms: Jacobi step, each correction shared by the atoms it moves.
         wsum_p = (1 + w_a) * mask + 1 + w_a
         wsum_o5 = 2 + w_a + w_a * mask
-        p = p + (-f_o3p + f_po5 - f_c3p + f_pc5) / wsum_p
+        f_po4 = _floor(p, o4, P_SUGAR_FLOOR)
+        f_pc4 = _floor(p, c4, P_SUGAR_FLOOR)
+        p = p + (-f_o3p + f_po5 - f_c3p + f_pc5 + f_po4 + f_pc4) / wsum_p
         o5 = o5 + (-f_po5 - f_o3o5 + f_o5c5 + f_o5c4) / wsum_o5
         # Rigid bodies: torque about C1′ of the forces on the junction atoms, its component
         # along the (turned) glycosidic axis for θ, the rest for ρ.
         t_head = _cross(r[:, :-1, :2], torch.stack([f_o3p + f_o3o5, f_c3p], 2))
-        t_tail = _cross(r[:, 1:, 2:4], torch.stack([-f_o5c5 - f_pc5, -f_o5c4], 2))
-        torque = _pad(t_head[:, :, 0] + t_head[:, :, 1], t_tail[:, :, 0] + t_tail[:, :, 1])
-        ax = r[:, :, 4]
+        t_tail = _cross(r[:, 1:, 2:5], torch.stack([-f_o5c5 - f_pc5, -f_o5c4 - f_pc4, -f_po4], 2))
+        torque = _pad(t_head[:, :, 0] + t_head[:, :, 1], t_tail.sum(2))
+        ax = r[:, :, 5]
         tq_axial = _dot(torque, ax)
         v_theta = MOMENTUM * v_theta + STEP_RIGID * (tq_axial - W_CHI * theta) / (
             inertia_theta + W_CHI

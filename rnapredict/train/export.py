@@ -41,6 +41,7 @@ def export_run(
     accuracy: Path | None = None,
     init_sigma: float | None = None,
     source: str = "best",
+    notes: Path | None = None,
 ) -> dict[str, Any]:
     """Export ``run`` into ``out`` (overwrites the previous export); returns the manifest.
 
@@ -109,7 +110,10 @@ def export_run(
     shutil.rmtree(ts, ignore_errors=True)
     tmp.rename(ts)
     acc = json.loads(accuracy.read_text()) if accuracy is not None else None
-    (out / "MODEL_CARD.md").write_text(model_card(manifest, state, run, acc))
+    card = model_card(manifest, state, run, acc)
+    if notes is not None:  # the release's own selection notes, verbatim
+        card += "\n" + notes.read_text()
+    (out / "MODEL_CARD.md").write_text(card)
     return manifest
 
 
@@ -264,8 +268,9 @@ def main(argv: list[str] | None = None) -> None:
         "--source", choices=("best", "latest"), default="best",
         help="best validation weights, or the latest checkpoint (its EMA weights when kept)",
     )  # fmt: skip
+    p.add_argument("--notes", type=Path, default=None, help="markdown appended to the card")
     a = p.parse_args(argv)
-    m = export_run(a.run, a.out, a.accuracy, a.init_sigma, a.source)
+    m = export_run(a.run, a.out, a.accuracy, a.init_sigma, a.source, a.notes)
     print(f"exported {m['model_version']} to {a.out} (sha256 {m['sha256'][:12]}…)")
 
 
