@@ -13,6 +13,10 @@ from rnapredict.model.network import RnaFoldNet
 EMA_FILE = "ema.safetensors"
 
 
+def _snapshot(net: RnaFoldNet) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
 class EmaWeights:
     """EMA of a network's state dict; warm-up decay min(decay, (1 + n) / (10 + n)).
 
@@ -22,7 +26,7 @@ class EmaWeights:
     def __init__(self, net: RnaFoldNet, decay: float) -> None:
         self.decay = decay
         self.updates = 0
-        self.shadow = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        self.shadow = _snapshot(net)
 
     def update(self, net: RnaFoldNet) -> None:
         """Fold the current weights into the average (call after each optimizer step)."""
@@ -46,7 +50,7 @@ class EmaWeights:
         """Restore from ``ckpt/ema.safetensors``; without one, start from the current weights."""
         path = ckpt / EMA_FILE
         if not path.exists():
-            self.shadow = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            self.shadow = _snapshot(net)
             self.updates = 0
             return
         t = load_file(str(path))

@@ -193,10 +193,11 @@ def model_card(
             [
                 f"Refinement draws (from step {_first_step(train, 'refine_frac')}): a share of"
                 f" {state['config']['prior_frac']} of the noise draws start from the A-form prior",
-                "superposed on the truth (or a point between the two) at σ log-uniform in"
-                f" {state['config']['prior_sigma']} Å, target the truth, loss weighted by the inverse",
-                "of the input's own squared error: the denoiser learns the path that inference takes",
-                "from the prior.",
+                "superposed on the truth (or a point between the two; the prior's share is capped at"
+                f" σ / {state['config'].get('prior_full_sigma', 4.0)} Å) at σ log-uniform in"
+                f" {state['config']['prior_sigma']} Å, target the truth, loss weight",
+                "1 / (MSE(input, truth) + σ²σ_d²/(σ² + σ_d²)) — the EDM weight when the input is the"
+                " truth: the denoiser learns the path that inference takes from the prior.",
             ]
             if state["config"].get("prior_frac")
             else []
