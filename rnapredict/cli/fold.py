@@ -61,6 +61,11 @@ def fold_command(
         False, "--json", help="Print one JSON object per record on stdout as it completes."
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    prior: str = typer.Option(
+        "assembly",
+        "--prior",
+        help="Where sampling starts: assembly (motif-library candidates) or aform (old rule).",
+    ),
     max_memory: str | None = typer.Option(
         None,
         "--max-memory",
@@ -92,6 +97,7 @@ def fold_command(
             device=device.lower(),
             max_memory=parse_size(max_memory) if max_memory else None,
             weights_dir=weights,
+            prior=prior.lower(),
         )
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)

@@ -26,6 +26,8 @@ class FoldOptions:
         chunk_size: residues per decoder chunk (None: engine default).
         steps: diffusion steps (None: engine default).
         device: ``cpu``, ``cuda`` or ``auto``.
+        prior: where sampling starts: ``assembly`` (motif-library candidates over a
+            secondary-structure ensemble) or ``aform`` (one A-form candidate; the old path).
     """
 
     n_samples: int = 5
@@ -33,6 +35,7 @@ class FoldOptions:
     chunk_size: int | None = None
     steps: int | None = None
     device: str = "cpu"
+    prior: str = "assembly"
 
 
 @dataclass
@@ -48,6 +51,8 @@ class Prediction:
         ss: dot-bracket used as input; ss_source: ``input`` or ``vienna``.
         seed: the record seed actually used.
         model_version: weights version string.
+        model_ss: [S] dot-bracket each ranked model was built from (its candidate's).
+        model_prior: [S] provenance of each ranked model's starting candidate.
     """
 
     record_id: str
@@ -62,6 +67,8 @@ class Prediction:
     seed: int
     model_version: str
     extra: dict = field(default_factory=dict)
+    model_ss: list[str] = field(default_factory=list)
+    model_prior: list[dict] = field(default_factory=list)
 
 
 class Engine(Protocol):

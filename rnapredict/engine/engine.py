@@ -9,11 +9,13 @@ import torch
 
 from rnapredict.engine.api import FoldOptions, Prediction, record_seed
 from rnapredict.engine.sampling import Ensemble, sample_ensemble
-from rnapredict.features.featurize import featurize
+from rnapredict.features.featurize import collate, featurize, featurize_arrays
 from rnapredict.features.secondary import partner_array, predict_ss
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 from rnapredict.model.network import RnaFoldNet
+from rnapredict.prior.candidates import Candidate
+from rnapredict.prior.provider import PriorOptions, build_candidates
 
 #: Denoiser rows (samples × residues × neighbours) per batched call before chunking samples.
 EDGE_ROW_BUDGET = 4_000_000
@@ -28,19 +30,24 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def c1_models(
-    seq: str, c1: np.ndarray, partner: np.ndarray, plddt: np.ndarray
-) -> list[RnaStructure]:
+def c1_models(seq: str, c1: np.ndarray, ss: list[str], plddt: np.ndarray) -> list[RnaStructure]:
     """All-atom models from C1′ traces via :mod:`rnapredict.geometry`.
 
     Args:
-        c1: [S, L, 3] Å; partner: [L]; plddt: [S, L] 0–100.
+        c1: [S, L, 3] Å; ss: [S] dot-bracket per model (pairs for the rebuild);
+        plddt: [S, L] 0–100.
     """
     from rnapredict.geometry.convert import atoms_to_structure
     from rnapredict.geometry.from_c1 import c1_to_atoms
 
-    atoms, mask = c1_to_atoms(seq, torch.from_numpy(c1).double(), torch.from_numpy(partner).long())
-    return [atoms_to_structure(seq, atoms[s], mask, plddt[s]) for s in range(c1.shape[0])]
+    models: list[RnaStructure | None] = [None] * c1.shape[0]
+    for one in dict.fromkeys(ss):  # one rebuild per distinct structure, model order kept
+        idx = [s for s in range(c1.shape[0]) if ss[s] == one]
+        xyz = torch.from_numpy(c1[idx]).double()
+        atoms, mask = c1_to_atoms(seq, xyz, torch.from_numpy(partner_array(one)).long())
+        for row, s in enumerate(idx):
+            models[s] = atoms_to_structure(seq, atoms[row], mask, plddt[s])
+    return [m for m in models if m is not None]
 
 
 class FoldEngine:
@@ -72,14 +79,30 @@ class FoldEngine:
         return self.net.cfg
 
     def sample(
-        self, seq: str, ss: str, options: FoldOptions, generator: torch.Generator
+        self,
+        seq: str,
+        ss: str,
+        options: FoldOptions,
+        generator: torch.Generator,
+        prior: np.ndarray | None = None,
+        n_samples: int | None = None,
     ) -> Ensemble:
-        """Unranked C1′ ensemble of one sequence with a given secondary structure."""
+        """Unranked C1′ ensemble of one sequence with a given secondary structure.
+
+        Args:
+            prior: [L, 3] starting candidate (Å) the model is conditioned on and sampling starts
+                from; None: the A-form rule's (when the model uses a prior).
+            n_samples: samples to draw (default ``options.n_samples``).
+        """
         device = resolve_device(options.device) if options.device != "cpu" else self.device
         if device != self.device:
             self.net.to(device)
             self.device = device
-        f = featurize(seq, ss, self.net.cfg.edges, with_prior=self.net.cfg.aform_prior)
+        use_prior = self.net.cfg.aform_prior
+        if use_prior and prior is not None:
+            f = collate([featurize_arrays(seq, partner_array(ss), self.net.cfg.edges, prior)])
+        else:
+            f = featurize(seq, ss, self.net.cfg.edges, with_prior=use_prior)
         f = f.to(self.device)
         k = self.net.cfg.edges.k + self.net.cfg.denoiser.knn
         per_sample = max(1, len(seq) * k)
@@ -87,7 +110,7 @@ class FoldEngine:
         return sample_ensemble(
             self.net,
             f,
-            options.n_samples,
+            n_samples or options.n_samples,
             generator,
             steps=options.steps,
             chunk_size=options.chunk_size or DEFAULT_CHUNK,
@@ -95,8 +118,42 @@ class FoldEngine:
             init_sigma=self.init_sigma,
         )
 
+    def sample_candidates(
+        self,
+        seq: str,
+        candidates: list[Candidate],
+        options: FoldOptions,
+        generator: torch.Generator,
+    ) -> tuple[Ensemble, list[int]]:
+        """Draw ``options.n_samples`` samples spread round-robin over the candidates.
+
+        Returns:
+            The unranked ensemble (samples grouped by candidate, candidate order) and [S] the
+            candidate index of each sample. With one candidate this equals :meth:`sample`.
+        """
+        n = options.n_samples
+        counts = [len(range(j, n, len(candidates))) for j in range(len(candidates))]
+        if len(candidates) == 1:
+            gens = [generator]
+        else:
+            seeds = torch.randint(0, 2**62, (len(candidates),), generator=generator).tolist()
+            gens = [torch.Generator().manual_seed(int(x)) for x in seeds]
+        parts, owner = [], []
+        for j, (cand, count, gen) in enumerate(zip(candidates, counts, gens, strict=True)):
+            if count == 0:
+                continue
+            prior = cand.coords.astype(np.float32)
+            parts.append(self.sample(seq, cand.ss, options, gen, prior=prior, n_samples=count))
+            owner += [j] * count
+        ens = Ensemble(
+            torch.cat([p.coords for p in parts]),
+            torch.cat([p.plddt for p in parts]),
+            torch.cat([p.ptm for p in parts]),
+        )
+        return ens, owner
+
     def predict(self, record: Record, options: FoldOptions) -> Prediction:
-        """Fold one record: SS (given or ViennaRNA MFE) → S ranked all-atom models."""
+        """Fold one record: SS (given or ViennaRNA MFE) → candidates → S ranked models."""
         seq = record.seq.upper()
         t0 = time.perf_counter()
         if record.ss is not None:
@@ -105,15 +162,20 @@ class FoldEngine:
             ss, ss_source = predict_ss(seq), "vienna"
         seed = record_seed(options.seed, record.id)
         gen = torch.Generator().manual_seed(seed)
+        prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
+        cands = build_candidates(
+            seq, ss, ss_source, PriorOptions(options.prior, options.n_samples), prior_gen
+        )
         t1 = time.perf_counter()
-        ens = self.sample(seq, ss, options, gen)
+        ens, owner = self.sample_candidates(seq, cands, options, gen)
         t2 = time.perf_counter()
         score = ens.ranking_score.numpy()
         order = np.argsort(-score, kind="stable")
         c1 = ens.coords.numpy()[order].astype(np.float64)
         plddt = ens.plddt.numpy()[order].astype(np.float64)
-        models = c1_models(seq, c1, partner_array(ss), plddt)
-        timing = {"ss": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
+        ranked = [cands[owner[i]] for i in order]
+        models = c1_models(seq, c1, [c.ss for c in ranked], plddt)
+        timing = {"prior": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
         return Prediction(
             record_id=record.id,
             sequence=seq,
@@ -127,4 +189,6 @@ class FoldEngine:
             seed=seed,
             model_version=self.model_version,
             extra={"c1": c1, "timing_s": timing},
+            model_ss=[c.ss for c in ranked],
+            model_prior=[{"source": c.source, **c.info} for c in ranked],
         )

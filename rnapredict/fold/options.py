@@ -8,6 +8,7 @@ from pathlib import Path
 from rnapredict.engine.api import FoldOptions
 from rnapredict.errors import RnapredictError
 from rnapredict.fold.shard import Shard
+from rnapredict.prior.provider import PRIORS
 
 FORMATS = ("pdb", "cif", "both")
 DEVICES = ("auto", "cpu", "cuda")
@@ -33,6 +34,7 @@ class FoldRunOptions:
         max_memory: bytes a record may need (pre-flight); None: memory available at start.
         weights_dir: weights directory for :func:`rnapredict.engine.load_engine`; None: shipped.
         summary_interval: minimum seconds between ``summary.tsv`` rewrites (always at the end).
+        prior: ``assembly`` or ``aform`` (``--prior``; see :class:`FoldOptions`).
     """
 
     n_samples: int = 5
@@ -50,6 +52,7 @@ class FoldRunOptions:
     max_memory: int | None = None
     weights_dir: Path | None = None
     summary_interval: float = 1.0
+    prior: str = "assembly"
 
     def __post_init__(self) -> None:
         if self.n_samples < 1:
@@ -67,6 +70,8 @@ class FoldRunOptions:
         ):
             if value is not None and value < 1:
                 raise RnapredictError(f"{flag} {value}: must be a positive integer")
+        if self.prior not in PRIORS:
+            raise RnapredictError(f"--prior {self.prior!r}: expected one of {', '.join(PRIORS)}")
         if self.max_memory is not None and self.max_memory <= 0:
             raise RnapredictError("--max-memory must be positive")
 
@@ -78,6 +83,7 @@ class FoldRunOptions:
             chunk_size=self.chunk_size,
             steps=self.steps,
             device=device or self.device,
+            prior=self.prior,
         )
 
     def settings(self) -> dict[str, object]:
@@ -88,6 +94,7 @@ class FoldRunOptions:
             "chunk_size": self.chunk_size,
             "format": self.fmt,
             "relax": self.relax,
+            "prior": self.prior,
         }
 
 

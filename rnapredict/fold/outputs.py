@@ -147,6 +147,8 @@ def confidence_document(
     settings: dict[str, Any],
     relax: Sequence[dict[str, Any]] | None,
     time_s: float,
+    model_ss: Sequence[str] = (),
+    model_prior: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The ``confidence.json`` content for one folded record.
 
@@ -155,6 +157,8 @@ def confidence_document(
         ptm: [S] pTM-like scores (0–1); ranking_score: [S]; sample_index: [S].
         files: [S][formats] model file names, rank order.
         relax: per-model relaxation reports (rank order), or None without ``--relax``.
+        model_ss: [S] dot-bracket each model was built from (rank order; empty: ``ss``).
+        model_prior: [S] provenance of each model's starting candidate (rank order).
     """
     plddt = np.asarray(plddt, dtype=np.float64)
     means = plddt.mean(axis=1) if plddt.size else np.zeros(len(files))
@@ -169,6 +173,10 @@ def confidence_document(
             "mean_plddt": round(float(means[r]), 2),
             "plddt": _floats(plddt[r]),
         }
+        if r < len(model_ss):
+            entry["secondary_structure"] = model_ss[r]
+        if r < len(model_prior):
+            entry["prior"] = model_prior[r]
         if relax is not None:
             entry["relax"] = relax[r]
         models.append(entry)

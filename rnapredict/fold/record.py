@@ -129,6 +129,8 @@ def _write(
         settings=ctx.options.settings(),
         relax=relax_reports,
         time_s=time_s,
+        model_ss=pred.model_ss,
+        model_prior=pred.model_prior,
     )
     outputs.write_confidence(directory, doc)  # last: the completion marker
     return outcome_from_confidence(doc, status="ok")
