@@ -45,6 +45,11 @@ class TrainConfig:
         val_steps, val_samples: diffusion steps / samples per validation chain.
         val_init_sigma: start validation sampling from the A-form prior at this σ (the shipped
             inference setting); None: full schedule from noise.
+        data_sources: training/validation data (``c1``, ``allatom``; see
+            :func:`rnapredict.train.data.load_chains`).
+        mfe_frac: fraction of train chains drawn with their ViennaRNA MFE structure (and its
+            prior) instead of the 3D-annotated one — the structure the engine sees at
+            inference — so the model learns not to trust the input pairs blindly.
         loss: loss weights.
     """
 
@@ -65,6 +70,8 @@ class TrainConfig:
     val_steps: int = 10
     val_samples: int = 1
     val_init_sigma: float | None = None
+    data_sources: tuple[str, ...] = ("c1",)
+    mfe_frac: float = 0.0
     loss: LossWeights = field(default_factory=LossWeights)
 
     def lr_at(self, step: int) -> float:
@@ -99,6 +106,11 @@ CONFIGS: dict[str, TrainConfig] = {
         model=SMALL_MODEL, n_noise=2, ema_decay=0.999, prior_frac=0.5, lr_decay=(6000, 11000),
         val_steps=20, val_init_sigma=3.0,
     ),
+    "small_aa": TrainConfig(
+        model=SMALL_MODEL, n_noise=2, ema_decay=0.999, prior_frac=0.5, lr_decay=(10000, 16000),
+        val_steps=20, val_init_sigma=6.0, curriculum=((0, 32), (1500, 64), (4000, 128)),
+        data_sources=("c1", "allatom"), mfe_frac=0.3,
+    ),
     "small_noprior": TrainConfig(
         model=dataclasses.replace(SMALL_MODEL, aform_prior=False), n_noise=2
     ),
@@ -114,6 +126,8 @@ def check_config(cfg: TrainConfig) -> None:
         raise SystemExit(f"lr_decay must be (start, end) with 0 <= start <= end: {cfg.lr_decay}")
     if not 0.0 <= cfg.ema_decay < 1.0:
         raise SystemExit(f"ema_decay must be in [0, 1) (got {cfg.ema_decay})")
+    if not 0.0 <= cfg.mfe_frac <= 1.0:
+        raise SystemExit(f"mfe_frac must be in [0, 1] (got {cfg.mfe_frac})")
     if not 0.0 <= cfg.prior_frac <= 1.0:
         raise SystemExit(f"prior_frac must be in [0, 1] (got {cfg.prior_frac})")
     if cfg.prior_frac > 0:

@@ -85,14 +85,99 @@ def _annotated_ss(row: dict[str, str], pdb: dict[str, tuple[str, str, str]]) -> 
     return ss
 
 
-def load_chains(data_dir: Path, split: str, ss_cache: Path | None = None) -> list[Chain]:
-    """Chains of one split, ordered by target id.
+SOURCES = ("c1", "allatom")
+
+
+def load_chains(
+    data_dir: Path,
+    split: str,
+    ss_cache: Path | None = None,
+    sources: tuple[str, ...] = ("c1",),
+) -> list[Chain]:
+    """Chains of one split, ordered by target id (c1 first, then allatom).
 
     Args:
         data_dir: ``../shared/data``.
         split: ``train`` or ``validation``.
-        ss_cache: JSON file caching ViennaRNA MFE structures by sequence.
+        ss_cache: JSON file caching ViennaRNA MFE and annotated structures.
+        sources: ``c1`` (C1′-only chains) and/or ``allatom`` (C1′ taken from all-atom
+            entries; train chains get the base pairs annotated in 3D by
+            :func:`rnapredict.score.basepairs.structure_dot_bracket`).
     """
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise ValueError(f"unknown data sources {sorted(unknown)}")
+    chains: list[Chain] = []
+    if "c1" in sources:
+        chains += _load_c1(data_dir, split, ss_cache)
+    if "allatom" in sources:
+        chains += load_allatom_chains(data_dir, split, ss_cache)
+    return chains
+
+
+def _read_cache(ss_cache: Path | None) -> dict[str, str]:
+    if ss_cache is not None and ss_cache.exists():
+        return json.loads(ss_cache.read_text())
+    return {}
+
+
+def _write_cache(ss_cache: Path | None, cache: dict[str, str], n_before: int) -> None:
+    if ss_cache is not None and len(cache) > n_before:
+        ss_cache.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(ss_cache, json.dumps(cache, sort_keys=True), overwrite=True)
+
+
+def allatom_c1(path: Path, chain: str) -> tuple[str, np.ndarray, str]:
+    """(sequence, C1′ [L, 3] Å, 3D-annotated dot-bracket) of one chain of an all-atom file.
+
+    Residues without a C1′ atom are dropped (``chains.csv`` counts nucleotides with a C1′).
+    """
+    from rnapredict.io.pdbio import read_structure
+    from rnapredict.score.basepairs import structure_dot_bracket
+
+    st = read_structure(path)
+    idx = [i for i, c in enumerate(st.chain_ids) if c == chain]
+    st = st.select_residues(idx)
+    _, present = st.atom_coords("C1'")
+    st = st.select_residues(np.flatnonzero(present))
+    xyz, _ = st.atom_coords("C1'")
+    return st.seq, np.asarray(xyz, dtype=np.float32), structure_dot_bracket(st)
+
+
+def load_allatom_chains(data_dir: Path, split: str, ss_cache: Path | None = None) -> list[Chain]:
+    """All-atom chains of one split as C1′ chains (id ``ENTRY_CHAIN``), ordered by id.
+
+    Train chains use the base pairs annotated in 3D (``ss_source`` ``pdb``); validation chains
+    use ViennaRNA MFE, as the engine does at inference.
+    """
+    table = data_dir / "allatom" / "chains.csv"
+    if not table.exists():
+        return []
+    with table.open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if _in_split(r, split)]
+    cache = _read_cache(ss_cache)
+    n_before = len(cache)
+    chains = []
+    for r in sorted(rows, key=lambda r: (r["entry"], r["chain"])):
+        cid = f"{r['entry']}_{r['chain']}"
+        seq, xyz, native = allatom_c1(data_dir / "allatom" / f"{r['entry']}.pdb.gz", r["chain"])
+        if len(seq) < 2:
+            continue
+        # The sequence is the product reader's (parent bases of every residue with a C1′);
+        # chains.csv differs by a residue or two on ~20 chains (modified/alt residues).
+        if split == "train":
+            ss, source = native, "pdb"
+        else:
+            if seq not in cache:
+                cache[seq] = predict_ss(seq)
+            ss, source = cache[seq], "vienna"
+        chains.append(Chain(cid, seq, xyz, ss, source, r["release_date"]))
+    _write_cache(ss_cache, cache, n_before)
+    return chains
+
+
+def _load_c1(data_dir: Path, split: str, ss_cache: Path | None = None) -> list[Chain]:
+    """C1′ chains of ``c1/`` in one split, ordered by target id."""
     with (data_dir / "c1" / "sequences.csv").open(newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if _in_split(r, split)]
     wanted = {r["target_id"] for r in rows}
@@ -104,9 +189,7 @@ def load_chains(data_dir: Path, split: str, ss_cache: Path | None = None) -> lis
                 coords.setdefault(tid, []).append(
                     (int(r["resid"]), float(r["x"]), float(r["y"]), float(r["z"]))
                 )
-    cache: dict[str, str] = {}
-    if ss_cache is not None and ss_cache.exists():
-        cache = json.loads(ss_cache.read_text())
+    cache = _read_cache(ss_cache)
     n_cached = len(cache)
     pdb = _pdb_ss(data_dir)
     chains = []
@@ -121,9 +204,7 @@ def load_chains(data_dir: Path, split: str, ss_cache: Path | None = None) -> lis
                 cache[seq] = predict_ss(seq)
             ss, source = cache[seq], "vienna"
         chains.append(Chain(r["target_id"], seq, xyz, ss, source, r["release_date"]))
-    if ss_cache is not None and len(cache) > n_cached:
-        ss_cache.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(ss_cache, json.dumps(cache, sort_keys=True), overwrite=True)
+    _write_cache(ss_cache, cache, n_cached)
     return chains
 
 
@@ -152,6 +233,40 @@ def with_priors(chains: list[Chain]) -> list[Chain]:
     from rnapredict.features.featurize import aform_prior
 
     return [dataclasses.replace(c, prior=aform_prior(c.seq, c.ss)) for c in chains]
+
+
+def with_mfe(chains: list[Chain], ss_cache: Path | None = None) -> list[Chain]:
+    """The chains with their ViennaRNA MFE structure (prior recomputed when they have one)."""
+    from rnapredict.features.featurize import aform_prior
+
+    cache = _read_cache(ss_cache)
+    n_before = len(cache)
+    out = []
+    for c in chains:
+        if c.ss_source == "vienna":
+            out.append(c)
+            continue
+        if c.seq not in cache:
+            cache[c.seq] = predict_ss(c.seq)
+        mfe = cache[c.seq]
+        prior = None if c.prior is None else aform_prior(c.seq, mfe)
+        out.append(dataclasses.replace(c, ss=mfe, ss_source="vienna", prior=prior))
+    _write_cache(ss_cache, cache, n_before)
+    return out
+
+
+def pick_chains(
+    chains: list[Chain],
+    alt: list[Chain] | None,
+    index: list[int],
+    alt_frac: float,
+    generator: torch.Generator,
+) -> list[Chain]:
+    """``chains[i]`` for each index, or ``alt[i]`` with probability ``alt_frac``."""
+    if alt is None or alt_frac <= 0:
+        return [chains[i] for i in index]
+    draws = torch.rand(len(index), generator=generator).tolist()
+    return [alt[i] if u < alt_frac else chains[i] for i, u in zip(index, draws, strict=True)]
 
 
 def crop(

@@ -34,6 +34,8 @@ from rnapredict.train.data import (
     ids_hash,
     load_chains,
     make_batch,
+    pick_chains,
+    with_mfe,
     with_priors,
 )
 from rnapredict.train.ema import EMA_FILE, EmaWeights
@@ -143,12 +145,14 @@ def _train(opts: RunOptions) -> dict[str, Any]:
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(opts.seed)
     cache = out.parent / "ss_cache.json"
-    train_chains = load_chains(opts.data, "train", cache)
-    val_chains: list[Chain] = load_chains(opts.data, "validation", cache)
+    sources = tuple(cfg.data_sources)
+    train_chains = load_chains(opts.data, "train", cache, sources)
+    val_chains: list[Chain] = load_chains(opts.data, "validation", cache, sources)
     if opts.val_limit is not None:
         val_chains = val_chains[: opts.val_limit]
     if cfg.model.aform_prior:
         train_chains, val_chains = with_priors(train_chains), with_priors(val_chains)
+    train_alt = with_mfe(train_chains, cache) if cfg.mfe_frac > 0 else None
     sampler = BatchSampler(len(train_chains), cfg.batch_size)
     state: dict[str, Any] = {
         "config_name": opts.config,
@@ -213,7 +217,7 @@ def _train(opts: RunOptions) -> dict[str, Any]:
             for g in opt.param_groups:
                 g["lr"] = lr
             batch = make_batch(
-                [train_chains[i] for i in sampler.next_indices(gen)],
+                pick_chains(train_chains, train_alt, sampler.next_indices(gen), cfg.mfe_frac, gen),
                 cfg.crop_len(step),
                 cfg.model.edges,
                 gen,
