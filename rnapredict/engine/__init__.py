@@ -26,12 +26,22 @@ def load_engine(weights_dir: Path | None = None, device: str = "cpu") -> FoldEng
     path = Path(weights_dir) if weights_dir is not None else default_weights_dir()
     cfg, tensors, manifest = load_weights(path)
     net = build_network(cfg, tensors)
+    from rnapredict.engine.calibration import PlddtCalibration
+    from rnapredict.errors import WeightsError
+
     inference = manifest.get("inference", {})
+    calibration = None
+    if inference.get("plddt_calibration") is not None:
+        try:
+            calibration = PlddtCalibration.from_dict(inference["plddt_calibration"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WeightsError(f"{path / 'manifest.json'}: bad plddt_calibration: {exc}") from exc
     return FoldEngine(
         net,
         str(manifest.get("model_version", "unknown")),
         device,
         init_sigma=inference.get("init_sigma"),
+        calibration=calibration,
     )
 
 

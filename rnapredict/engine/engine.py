@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from rnapredict.engine.api import FoldOptions, Prediction, record_seed
+from rnapredict.engine.calibration import PlddtCalibration
 from rnapredict.engine.sampling import Ensemble, sample_ensemble
 from rnapredict.features.featurize import collate, featurize, featurize_arrays
 from rnapredict.features.secondary import partner_array, predict_ss
@@ -67,8 +68,10 @@ class FoldEngine:
         model_version: str,
         device: str = "cpu",
         init_sigma: float | None = None,
+        calibration: PlddtCalibration | None = None,
     ) -> None:
         self.init_sigma = init_sigma
+        self.calibration = calibration
         self.net = net.eval()
         self.model_version = model_version
         self.device = resolve_device(device)
@@ -145,10 +148,11 @@ class FoldEngine:
             prior = cand.coords.astype(np.float32)
             parts.append(self.sample(seq, cand.ss, options, gen, prior=prior, n_samples=count))
             owner += [j] * count
+        plddt = torch.cat([p.plddt for p in parts])
+        if self.calibration is not None:
+            plddt = self.calibration.apply(plddt)
         ens = Ensemble(
-            torch.cat([p.coords for p in parts]),
-            torch.cat([p.plddt for p in parts]),
-            torch.cat([p.ptm for p in parts]),
+            torch.cat([p.coords for p in parts]), plddt, torch.cat([p.ptm for p in parts])
         )
         return ens, owner
 
