@@ -51,7 +51,9 @@ def score_command(
     as_json: bool = typer.Option(
         False, "--json", help="JSON Lines on stdout: one object per model (full details)."
     ),
-    as_tsv: bool = typer.Option(False, "--tsv", help="Tab-separated table on stdout."),
+    as_tsv: bool = typer.Option(
+        False, "--tsv", help="Tab-separated table on stdout (NA where a metric is not computed)."
+    ),
     no_inf: bool = typer.Option(False, "--no-inf", help="Skip base-pair annotation and INF."),
     no_clash: bool = typer.Option(False, "--no-clash", help="Skip the clashscore."),
 ) -> None:
