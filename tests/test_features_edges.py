@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from rnapredict.errors import SecondaryStructureError
-from rnapredict.features.edges import BACKBONE, GRAPH, PAIR, EdgeConfig, build_edges
+from rnapredict.features.edges import BACKBONE, GRAPH, PAIR, EdgeConfig, EdgeSet, build_edges
 from rnapredict.features.featurize import featurize
 from rnapredict.features.secondary import partner_array
 from rnapredict.features.tokens import pair_kind, pair_state, tokenize
@@ -50,21 +52,50 @@ def test_edges_contain_window_partner_and_partner_neighbours() -> None:
         assert len(js) == len(set(js)), "no duplicate neighbours"
 
 
-def test_edge_count_is_linear_at_5000() -> None:
-    rng = np.random.default_rng(0)
-    n = 5000
-    # a random nested structure: many stems across the whole chain
+def _long_chain_ss(n: int, seed: int = 0) -> str:
+    """Hairpins all along the chain (one per 50 nt) inside an outer stem closing both ends."""
+    rng = np.random.default_rng(seed)
     ss = ["."] * n
-    starts = rng.choice(np.arange(0, n - 40, 40), size=100, replace=False)
-    for s in starts:
+    for k in range(6):
+        ss[k], ss[n - 1 - k] = "(", ")"
+    for s in rng.choice(np.arange(10, n - 50, 40), size=n // 50, replace=False):
         for k in range(6):
             ss[s + k], ss[s + 30 - k] = "(", ")"
+    return "".join(ss)
+
+
+def _build_traced(n: int) -> tuple[EdgeSet, int]:
+    """Edges of an n-residue chain and the peak bytes allocated while building them."""
+    partner = partner_array(_long_chain_ss(n))
+    tracemalloc.start()
+    try:
+        edges = build_edges(partner, EdgeConfig())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return edges, peak
+
+
+def test_edges_and_memory_per_residue_do_not_grow_with_length() -> None:
     cfg = EdgeConfig()
-    e = build_edges(partner_array("".join(ss)), cfg)
-    assert e.nbr.shape == (n, cfg.k) == (5000, 24)
-    assert e.n_edges <= n * cfg.k
-    assert e.n_edges >= n * (2 * cfg.window) - 2 * cfg.window * (cfg.window + 1)
-    assert e.n_edges < n * n / 100  # nowhere near dense
+    (small, peak_small), (big, peak_big) = _build_traced(500), _build_traced(5000)
+    per_res = [e.n_edges / len(e.nbr) for e in (small, big)]
+    # each residue has its window (2w, less at the ends) and pair/graph edges, and the mean
+    # does not depend on L: a dense or distance-cut graph would grow with L here
+    assert 2 * cfg.window <= per_res[0] <= cfg.k and 2 * cfg.window <= per_res[1] <= cfg.k
+    assert per_res[1] == pytest.approx(per_res[0], rel=0.05)
+    for e in (small, big):
+        n = len(e.nbr)
+        assert e.nbr[e.mask].max() == n - 1 and bool((e.etype[e.mask] == PAIR).any())
+        far = e.mask & (np.abs(e.nbr - np.arange(n)[:, None]) > n // 2)
+        assert far[:6].any(), "the outer stem's long-range pairs are kept"
+    # the edge arrays and the peak memory while building them are O(L), far below L²
+    n = len(big.nbr)
+    arrays = sum(x.nbytes for x in (big.nbr, big.mask, big.etype, big.gdist))
+    assert arrays == 10 * sum(x.nbytes for x in (small.nbr, small.mask, small.etype, small.gdist))
+    assert arrays < n * n / 8  # 3 MB vs 25 MB for a single L×L byte matrix
+    assert peak_big < 15 * peak_small  # linear: ~10×; quadratic would be ~100×
+    assert peak_big < 8 * n * n / 4  # below a quarter of one dense L×L int64 matrix (200 MB)
 
 
 def test_featurize_has_prior_when_asked() -> None:

@@ -13,6 +13,7 @@ from torch import nn
 
 from rnapredict.engine import load_engine
 from rnapredict.engine.api import FoldOptions
+from rnapredict.engine.engine import FoldEngine
 from rnapredict.engine.weights import load_weights, write_weights
 from rnapredict.features.featurize import Features, featurize
 from rnapredict.io.records import Record
@@ -184,9 +185,26 @@ def test_export_of_lora_run_merges_into_engine_weights(runs: dict[str, Path]) ->
     torch.testing.assert_close(tensors[f"{name}.weight"], want, atol=1e-6, rtol=0)
     assert not torch.equal(tensors[f"{name}.weight"], base[f"{name}.weight"])
     assert torch.equal(tensors["distogram.weight"], base["distogram.weight"])
+    # the exported (merged) engine folds as the unmerged network with adapters does: same
+    # seed → the same coordinates within float32 tolerance; and not as the base model does
     rec = Record("r", "GGGAAACCCAGC", ss="(((...)))...")
-    c1 = load_engine(out).predict(rec, FoldOptions(n_samples=1, steps=2)).extra["c1"]
-    assert np.isfinite(c1).all() and c1.shape[-2:] == (12, 3)
+    opts = FoldOptions(n_samples=2, steps=3, seed=4)
+    unmerged = RnaFoldNet(TINY_MODEL)
+    apply_lora(unmerged, LoraConfig(rank=4, alpha=8.0))
+    unmerged.load_state_dict({k: v for k, v in ema.items() if not k.startswith("__")})
+    init_sigma = manifest["inference"]["init_sigma"]
+    engines = {
+        "merged": load_engine(out),
+        "unmerged": FoldEngine(unmerged, "unmerged", init_sigma=init_sigma),
+        "base": load_engine(runs["base"]),
+    }
+    c1 = {}
+    for key, engine in engines.items():
+        pred = engine.predict(rec, opts)
+        c1[key] = pred.extra["c1"][np.argsort(pred.sample_index)]  # sample order, not rank
+    assert np.isfinite(c1["merged"]).all() and c1["merged"].shape == (2, 12, 3)
+    np.testing.assert_allclose(c1["merged"], c1["unmerged"], atol=1e-3, rtol=0)
+    assert np.abs(c1["merged"] - c1["base"]).max() > 0.05
 
 
 def test_cli_refuses_mismatched_weights_and_lora_change(tmp_path: Path) -> None:

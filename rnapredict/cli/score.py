@@ -2,7 +2,9 @@
 
 A thin layer over :mod:`rnapredict.score.api`: the reference is read once, each model is scored
 (a bad model file is reported on stderr and the others go on; exit 3 at the end), results go
-to stdout as a rich table, ``--tsv`` or ``--json``; messages and the best-of-N line to stderr.
+to stdout as a rich table, ``--tsv`` (``NA`` where a metric cannot be computed) or ``--json``
+(JSON Lines: one object per model, written as it is scored, ``null`` where NA); warnings,
+notes on NA metrics and the best-of-N line go to stderr.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, out_console, user_errors
 from rnapredict.errors import EXIT_SOME_FAILED, InputError, RnapredictError
 from rnapredict.score.api import (
+    NA_LABELS,
+    Reference,
     ScoreOptions,
     ScoreResult,
+    failure_dict,
     prepare_reference,
     read_for_scoring,
     score_against,
 )
-from rnapredict.score.report import summary_line, table, to_json, to_tsv
+from rnapredict.score.report import json_line, summary_line, table, to_tsv
 
 ALIGN_MODES = ("index", "structure")
 
@@ -43,8 +48,12 @@ def score_command(
         "index", "--align", help="index: match residues by number; structure: TM-align."
     ),
     lddt_radius: float = typer.Option(15.0, "--lddt-radius", help="lDDT inclusion radius (Å)."),
-    as_json: bool = typer.Option(False, "--json", help="JSON on stdout (full details)."),
-    as_tsv: bool = typer.Option(False, "--tsv", help="Tab-separated table on stdout."),
+    as_json: bool = typer.Option(
+        False, "--json", help="JSON Lines on stdout: one object per model (full details)."
+    ),
+    as_tsv: bool = typer.Option(
+        False, "--tsv", help="Tab-separated table on stdout (NA where a metric is not computed)."
+    ),
     no_inf: bool = typer.Option(False, "--no-inf", help="Skip base-pair annotation and INF."),
     no_clash: bool = typer.Option(False, "--no-clash", help="Skip the clashscore."),
 ) -> None:
@@ -65,29 +74,52 @@ def score_command(
             clashes=not no_clash,
         )
         reference = prepare_reference(read_for_scoring(ref), options, str(ref))
+        _reference_notes(reference, options)
         results: list[ScoreResult] = []
-        failures: list[dict[str, str]] = []
+        failed = 0
         for path in models:
             try:
                 result = score_against(read_for_scoring(path), reference, options, str(path))
             except RnapredictError as err:
                 _message(str(err), error=True)
-                failures.append({"model": str(path), "error": str(err)})
+                failed += 1
+                if as_json:
+                    typer.echo(json_line(failure_dict(str(path), str(ref), str(err), options)))
                 continue
-            if result.skipped_model:
-                _message(
-                    f"warning: {path}: {result.skipped_model} residue(s) without atom "
-                    f"{options.atom} skipped"
-                )
-            if result.matched_by in ("order", "number (chain ignored)"):
-                _message(f"note: {path}: residues matched to the reference by {result.matched_by}")
+            _model_notes(result, reference, options)
             results.append(result)
-        if as_json:
-            typer.echo(to_json(results, failures))
-        elif as_tsv:
+            if as_json:
+                typer.echo(json_line(result))
+        if as_tsv:
             typer.echo(to_tsv(results), nl=False)
-        elif results:
+        elif results and not as_json:
             out_console.print(table(results))
         _message(summary_line(results))
-        if failures:
+        if failed:
             raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def _reference_notes(reference: Reference, options: ScoreOptions) -> None:
+    """Once per run: reference residues left out, and INF NA because of the reference."""
+    if reference.skipped:
+        _message(
+            f"warning: {reference.name} (reference): {reference.skipped} residue(s) without "
+            f"atom {options.atom} skipped"
+        )
+    if reference.inf_na:
+        _message(f"note: {reference.name} (reference): INF NA for every model: {reference.inf_na}")
+
+
+def _model_notes(result: ScoreResult, reference: Reference, options: ScoreOptions) -> None:
+    """Per model: residues left out, residue matching fallbacks and NA metrics (one line each)."""
+    if result.skipped_model:
+        _message(
+            f"warning: {result.model}: {result.skipped_model} residue(s) without atom "
+            f"{options.atom} skipped"
+        )
+    if result.matched_by in ("order", "number (chain ignored)"):
+        _message(f"note: {result.model}: residues matched to the reference by {result.matched_by}")
+    na = {k: v for k, v in result.na.items() if not (k == "inf" and v == reference.inf_na)}
+    if na:
+        why = "; ".join(f"{NA_LABELS[k]} ({v})" for k, v in na.items())
+        _message(f"note: {result.model}: NA: {why}")

@@ -8,6 +8,7 @@ Modules: ``superpose`` (Kabsch, RMSD), ``tmsearch`` (TM-score superposition sear
 ``tmscore`` (fixed correspondence, US-align ``-TMscore 1``), ``tmalign`` / ``tminit`` /
 ``localsearch`` / ``dp`` / ``fastfit`` / ``rnasec`` (TM-align, US-align default), ``lddt``,
 ``basepairs`` + ``inf`` (INF), ``clash`` + ``topology`` (clashscore), ``neighbors`` (cell
-list), ``matching`` (residue correspondence), ``api`` and ``report`` (results, table/TSV/JSON).
+list), ``matching`` (residue correspondence), ``completeness`` (which metrics the atoms allow;
+NA otherwise), ``api`` and ``report`` (results, table/TSV/JSON Lines).
 Importing this package loads nothing heavy; numba is loaded only for structure alignment.
 """

@@ -5,6 +5,10 @@ and returns one :class:`ScoreResult` per model. Metrics: TM-score with US-align'
 conventions (index or structure alignment), RMSD over the aligned representative atoms,
 all-heavy-atom RMSD over residues matched with the same nucleotide, GDT-TS, lDDT (global and
 per reference residue), INF (all / WC / non-WC / stacking) and the model's clashscore.
+
+A metric that needs more than the representative atom is NA (None, with the reason in
+``ScoreResult.na``) when a structure lacks the atoms it needs (:mod:`.completeness`): INF
+without bases, clashscore and all-heavy-atom RMSD without (most) heavy atoms.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from rnapredict.io.pdbio import read_structure
 from rnapredict.io.structure import RnaStructure
 from rnapredict.score.basepairs import Interactions, annotate
 from rnapredict.score.clash import ClashReport, clashscore
+from rnapredict.score.completeness import too_few_atoms
 from rnapredict.score.inf import INFResult, inf
 from rnapredict.score.lddt import lddt
 from rnapredict.score.matching import match_residues, representative
@@ -41,6 +46,9 @@ class ScoreOptions:
         lddt_radius: lDDT inclusion radius (Å).
         interactions: compute INF (base-pair annotation of both structures).
         clashes: compute the model's clashscore.
+        min_atom_fraction: INF, clashscore and all-heavy-atom RMSD are NA when a structure
+            carries less than this fraction of the standard heavy atoms they need (bases for
+            INF; all heavy atoms for the others).
     """
 
     atom: str = "C3'"
@@ -48,6 +56,7 @@ class ScoreOptions:
     lddt_radius: float = 15.0
     interactions: bool = True
     clashes: bool = True
+    min_atom_fraction: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -59,11 +68,26 @@ class Reference:
     rep_index: np.ndarray  # [Kr] residues having the representative atom
     rep_xyz: np.ndarray  # [Kr, 3]
     interactions: Interactions | None
+    inf_na: str | None = None  # why INF cannot be computed against this reference
+
+    @property
+    def skipped(self) -> int:
+        """Reference residues without the representative atom (left out of every metric)."""
+        return self.structure.n_residues - len(self.rep_index)
+
+
+#: Metrics that may be NA: key in ``ScoreResult.na`` → how messages name it.
+NA_LABELS = {"rmsd_all_atom": "all-heavy-atom RMSD", "inf": "INF", "clashscore": "clashscore"}
 
 
 @dataclass
 class ScoreResult:
-    """Scores of one model against the reference (see :meth:`to_dict` for the JSON form)."""
+    """Scores of one model against the reference (see :meth:`to_dict` for the JSON form).
+
+    ``inf``, ``clash`` and ``rmsd_all_atom`` are None when not computed: ``na`` maps the
+    metric (``inf``, ``clashscore``, ``rmsd_all_atom``) to the reason when it could not be
+    computed; a metric switched off in :class:`ScoreOptions` is None without a reason.
+    """
 
     model: str
     ref: str
@@ -80,41 +104,48 @@ class ScoreResult:
     skipped_model: int
     skipped_ref: int
     alignment: list[tuple[str, str]] = field(repr=False)
+    lddt_radius: float = 15.0
+    na: dict[str, str] = field(default_factory=dict)
 
     @property
     def tm_ref(self) -> float:
         return self.tm.tm_ref
 
     def to_dict(self, *, details: bool = True) -> dict[str, Any]:
-        """JSON-ready dict; ``details`` adds per-residue lDDT, the alignment and clashes."""
+        """JSON-ready dict with every metric key (None where NA or switched off);
+        ``details`` adds per-residue lDDT, the alignment, the superposition and clashes."""
 
         def num(v: float | None) -> float | None:
             return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
+        inf_keys = {"inf_all": None, "inf_wc": None, "inf_nwc": None, "inf_stack": None}
         out: dict[str, Any] = {
             "model": self.model,
             "ref": self.ref,
+            "status": "ok",
+            "error": None,
             "align": self.align,
             "atom": self.atom,
             "matched_by": self.matched_by,
-            "tm_ref": self.tm.tm_ref,
-            "tm_model": self.tm.tm_model,
+            "tm_ref": num(self.tm.tm_ref),
+            "tm_model": num(self.tm.tm_model),
             "rmsd": num(self.tm.rmsd),
             "aligned": self.tm.aligned,
             "len_ref": self.tm.len_ref,
             "len_model": self.tm.len_model,
             "d0_ref": self.tm.d0_ref,
-            "gdt_ts": self.tm.gdt_ts,
+            "gdt_ts": num(self.tm.gdt_ts),
             "lddt": num(self.lddt),
+            "lddt_radius": self.lddt_radius,
             "rmsd_all_atom": num(self.rmsd_all_atom),
             "n_atoms_all_atom": self.n_atoms_all_atom,
+            **(self.inf.to_dict() if self.inf else inf_keys),
+            "clashscore": self.clash.score if self.clash else None,
+            "n_clashes": self.clash.n_clashes if self.clash else None,
             "skipped_model_residues": self.skipped_model,
             "skipped_ref_residues": self.skipped_ref,
+            "na": dict(self.na),
         }
-        out.update(self.inf.to_dict() if self.inf else {})
-        if self.clash is not None:
-            out["clashscore"] = self.clash.score
-            out["n_clashes"] = self.clash.n_clashes
         if details:
             out["lddt_per_residue"] = [
                 {"residue": r, "lddt": num(v)} for r, v in self.lddt_per_residue
@@ -124,9 +155,20 @@ class ScoreResult:
                 "rotation": self.tm.rot.tolist(),
                 "translation": self.tm.trans.tolist(),
             }
-            if self.clash is not None:
-                out["worst_clashes"] = [c.__dict__ for c in self.clash.worst]
+            out["worst_clashes"] = [c.__dict__ for c in self.clash.worst] if self.clash else []
         return out
+
+
+def failure_dict(model: str, ref: str, error: str, options: ScoreOptions) -> dict[str, Any]:
+    """The JSON form of a model that could not be scored (``status`` ``failed``)."""
+    return {
+        "model": model,
+        "ref": ref,
+        "status": "failed",
+        "error": error,
+        "align": options.align,
+        "atom": options.atom,
+    }
 
 
 def _require_atoms(s: RnaStructure, idx: np.ndarray, atom: str, name: str) -> None:
@@ -149,7 +191,11 @@ def prepare_reference(
     """Representative atoms and interactions of a reference (raises if too few residues)."""
     idx, xyz = representative(ref, options.atom)
     _require_atoms(ref, idx, options.atom, name)
-    return Reference(ref, name, idx, xyz, annotate(ref) if options.interactions else None)
+    inf_na = None
+    if options.interactions:
+        inf_na = too_few_atoms("reference", ref, options.min_atom_fraction, part="base")
+    interactions = annotate(ref) if options.interactions and inf_na is None else None
+    return Reference(ref, name, idx, xyz, interactions, inf_na)
 
 
 def _all_atom_rmsd(
@@ -171,6 +217,43 @@ def _all_atom_rmsd(
     if len(xs) < MIN_RESIDUES:
         return None, len(xs)
     return superposed_rmsd(np.array(xs), np.array(ys)), len(xs)
+
+
+def _atom_metrics(
+    model: RnaStructure, reference: Reference, model2ref: np.ndarray, options: ScoreOptions
+) -> tuple[float | None, int, INFResult | None, ClashReport | None, dict[str, str]]:
+    """Metrics beyond the representative atom, each None with a reason where the structures
+    lack the atoms it needs: (all-heavy-atom RMSD (Å), its atom count, INF, clashscore, na).
+
+    Args:
+        model2ref: [Lm] reference residue of each model residue, -1 if unmatched.
+    """
+    ref, frac = reference.structure, options.min_atom_fraction
+    na: dict[str, str] = {}
+    matched = np.nonzero(model2ref >= 0)[0]
+    lack = too_few_atoms("model", model, frac, matched) or too_few_atoms(
+        "reference", ref, frac, model2ref[matched]
+    )
+    rmsd_all, n_all = (None, 0) if lack else _all_atom_rmsd(model, ref, model2ref)
+    if lack or rmsd_all is None:
+        na["rmsd_all_atom"] = lack or f"only {n_all} matched heavy atoms"
+    inf_res = None
+    if options.interactions and (reference.interactions is not None or reference.inf_na):
+        lack = reference.inf_na or too_few_atoms("model", model, frac, matched, part="base")
+        if not lack and reference.interactions is not None:
+            inf_res = inf(annotate(model), reference.interactions, model2ref)
+            if math.isnan(inf_res.all):
+                lack, inf_res = "no base pair or stacking in either structure", None
+        if lack:
+            na["inf"] = lack
+    clash = None
+    if options.clashes:
+        lack = too_few_atoms("model", model, frac)
+        if lack:
+            na["clashscore"] = lack
+        else:
+            clash = clashscore(model)
+    return rmsd_all, n_all, inf_res, clash, na
 
 
 def score_against(
@@ -225,10 +308,7 @@ def score_against(
         (labels[j], None if math.isnan(v) else float(v))
         for j, v in zip(r_idx.tolist(), ld.per_residue, strict=True)
     ]
-    rmsd_all, n_all = _all_atom_rmsd(model, ref, model2ref)
-    inf_res = None
-    if options.interactions and reference.interactions is not None:
-        inf_res = inf(annotate(model), reference.interactions, model2ref)
+    rmsd_all, n_all, inf_res, clash, na = _atom_metrics(model, reference, model2ref, options)
     m_labels = model.residue_labels()
     alignment = [(m_labels[m_idx[a]], labels[r_idx[b]]) for a, b in tm.pairs]
     return ScoreResult(
@@ -243,10 +323,12 @@ def score_against(
         rmsd_all_atom=rmsd_all,
         n_atoms_all_atom=n_all,
         inf=inf_res,
-        clash=clashscore(model) if options.clashes else None,
+        clash=clash,
         skipped_model=model.n_residues - len(m_idx),
-        skipped_ref=ref.n_residues - len(r_idx),
+        skipped_ref=reference.skipped,
         alignment=alignment,
+        lddt_radius=options.lddt_radius,
+        na=na,
     )
 
 

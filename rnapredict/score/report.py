@@ -1,4 +1,8 @@
-"""Rendering of score results: rich table, TSV, JSON and the best-of-N summary line."""
+"""Rendering of score results: rich table, TSV, JSON Lines and the best-of-N summary line.
+
+A metric that could not be computed (see ``ScoreResult.na``) or was switched off is ``NA`` in
+the table and TSV and ``null`` in JSON.
+"""
 
 from __future__ import annotations
 
@@ -46,14 +50,11 @@ def to_tsv(results: Sequence[ScoreResult]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def to_json(results: Sequence[ScoreResult], failures: Sequence[dict[str, str]] = ()) -> str:
-    """``{"results": [...], "failed": [...], "best": {...}}`` with full details."""
-    payload: dict[str, Any] = {
-        "results": [r.to_dict(details=True) for r in results],
-        "failed": list(failures),
-        "best": best_of(results),
-    }
-    return json.dumps(payload, indent=1)
+def json_line(result: ScoreResult | dict[str, Any]) -> str:
+    """One JSON Lines record (no newline): a result with full details, or a failure dict
+    (:func:`rnapredict.score.api.failure_dict`)."""
+    doc = result.to_dict(details=True) if isinstance(result, ScoreResult) else result
+    return json.dumps(doc, allow_nan=False)
 
 
 #: Columns of the terminal table (a subset of COLUMNS, to fit 80 characters).
@@ -96,25 +97,41 @@ def table(results: Sequence[ScoreResult]) -> Table:
     return t
 
 
+def _finite(v: float | None) -> bool:
+    return v is not None and math.isfinite(v)
+
+
 def best_of(results: Sequence[ScoreResult]) -> dict[str, Any] | None:
-    """The model with the highest reference-normalized TM-score, and the mean over models."""
-    if not results:
+    """The model with the highest reference-normalized TM-score, the mean over the models that
+    have one, and the best model's lDDT and INF (None where NA); None if no model has a TM."""
+    scored = [r for r in results if _finite(r.tm_ref)]
+    if not scored:
         return None
-    best = max(results, key=lambda r: r.tm_ref)
+    best = max(scored, key=lambda r: r.tm_ref)
+    d = best.to_dict(details=False)
     return {
         "model": best.model,
         "tm_ref": best.tm_ref,
         "n_models": len(results),
-        "mean_tm_ref": sum(r.tm_ref for r in results) / len(results),
+        "n_scored": len(scored),
+        "mean_tm_ref": sum(r.tm_ref for r in scored) / len(scored),
+        "lddt": d["lddt"],
+        "inf_all": d["inf_all"],
     }
 
 
 def summary_line(results: Sequence[ScoreResult]) -> str:
-    """``best of N: MODEL TM-score 0.8123 (mean 0.7012)``."""
+    """``best of N: MODEL TM-score 0.8123 (mean 0.7012), lDDT 0.654, INF NA``."""
     b = best_of(results)
     if b is None:
-        return "no model scored"
+        return "no model scored" if not results else f"none of {len(results)} has a TM-score"
+    n = (
+        f"{b['n_models']}"
+        if b["n_scored"] == b["n_models"]
+        else (f"{b['n_scored']} scored of {b['n_models']}")
+    )
     return (
-        f"best of {b['n_models']}: {b['model']} TM-score {b['tm_ref']:.4f} "
-        f"(mean {b['mean_tm_ref']:.4f})"
+        f"best of {n}: {b['model']} TM-score {b['tm_ref']:.4f} "
+        f"(mean {b['mean_tm_ref']:.4f}), lDDT {_fmt(b['lddt'], '.3f')}, "
+        f"INF {_fmt(b['inf_all'], '.3f')}"
     )
