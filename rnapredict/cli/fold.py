@@ -35,6 +35,21 @@ def fold_command(
     ss: Path | None = typer.Option(
         None, "--ss", help="Secondary structures by record id: dot-bracket FASTA, BPSEQ or CT."
     ),
+    shape: Path | None = typer.Option(
+        None,
+        "--shape",
+        help="SHAPE reactivities by record id: two-column .shape file (>id headers for "
+        "several records), a directory of <id>.shape files, or RDAT.",
+    ),
+    dms: Path | None = typer.Option(
+        None, "--dms", help="DMS reactivities by record id (same formats as --shape; A/C used)."
+    ),
+    shape_slope: float = typer.Option(
+        FoldRunOptions.shape_slope, "--shape-slope", help="Deigan slope m (kcal/mol)."
+    ),
+    shape_intercept: float = typer.Option(
+        FoldRunOptions.shape_intercept, "--shape-intercept", help="Deigan intercept b (kcal/mol)."
+    ),
     relax: bool = typer.Option(
         False, "--relax", help="Relax every model with OpenMM after ranking."
     ),
@@ -92,6 +107,10 @@ def fold_command(
             device=device.lower(),
             max_memory=parse_size(max_memory) if max_memory else None,
             weights_dir=weights,
+            shape_file=shape,
+            dms_file=dms,
+            shape_slope=shape_slope,
+            shape_intercept=shape_intercept,
         )
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)

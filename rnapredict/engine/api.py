@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rnapredict.features.probing import ProbingConfig
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 
@@ -26,6 +27,7 @@ class FoldOptions:
         chunk_size: residues per decoder chunk (None: engine default).
         steps: diffusion steps (None: engine default).
         device: ``cpu``, ``cuda`` or ``auto``.
+        probing: how ``--shape`` / ``--dms`` reactivities become pseudo-energies.
     """
 
     n_samples: int = 5
@@ -33,6 +35,7 @@ class FoldOptions:
     chunk_size: int | None = None
     steps: int | None = None
     device: str = "cpu"
+    probing: ProbingConfig = ProbingConfig()
 
 
 @dataclass

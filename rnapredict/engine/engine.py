@@ -10,6 +10,7 @@ import torch
 from rnapredict.engine.api import FoldOptions, Prediction, record_seed
 from rnapredict.engine.sampling import Ensemble, sample_ensemble
 from rnapredict.features.featurize import featurize
+from rnapredict.features.probing import probing_report, soft_constraint
 from rnapredict.features.secondary import partner_array, predict_ss
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
@@ -99,10 +100,13 @@ class FoldEngine:
         """Fold one record: SS (given or ViennaRNA MFE) → S ranked all-atom models."""
         seq = record.seq.upper()
         t0 = time.perf_counter()
+        constraint = (
+            None if record.probing is None else soft_constraint(record.probing, options.probing)
+        )
         if record.ss is not None:
             ss, ss_source = record.ss, "input"
         else:
-            ss, ss_source = predict_ss(seq), "vienna"
+            ss, ss_source = predict_ss(seq, probing=constraint), "vienna"
         seed = record_seed(options.seed, record.id)
         gen = torch.Generator().manual_seed(seed)
         t1 = time.perf_counter()
@@ -114,6 +118,9 @@ class FoldEngine:
         plddt = ens.plddt.numpy()[order].astype(np.float64)
         models = c1_models(seq, c1, partner_array(ss), plddt)
         timing = {"ss": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
+        extra = {"c1": c1, "timing_s": timing}
+        if constraint is not None:
+            extra["probing"] = probing_report(constraint, seq, ss, models, guided=record.ss is None)
         return Prediction(
             record_id=record.id,
             sequence=seq,
@@ -126,5 +133,5 @@ class FoldEngine:
             sample_index=[int(i) for i in order],
             seed=seed,
             model_version=self.model_version,
-            extra={"c1": c1, "timing_s": timing},
+            extra=extra,
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rnapredict.engine.api import FoldOptions
 from rnapredict.errors import RnapredictError
+from rnapredict.features.probing import ProbingConfig
 from rnapredict.fold.shard import Shard
 
 FORMATS = ("pdb", "cif", "both")
@@ -32,6 +33,8 @@ class FoldRunOptions:
         device: ``auto``, ``cpu`` or ``cuda``.
         max_memory: bytes a record may need (pre-flight); None: memory available at start.
         weights_dir: weights directory for :func:`rnapredict.engine.load_engine`; None: shipped.
+        shape_file, dms_file: ``--shape`` / ``--dms`` reactivities by record id (one at most).
+        shape_slope, shape_intercept: Deigan pseudo-energy parameters (kcal/mol).
         summary_interval: minimum seconds between ``summary.tsv`` rewrites (always at the end).
     """
 
@@ -50,8 +53,14 @@ class FoldRunOptions:
     max_memory: int | None = None
     weights_dir: Path | None = None
     summary_interval: float = 1.0
+    shape_file: Path | None = None
+    dms_file: Path | None = None
+    shape_slope: float = ProbingConfig.shape_slope
+    shape_intercept: float = ProbingConfig.shape_intercept
 
     def __post_init__(self) -> None:
+        if self.shape_file is not None and self.dms_file is not None:
+            raise RnapredictError("--shape and --dms exclude each other; give one per run")
         if self.n_samples < 1:
             raise RnapredictError(f"-n {self.n_samples}: need at least one model")
         if self.fmt not in FORMATS:
@@ -78,17 +87,35 @@ class FoldRunOptions:
             chunk_size=self.chunk_size,
             steps=self.steps,
             device=device or self.device,
+            probing=self.probing_config(),
         )
 
+    def probing_config(self) -> ProbingConfig:
+        """Pseudo-energy settings of the probing data (``--shape-slope`` / ``-intercept``)."""
+        return ProbingConfig(shape_slope=self.shape_slope, shape_intercept=self.shape_intercept)
+
+    @property
+    def probing(self) -> tuple[str, Path] | None:
+        """``(kind, path)`` of the probing input, or None."""
+        if self.shape_file is not None:
+            return "shape", self.shape_file
+        if self.dms_file is not None:
+            return "dms", self.dms_file
+        return None
+
     def settings(self) -> dict[str, object]:
-        """The settings recorded in each ``confidence.json``."""
-        return {
+        """The settings recorded in each ``confidence.json`` (``probing`` only with data)."""
+        out: dict[str, object] = {
             "n_samples": self.n_samples,
             "steps": self.steps,
             "chunk_size": self.chunk_size,
             "format": self.fmt,
             "relax": self.relax,
         }
+        if self.probing is not None:
+            kind = self.probing[0]
+            out["probing"] = {"kind": kind, **self.probing_config().method(kind)}
+        return out
 
 
 def resolve_device(device: str) -> str:

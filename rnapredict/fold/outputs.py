@@ -147,6 +147,7 @@ def confidence_document(
     settings: dict[str, Any],
     relax: Sequence[dict[str, Any]] | None,
     time_s: float,
+    probing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``confidence.json`` content for one folded record.
 
@@ -155,6 +156,9 @@ def confidence_document(
         ptm: [S] pTM-like scores (0–1); ranking_score: [S]; sample_index: [S].
         files: [S][formats] model file names, rank order.
         relax: per-model relaxation reports (rank order), or None without ``--relax``.
+        probing: ``--shape`` / ``--dms`` report of the record
+            (:func:`rnapredict.features.probing.probing_report`), or None without data; its
+            per-model agreement goes to each model entry.
     """
     plddt = np.asarray(plddt, dtype=np.float64)
     means = plddt.mean(axis=1) if plddt.size else np.zeros(len(files))
@@ -171,9 +175,11 @@ def confidence_document(
         }
         if relax is not None:
             entry["relax"] = relax[r]
+        if probing is not None:
+            entry["probing_agreement"] = probing["model_agreement"][r]
         models.append(entry)
     relax_failed = sum(1 for r in relax or () if not r.get("ok", False))
-    return {
+    doc = {
         "id": record_id,
         "name": name,
         "index": index,
@@ -194,6 +200,9 @@ def confidence_document(
         "time_s": round(time_s, 3),
         "models": models,
     }
+    if probing is not None:  # key only with data: outputs without it stay as they were
+        doc["probing"] = {k: v for k, v in probing.items() if k != "model_agreement"}
+    return doc
 
 
 def write_confidence(directory: Path, doc: dict[str, Any]) -> Path:

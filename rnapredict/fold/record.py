@@ -129,6 +129,7 @@ def _write(
         settings=ctx.options.settings(),
         relax=relax_reports,
         time_s=time_s,
+        probing=pred.extra.get("probing"),
     )
     outputs.write_confidence(directory, doc)  # last: the completion marker
     return outcome_from_confidence(doc, status="ok")
