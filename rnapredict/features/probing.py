@@ -117,7 +117,7 @@ def evidence_z(values: np.ndarray, seq: str) -> float:
     """
     have = ~np.isnan(values)
     n = int(have.sum())
-    if n < 4:
+    if n < 4 or np.ptp(values[have]) == 0.0:  # a flat profile: no evidence
         return 0.0
     paired = np.zeros(len(seq))
     for i, j, p in pair_probabilities(seq, top_k=len(seq)):
