@@ -189,3 +189,33 @@ def test_example_file_matches_example_records():
     items = list(iter_records([REPO / "examples" / "hairpins.fa"], probing=sh))
     got = {r.id: r.probing.n_measured for r in items if r.probing is not None}
     assert sorted(got) == ["HIV1_TAR", "tRNA-Phe"] and all(n > 10 for n in got.values())
+
+
+def test_fold_cli_exit_codes(tmp_path, monkeypatch):
+    """Bad data fail their record (exit 3, error.txt names file and line); data matching no
+    record, or --shape with --dms, stop before folding (exit 2)."""
+    from typer.testing import CliRunner
+
+    import rnapredict.engine
+    from rnapredict.cli import app
+    from tests.test_fold_support import StubEngine
+
+    stub = StubEngine()
+    monkeypatch.setattr(rnapredict.engine, "load_engine", lambda *a, **k: stub, raising=False)
+    fa = _w(tmp_path, FASTA, "in.fa")
+    sh = _w(tmp_path, ">a\n1 0.1\n>b\n2 x\n", "d.shape")
+
+    def fold(*args: str):
+        return CliRunner().invoke(app, ["fold", str(fa), "--device", "cpu", *args])
+
+    res = fold("-o", str(tmp_path / "o1"), "--shape", str(sh))
+    assert res.exit_code == 3, res.output
+    err = (tmp_path / "o1" / "b" / "error.txt").read_text()
+    assert f"{sh}, record 'b', line 4, position 2: reactivity 'x' is not a number" in err
+    assert (tmp_path / "o1" / "a" / "confidence.json").is_file() and stub.calls == 2
+    other = _w(tmp_path, ">zz\n1 0.1\n", "z.shape")
+    res = fold("-o", str(tmp_path / "o2"), "--dms", str(other))
+    assert res.exit_code == 2 and "no record id of the input matches the --dms data" in res.output
+    assert not (tmp_path / "o2").exists() and stub.calls == 2
+    res = fold("-o", str(tmp_path / "o3"), "--shape", str(sh), "--dms", str(sh))
+    assert res.exit_code == 2 and "exclude each other" in res.output

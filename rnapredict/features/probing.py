@@ -14,7 +14,7 @@ Conversions (ViennaRNA's own implementations, chosen per kind of data):
   ``--shape``).
 - **DMS** — Eddy (2014) Annu Rev Biophys 43:433 likelihood pseudo-energies,
   ΔG_x(i) = −RT·ln p(r_i | x) for x ∈ {paired, unpaired}, with p from kernel density estimates
-  over the DMS reference reactivities ViennaRNA ≥ 2.7 ships
+  over the DMS reference reactivities ViennaRNA ships (checked on 2.8.0)
   (``RNA.probing_data_prior_probing_DMS_{unpaired,paired}``), applied by
   ``RNA.probing_data_eddy`` + ``fc.sc_probing``. Only A and C carry data: DMS methylates
   A-N1 and C-N3 on the Watson–Crick face, so their reactivity reports pairing; G and U are
@@ -22,6 +22,13 @@ Conversions (ViennaRNA's own implementations, chosen per kind of data):
 
 Reactivities are normalized values (≈ 0 paired, ≈ 1 unpaired); negative values above the
 missing mark are read as 0 (as RNAstructure does), missing ones as no constraint.
+
+Both conversions trust every value, so an uninformative profile (shuffled, another record's,
+a failed experiment) pulls the fold away from the native one. The pseudo-energies are therefore
+scaled by an evidence weight (:class:`ProbingConstraint`): how far the data agree with
+ViennaRNA's own unpaired probabilities beyond chance. ``bench/probing.py`` (354 PDB chains,
+20–400 nt, synthetic profiles) mean base-pair F1: no data 0.701; SHAPE 0.771 (0.793 without
+the weight), shuffled SHAPE 0.700 (0.591 without); DMS 0.733 (0.751), shuffled DMS 0.693 (0.579).
 """
 
 from __future__ import annotations
