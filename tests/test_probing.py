@@ -177,6 +177,7 @@ def test_fold_writes_probing_block(tmp_path):
         "method": "deigan2009",
         "slope": 1.8,
         "intercept": -0.6,
+        "weighting": "evidence",
     }
     other = json.loads((tmp_path / "out" / "other" / "confidence.json").read_text())
     assert "probing" not in other and other["secondary_structure"]["source"] == "vienna"
@@ -185,4 +186,5 @@ def test_fold_writes_probing_block(tmp_path):
 def test_shape_and_dms_exclude_each_other(tmp_path):
     with pytest.raises(Exception, match="exclude each other"):
         FoldRunOptions(shape_file=tmp_path / "a", dms_file=tmp_path / "b")
-    assert replace(FoldRunOptions(), shape_slope=2.6).probing_config().shape_slope == 2.6
+    cfg = replace(FoldRunOptions(), shape_slope=2.6, probing_weight=False).probing_config()
+    assert cfg.shape_slope == 2.6 and not cfg.gate

@@ -50,6 +50,13 @@ def fold_command(
     shape_intercept: float = typer.Option(
         FoldRunOptions.shape_intercept, "--shape-intercept", help="Deigan intercept b (kcal/mol)."
     ),
+    probing_weight: bool = typer.Option(
+        True,
+        "--probing-weight/--no-probing-weight",
+        help="Scale the pseudo-energies by how far the data agree with the thermodynamic "
+        "ensemble beyond chance (protects against uninformative data); --no-probing-weight "
+        "applies them at full strength.",
+    ),
     relax: bool = typer.Option(
         False, "--relax", help="Relax every model with OpenMM after ranking."
     ),
@@ -111,6 +118,7 @@ def fold_command(
             dms_file=dms,
             shape_slope=shape_slope,
             shape_intercept=shape_intercept,
+            probing_weight=probing_weight,
         )
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)

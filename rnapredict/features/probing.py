@@ -78,13 +78,20 @@ class ProbingConfig:
 
     def method(self, kind: str) -> dict[str, object]:
         """Description of the conversion used for ``kind`` (for ``confidence.json``)."""
+        weight = "evidence" if self.gate else "full"
         if kind == "shape":
             return {
                 "method": "deigan2009",
                 "slope": self.shape_slope,
                 "intercept": self.shape_intercept,
+                "weighting": weight,
             }
-        return {"method": "eddy2014-dms-prior", "bases": "AC", "temperature": self.temperature}
+        return {
+            "method": "eddy2014-dms-prior",
+            "bases": "AC",
+            "temperature": self.temperature,
+            "weighting": weight,
+        }
 
 
 def vienna_vector(data: Reactivities, seq: str) -> list[float]:

@@ -35,6 +35,8 @@ class FoldRunOptions:
         weights_dir: weights directory for :func:`rnapredict.engine.load_engine`; None: shipped.
         shape_file, dms_file: ``--shape`` / ``--dms`` reactivities by record id (one at most).
         shape_slope, shape_intercept: Deigan pseudo-energy parameters (kcal/mol).
+        probing_weight: scale the pseudo-energies by the data's evidence weight
+            (:class:`rnapredict.features.probing.ProbingConstraint`); False: full strength.
         summary_interval: minimum seconds between ``summary.tsv`` rewrites (always at the end).
     """
 
@@ -57,6 +59,7 @@ class FoldRunOptions:
     dms_file: Path | None = None
     shape_slope: float = ProbingConfig.shape_slope
     shape_intercept: float = ProbingConfig.shape_intercept
+    probing_weight: bool = True
 
     def __post_init__(self) -> None:
         if self.shape_file is not None and self.dms_file is not None:
@@ -92,7 +95,11 @@ class FoldRunOptions:
 
     def probing_config(self) -> ProbingConfig:
         """Pseudo-energy settings of the probing data (``--shape-slope`` / ``-intercept``)."""
-        return ProbingConfig(shape_slope=self.shape_slope, shape_intercept=self.shape_intercept)
+        return ProbingConfig(
+            shape_slope=self.shape_slope,
+            shape_intercept=self.shape_intercept,
+            gate=self.probing_weight,
+        )
 
     @property
     def probing(self) -> tuple[str, Path] | None:
