@@ -35,6 +35,28 @@ def fold_command(
     ss: Path | None = typer.Option(
         None, "--ss", help="Secondary structures by record id: dot-bracket FASTA, BPSEQ or CT."
     ),
+    shape: Path | None = typer.Option(
+        None,
+        "--shape",
+        help="SHAPE reactivities by record id: two-column .shape file (>id headers for "
+        "several records), a directory of <id>.shape files, or RDAT.",
+    ),
+    dms: Path | None = typer.Option(
+        None, "--dms", help="DMS reactivities by record id (same formats as --shape; A/C used)."
+    ),
+    shape_slope: float = typer.Option(
+        FoldRunOptions.shape_slope, "--shape-slope", help="Deigan slope m (kcal/mol)."
+    ),
+    shape_intercept: float = typer.Option(
+        FoldRunOptions.shape_intercept, "--shape-intercept", help="Deigan intercept b (kcal/mol)."
+    ),
+    probing_weight: bool = typer.Option(
+        True,
+        "--probing-weight/--no-probing-weight",
+        help="Scale the pseudo-energies by how far the data agree with the thermodynamic "
+        "ensemble beyond chance (protects against uninformative data); --no-probing-weight "
+        "applies them at full strength.",
+    ),
     relax: bool = typer.Option(
         False, "--relax", help="Relax every model with OpenMM after ranking."
     ),
@@ -98,6 +120,11 @@ def fold_command(
             max_memory=parse_size(max_memory) if max_memory else None,
             weights_dir=weights,
             prior=prior.lower(),
+            shape_file=shape,
+            dms_file=dms,
+            shape_slope=shape_slope,
+            shape_intercept=shape_intercept,
+            probing_weight=probing_weight,
         )
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rnapredict.features.probing import ProbingConfig
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 
@@ -28,6 +29,7 @@ class FoldOptions:
         device: ``cpu``, ``cuda`` or ``auto``.
         prior: where sampling starts: ``assembly`` (motif-library candidates over a
             secondary-structure ensemble) or ``aform`` (one A-form candidate; the old path).
+        probing: how ``--shape`` / ``--dms`` reactivities become pseudo-energies.
     """
 
     n_samples: int = 5
@@ -36,6 +38,7 @@ class FoldOptions:
     steps: int | None = None
     device: str = "cpu"
     prior: str = "assembly"
+    probing: ProbingConfig = ProbingConfig()
 
 
 @dataclass

@@ -11,6 +11,7 @@ from rnapredict.engine.api import FoldOptions, Prediction, record_seed
 from rnapredict.engine.calibration import PlddtCalibration
 from rnapredict.engine.sampling import Ensemble, sample_ensemble
 from rnapredict.features.featurize import collate, featurize, featurize_arrays
+from rnapredict.features.probing import probing_report, soft_constraint
 from rnapredict.features.secondary import partner_array, predict_ss
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
@@ -160,10 +161,13 @@ class FoldEngine:
         """Fold one record: SS (given or ViennaRNA MFE) → candidates → S ranked models."""
         seq = record.seq.upper()
         t0 = time.perf_counter()
+        constraint = (
+            None if record.probing is None else soft_constraint(record.probing, options.probing)
+        )
         if record.ss is not None:
             ss, ss_source = record.ss, "input"
         else:
-            ss, ss_source = predict_ss(seq), "vienna"
+            ss, ss_source = predict_ss(seq, probing=constraint), "vienna"
         seed = record_seed(options.seed, record.id)
         gen = torch.Generator().manual_seed(seed)
         prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
@@ -180,6 +184,9 @@ class FoldEngine:
         ranked = [cands[owner[i]] for i in order]
         models = c1_models(seq, c1, [c.ss for c in ranked], plddt)
         timing = {"prior": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
+        extra = {"c1": c1, "timing_s": timing}
+        if constraint is not None:
+            extra["probing"] = probing_report(constraint, seq, ss, models, guided=record.ss is None)
         return Prediction(
             record_id=record.id,
             sequence=seq,
@@ -192,7 +199,7 @@ class FoldEngine:
             sample_index=[int(i) for i in order],
             seed=seed,
             model_version=self.model_version,
-            extra={"c1": c1, "timing_s": timing},
+            extra=extra,
             model_ss=[c.ss for c in ranked],
             model_prior=[{"source": c.source, **c.info} for c in ranked],
         )

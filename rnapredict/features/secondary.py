@@ -7,7 +7,10 @@ letter pairs ``Aa`` … ``Zz``; malformed input raises :class:`SecondaryStructur
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import RNA
 
 from rnapredict.features.vienna import mfe_structure
 from rnapredict.io.secondary import parse_dot_bracket
@@ -25,6 +28,11 @@ def partner_array(ss: str) -> np.ndarray:
     return parse_dot_bracket(ss)
 
 
-def predict_ss(seq: str) -> str:
-    """ViennaRNA MFE structure of ``seq`` (``N`` unpaired; windowed beyond 1,000 nt)."""
-    return mfe_structure(seq)
+def predict_ss(seq: str, probing: Callable[[RNA.fold_compound], None] | None = None) -> str:
+    """ViennaRNA MFE structure of ``seq`` (``N`` unpaired; windowed beyond 1,000 nt).
+
+    Args:
+        probing: soft constraint from :func:`rnapredict.features.probing.soft_constraint`
+            (reactivity pseudo-energies), or None for the plain thermodynamic MFE.
+    """
+    return mfe_structure(seq, constraint=probing)

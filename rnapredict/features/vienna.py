@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,13 +89,19 @@ def _assemble_windows(n: int, hits: list[tuple[int, int, str, float]]) -> str:
     return "".join(out)
 
 
-def mfe_structure(seq: str, config: ViennaConfig = DEFAULT_CONFIG) -> str:
+def mfe_structure(
+    seq: str,
+    config: ViennaConfig = DEFAULT_CONFIG,
+    constraint: Callable[[RNA.fold_compound], None] | None = None,
+) -> str:
     """ViennaRNA minimum-free-energy secondary structure of ``seq``.
 
     Args:
         seq: [L] sequence over ``ACGUN`` (case-insensitive, T read as U); ``N`` stays unpaired.
         config: thresholds; sequences longer than ``config.global_max_len`` are folded with
             base-pair span ≤ ``config.max_bp_span`` (windowed, near-linear time).
+        constraint: applied to the fold compound before folding (soft constraints such as
+            :func:`rnapredict.features.probing.soft_constraint`).
     Returns:
         dot-bracket string [L] with ``(`` ``)`` ``.`` only.
     Raises:
@@ -105,7 +112,10 @@ def mfe_structure(seq: str, config: ViennaConfig = DEFAULT_CONFIG) -> str:
         return ""
     md = RNA.md()
     if len(seq) <= config.global_max_len:
-        structure, _energy = RNA.fold_compound(seq, md).mfe()
+        fc = RNA.fold_compound(seq, md)
+        if constraint is not None:
+            constraint(fc)
+        structure, _energy = fc.mfe()
         return structure
     md.max_bp_span = config.max_bp_span
     md.window_size = config.max_bp_span
@@ -116,6 +126,8 @@ def mfe_structure(seq: str, config: ViennaConfig = DEFAULT_CONFIG) -> str:
             data.append((start, end, structure, energy))
 
     fc = RNA.fold_compound(seq, md, RNA.OPTION_WINDOW)
+    if constraint is not None:
+        constraint(fc)
     fc.mfe_window_cb(collect, hits)
     return _assemble_windows(len(seq), hits)
 

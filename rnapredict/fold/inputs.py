@@ -8,6 +8,7 @@ outputs still name it ``<stdin>``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import sys
@@ -15,8 +16,9 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from rnapredict.errors import RecordError, RnapredictError
+from rnapredict.errors import InputError, RecordError, RnapredictError
 from rnapredict.io.inputs import check_inputs, iter_records
+from rnapredict.io.probing import ProbingSet, lookup, read_probing_set
 from rnapredict.io.records import Record
 from rnapredict.io.textio import STDIN, STDIN_NAME
 
@@ -36,21 +38,43 @@ def _spool_stdin() -> Path:
 def _rename_source(item: Item, spool: str) -> Item:
     if isinstance(item, Record):
         if item.source == spool:
-            return Record(item.id, item.seq, item.ss, STDIN_NAME, item.description, item.index)
+            return dataclasses.replace(item, source=STDIN_NAME)
         return item
     if item.file == spool:
         item.file = STDIN_NAME
     return item
 
 
+def _matching(records: Iterable[Item], probing: ProbingSet) -> Iterator[Item]:
+    """Pass ``records`` through; at the end, a probing input matching no record id is an
+    :class:`InputError` (raised in the planning pass, before any folding)."""
+    matched = False
+    for item in records:
+        rid = item.id if isinstance(item, Record) else item.record
+        matched = matched or (rid is not None and lookup(probing.entries, rid) is not None)
+        yield item
+    if not matched:
+        ids = ", ".join(sorted(probing.entries)[:3])
+        raise InputError(
+            f"no record id of the input matches the --{probing.kind} data (ids there: {ids})",
+            file=probing.source,
+        )
+
+
 @contextlib.contextmanager
 def input_source(
-    inputs: Sequence[str | Path], ss_file: Path | None = None
+    inputs: Sequence[str | Path],
+    ss_file: Path | None = None,
+    probing: tuple[str, Path] | None = None,
 ) -> Iterator[RecordSource]:
     """A :data:`RecordSource` over FASTA ``inputs`` (``-``: stdin), checked as a whole first.
 
+    Args:
+        probing: ``(kind, file or directory)`` of ``--shape`` / ``--dms`` data, or None.
+
     Raises:
-        InputError: missing/unreadable/non-FASTA input, stdin twice, bad ``--ss`` file (exit 2).
+        InputError: missing/unreadable/non-FASTA input, stdin twice, bad ``--ss`` file, a
+            probing input that is unreadable or matches no record id (exit 2).
     """
     paths = [str(p) for p in inputs]
     spool: Path | None = None
@@ -64,14 +88,20 @@ def input_source(
             if spool is not None and err.file == str(spool):
                 err.file = STDIN_NAME
             raise
+        data = None if probing is None else read_probing_set(probing[1], probing[0])
+
+        def records() -> Iterator[Item]:
+            items = iter_records(paths, ss_file, data)
+            return items if data is None else _matching(items, data)
+
         if spool is None:
-            yield lambda: iter_records(paths, ss_file)
+            yield records
         else:
             name = str(spool)
 
             def source() -> Iterator[Item]:
                 try:
-                    for item in iter_records(paths, ss_file):
+                    for item in records():
                         yield _rename_source(item, name)
                 except RnapredictError as err:
                     if err.file == name:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rnapredict.engine.api import FoldOptions
 from rnapredict.errors import RnapredictError
+from rnapredict.features.probing import ProbingConfig
 from rnapredict.fold.shard import Shard
 from rnapredict.prior.provider import PRIORS
 
@@ -33,6 +34,10 @@ class FoldRunOptions:
         device: ``auto``, ``cpu`` or ``cuda``.
         max_memory: bytes a record may need (pre-flight); None: memory available at start.
         weights_dir: weights directory for :func:`rnapredict.engine.load_engine`; None: shipped.
+        shape_file, dms_file: ``--shape`` / ``--dms`` reactivities by record id (one at most).
+        shape_slope, shape_intercept: Deigan pseudo-energy parameters (kcal/mol).
+        probing_weight: scale the pseudo-energies by the data's evidence weight
+            (:class:`rnapredict.features.probing.ProbingConstraint`); False: full strength.
         summary_interval: minimum seconds between ``summary.tsv`` rewrites (always at the end).
         prior: ``assembly`` or ``aform`` (``--prior``; see :class:`FoldOptions`).
     """
@@ -53,8 +58,15 @@ class FoldRunOptions:
     weights_dir: Path | None = None
     summary_interval: float = 1.0
     prior: str = "assembly"
+    shape_file: Path | None = None
+    dms_file: Path | None = None
+    shape_slope: float = ProbingConfig.shape_slope
+    shape_intercept: float = ProbingConfig.shape_intercept
+    probing_weight: bool = True
 
     def __post_init__(self) -> None:
+        if self.shape_file is not None and self.dms_file is not None:
+            raise RnapredictError("--shape and --dms exclude each other; give one per run")
         if self.n_samples < 1:
             raise RnapredictError(f"-n {self.n_samples}: need at least one model")
         if self.fmt not in FORMATS:
@@ -84,11 +96,29 @@ class FoldRunOptions:
             steps=self.steps,
             device=device or self.device,
             prior=self.prior,
+            probing=self.probing_config(),
         )
 
+    def probing_config(self) -> ProbingConfig:
+        """Pseudo-energy settings of the probing data (``--shape-slope`` / ``-intercept``)."""
+        return ProbingConfig(
+            shape_slope=self.shape_slope,
+            shape_intercept=self.shape_intercept,
+            gate=self.probing_weight,
+        )
+
+    @property
+    def probing(self) -> tuple[str, Path] | None:
+        """``(kind, path)`` of the probing input, or None."""
+        if self.shape_file is not None:
+            return "shape", self.shape_file
+        if self.dms_file is not None:
+            return "dms", self.dms_file
+        return None
+
     def settings(self) -> dict[str, object]:
-        """The settings recorded in each ``confidence.json``."""
-        return {
+        """The settings recorded in each ``confidence.json`` (``probing`` only with data)."""
+        out: dict[str, object] = {
             "n_samples": self.n_samples,
             "steps": self.steps,
             "chunk_size": self.chunk_size,
@@ -96,6 +126,10 @@ class FoldRunOptions:
             "relax": self.relax,
             "prior": self.prior,
         }
+        if self.probing is not None:
+            kind = self.probing[0]
+            out["probing"] = {"kind": kind, **self.probing_config().method(kind)}
+        return out
 
 
 def resolve_device(device: str) -> str:

@@ -149,6 +149,7 @@ def confidence_document(
     time_s: float,
     model_ss: Sequence[str] = (),
     model_prior: Sequence[dict[str, Any]] = (),
+    probing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``confidence.json`` content for one folded record.
 
@@ -159,6 +160,9 @@ def confidence_document(
         relax: per-model relaxation reports (rank order), or None without ``--relax``.
         model_ss: [S] dot-bracket each model was built from (rank order; empty: ``ss``).
         model_prior: [S] provenance of each model's starting candidate (rank order).
+        probing: ``--shape`` / ``--dms`` report of the record
+            (:func:`rnapredict.features.probing.probing_report`), or None without data; its
+            per-model agreement goes to each model entry.
     """
     plddt = np.asarray(plddt, dtype=np.float64)
     means = plddt.mean(axis=1) if plddt.size else np.zeros(len(files))
@@ -179,9 +183,11 @@ def confidence_document(
             entry["prior"] = model_prior[r]
         if relax is not None:
             entry["relax"] = relax[r]
+        if probing is not None:
+            entry["probing_agreement"] = probing["model_agreement"][r]
         models.append(entry)
     relax_failed = sum(1 for r in relax or () if not r.get("ok", False))
-    return {
+    doc = {
         "id": record_id,
         "name": name,
         "index": index,
@@ -202,6 +208,9 @@ def confidence_document(
         "time_s": round(time_s, 3),
         "models": models,
     }
+    if probing is not None:  # key only with data: outputs without it stay as they were
+        doc["probing"] = {k: v for k, v in probing.items() if k != "model_agreement"}
+    return doc
 
 
 def write_confidence(directory: Path, doc: dict[str, Any]) -> Path:

@@ -131,6 +131,7 @@ def _write(
         time_s=time_s,
         model_ss=pred.model_ss,
         model_prior=pred.model_prior,
+        probing=pred.extra.get("probing"),
     )
     outputs.write_confidence(directory, doc)  # last: the completion marker
     return outcome_from_confidence(doc, status="ok")

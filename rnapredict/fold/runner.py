@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rnapredict.engine.api import Engine
@@ -235,7 +235,7 @@ def _one(
     if ctx.engine is None:  # the plan found nothing to fold, but this record needs it
         ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)
     if record.index != k:
-        record = Record(record.id, record.seq, record.ss, record.source, record.description, k)
+        record = replace(record, index=k)
     return fold_record(ctx, record, name, directory)
 
 
@@ -251,5 +251,5 @@ def fold_inputs(
     The library entry point of ``rnapredict fold``; see :func:`fold_records`. Standard input is
     spooled to a temporary file so it can be planned and then folded in two streaming passes.
     """
-    with input_source(inputs, options.ss_file) as source:
+    with input_source(inputs, options.ss_file, options.probing) as source:
         return fold_records(source, out_dir, options, engine=engine, reporter=reporter)

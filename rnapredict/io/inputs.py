@@ -24,6 +24,7 @@ from pathlib import Path
 from rnapredict.errors import InputError, RecordError, SecondaryStructureError
 from rnapredict.io.fasta import FastaEntry, iter_fasta
 from rnapredict.io.names import name_key, safe_name
+from rnapredict.io.probing import ProbingSet
 from rnapredict.io.records import Record
 from rnapredict.io.secondary import normalize_dot_bracket
 from rnapredict.io.ssfiles import SsEntry, read_ss_entries
@@ -143,6 +144,7 @@ def records_from_entries(
     ss: dict[str, SsEntry] | None = None,
     seen: dict[str, str] | None = None,
     start_index: int = 0,
+    probing: ProbingSet | None = None,
 ) -> Iterator[Record | RecordError]:
     """Validate raw entries into records (see module docstring); a generator.
 
@@ -152,6 +154,7 @@ def records_from_entries(
         seen: safe-name key → original id of records already seen (updated in place; shared
             across files so duplicates between files are found).
         start_index: ordinal of the first entry in the whole stream.
+        probing: ``--shape`` / ``--dms`` reactivities by id (bad data fail their record).
     """
     ss = ss or {}
     seen = {} if seen is None else seen
@@ -165,7 +168,7 @@ def records_from_entries(
         record: Record | None = None
         if err is None:
             try:
-                record = _to_record(entry, ss.get(entry.id), index)
+                record = _to_record(entry, ss.get(entry.id), index, probing)
             except RecordError as exc:
                 err = exc
         if record is not None:
@@ -207,7 +210,9 @@ def _register(entry: FastaEntry, seen: dict[str, str]) -> RecordError | None:
     return DuplicateRecordError(f"ids {first!r} and {entry.id!r} map to {same}{case}", **where)
 
 
-def _to_record(entry: FastaEntry, ss_entry: SsEntry | None, index: int) -> Record:
+def _to_record(
+    entry: FastaEntry, ss_entry: SsEntry | None, index: int, probing: ProbingSet | None = None
+) -> Record:
     if not entry.sequence:
         raise RecordError(
             "empty record (no sequence)", file=entry.source, record=entry.id, line=entry.line
@@ -220,11 +225,12 @@ def _to_record(entry: FastaEntry, ss_entry: SsEntry | None, index: int) -> Recor
         source=entry.source,
         description=entry.description,
         index=index,
+        probing=None if probing is None else probing.for_record(entry.id, len(seq)),
     )
 
 
 def iter_records(
-    paths: Sequence[str | Path], ss_file: Path | None = None
+    paths: Sequence[str | Path], ss_file: Path | None = None, probing: ProbingSet | None = None
 ) -> Iterator[Record | RecordError]:
     """Stream validated records from FASTA inputs (files, ``.gz``, ``-`` for stdin).
 
@@ -241,7 +247,7 @@ def iter_records(
     for path in paths:
         source = display_name(path)
         for item in records_from_entries(
-            iter_fasta(iter_lines(path), source), ss, seen, start_index=index
+            iter_fasta(iter_lines(path), source), ss, seen, start_index=index, probing=probing
         ):
             index += 1
             yield item

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rnapredict.io.probing import Reactivities
+
 
 @dataclass(frozen=True)
 class Record:
@@ -16,6 +18,7 @@ class Record:
         source: the file the record came from (``<stdin>`` for ``-``).
         description: rest of the header line after the id.
         index: 0-based ordinal of the record in the whole input stream.
+        probing: chemical probing reactivities (``--shape`` / ``--dms``) or None.
     """
 
     id: str
@@ -24,6 +27,7 @@ class Record:
     source: str = "<memory>"
     description: str = ""
     index: int = 0
+    probing: Reactivities | None = None
 
     def __len__(self) -> int:
         return len(self.seq)
