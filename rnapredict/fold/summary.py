@@ -18,29 +18,14 @@ import fcntl
 import heapq
 import os
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 from rnapredict.io.atomic import TMP_PREFIX, atomic_open
+from rnapredict.io.textio import printable
 
 SUMMARY = "summary.tsv"
-
-
-def printable(text: str) -> str:
-    """``text`` with control / non-printable characters escaped (``\\x1b``, ``\\t``, ...).
-
-    Used wherever an untrusted id or message goes into a line-oriented file or a terminal.
-    """
-    out = []
-    for ch in text:
-        if ch.isprintable() and unicodedata.category(ch)[0] != "C":
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
 
 
 @dataclass(frozen=True)
