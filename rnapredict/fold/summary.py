@@ -19,7 +19,7 @@ import heapq
 import os
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from rnapredict.io.atomic import TMP_PREFIX, atomic_open
@@ -34,7 +34,7 @@ class SummaryRow:
 
     Attributes:
         id: original record id (non-printable characters escaped).
-        length: sequence length (nt), or -1 when the record could not be read.
+        length: sequence length (nt) as written, or -1 when unknown (written as ``-``).
         status: ``ok`` or ``failed``.
         mean_plddt: mean pLDDT (0–100) of the best model, or None.
         time_s: wall seconds spent on the record (fold + relax + writes).
@@ -62,8 +62,9 @@ class SummaryRow:
 
     def to_line(self) -> str:
         cells = []
-        for value in astuple(self):
-            if value is None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or (f.name == "length" and value < 0):  # unknown
                 cells.append("-")
             elif isinstance(value, float):
                 cells.append(f"{value:.2f}" if value == value else "nan")
@@ -81,7 +82,7 @@ class SummaryRow:
 
         return cls(
             id=by_name.get("id", "-"),
-            length=int(by_name.get("length", "-1") or -1),
+            length=int(v) if (v := by_name.get("length", "-")).lstrip("-").isdigit() else -1,
             status=by_name.get("status", "-"),
             mean_plddt=opt_float("mean_plddt"),
             time_s=opt_float("time_s") or 0.0,

@@ -225,6 +225,18 @@ def _check_writable_models(models: Sequence[RnaStructure], fmt: str, target: str
         )
 
 
+def pdb_limits_problem(models: Sequence[RnaStructure]) -> str | None:
+    """Why ``models`` cannot be written as PDB (size, numbering, coordinate columns, chain
+    ids) while mmCIF can, or None when PDB is fine."""
+    try:
+        _check_writable_models(models, "pdb", "<output>")
+    except StructureError as exc:
+        if "mmCIF is required" in exc.message:
+            return exc.message
+        raise
+    return None
+
+
 def to_gemmi(models: Sequence[RnaStructure], name: str = "rnapredict") -> gemmi.Structure:
     """Build a multi-model ``gemmi.Structure``; per-residue pLDDT goes to every atom's B-factor."""
     st = gemmi.Structure()
