@@ -55,7 +55,8 @@ def fail_record(
 ) -> RecordOutcome:
     """Clear partial outputs and write ``error.txt`` (when the record owns ``directory``), or
     ``error-<index>.txt`` in ``borrowed``: the directory of an earlier record with the same
-    output name (a duplicate id), whose own files are left alone.
+    output name (a duplicate id), whose own files are left alone (only if that directory
+    exists; the ``summary.tsv`` row carries the message either way).
 
     Raises:
         OutputWriteError: the error file cannot be written (disk full, ...).
@@ -65,9 +66,9 @@ def fail_record(
             outputs.clear_record_dir(directory)
             directory.mkdir(parents=True, exist_ok=True)
         outputs.write_error(directory, record_id, message, detail)
-    elif borrowed is not None:
-        with outputs.writing(borrowed):
-            borrowed.mkdir(parents=True, exist_ok=True)
+    elif borrowed is not None and borrowed.is_dir():
+        # Never create the directory: with --shard its record may be another shard's, whose
+        # pre-flight would then find "existing output".
         outputs.write_error(borrowed, record_id, message, detail, index=index)
     return RecordOutcome(
         id=record_id,
