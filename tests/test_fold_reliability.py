@@ -291,6 +291,21 @@ def test_models_beyond_pdb_columns_are_written_as_mmcif_with_a_note(tmp_path: Pa
     assert (result.ok, result.failed) == (2, 0)
     doc = json.loads((out / "big" / "confidence.json").read_text())
     assert doc["models"][0]["files"] == ["model_1.cif"] and "mmCIF" in doc["notes"][0]
+    assert "coordinates too large for PDB columns" in doc["notes"][0]
     assert read_complete(out / "big") is not None
     assert json.loads((out / "small" / "confidence.json").read_text())["notes"] == []
     assert (out / "small" / "model_1.pdb").is_file()
+
+
+def test_models_with_different_atoms_still_get_a_file_each(tmp_path: Path) -> None:
+    """Each model has its own file, so models need not share atoms (a relaxed model beside
+    an unrelaxed one): the PDB-limits check looks at them one by one."""
+    import dataclasses
+
+    from rnapredict.fold.outputs import write_model_files
+
+    pred = StubEngine().predict(Record("x", "GGGAAACCC"), FoldOptions(n_samples=2))
+    other = dataclasses.replace(pred.models[1], res_names=["XYZ"] * 9)
+    files, note = write_model_files([pred.models[0], other], tmp_path, "pdb", title="x")
+    assert files == [["model_1.pdb"], ["model_2.pdb"]] and note is None
+    assert read_structure(tmp_path / "model_2.pdb").res_names == ["XYZ"] * 9

@@ -8,6 +8,7 @@ pLDDT in the B-factor column) and write it atomically.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -226,14 +227,16 @@ def _check_writable_models(models: Sequence[RnaStructure], fmt: str, target: str
 
 
 def pdb_limits_problem(models: Sequence[RnaStructure]) -> str | None:
-    """Why ``models`` cannot be written as PDB (size, numbering, coordinate columns, chain
-    ids) while mmCIF can, or None when PDB is fine."""
-    try:
-        _check_writable_models(models, "pdb", "<output>")
-    except StructureError as exc:
-        if "mmCIF is required" in exc.message:
-            return exc.message
-        raise
+    """Why one of ``models`` (each for a file of its own) cannot be written as PDB (size,
+    numbering, coordinate columns, chain ids) while mmCIF can, or None when PDB is fine."""
+    for k, model in enumerate(models, 1):
+        try:
+            _check_writable_models([model], "pdb", "<output>")
+        except StructureError as exc:
+            if "mmCIF is required" not in exc.message:
+                raise
+            why = re.sub(r"[;:] mmCIF is required \(--format cif\)$", "", exc.message)
+            return why.replace("model 1:", f"model {k}:", 1)
     return None
 
 
