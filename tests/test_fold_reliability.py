@@ -309,3 +309,23 @@ def test_models_with_different_atoms_still_get_a_file_each(tmp_path: Path) -> No
     files, note = write_model_files([pred.models[0], other], tmp_path, "pdb", title="x")
     assert files == [["model_1.pdb"], ["model_2.pdb"]] and note is None
     assert " XYZ A   1" in (tmp_path / "model_2.pdb").read_text()
+
+
+def test_record_too_big_for_pdb_is_written_as_mmcif_without_trying_pdb(tmp_path: Path) -> None:
+    """4,400 G = 101,200 heavy atoms: mmCIF chosen from the sequence, noted in
+    confidence.json and on stderr (the cheap one-atom engine keeps the test fast)."""
+    from rnapredict.fold.progress import PlainReporter
+    from tests.test_fold_support import CheapEngine
+
+    fa = fasta(tmp_path / "in.fa", [("long", "G" * 4400)])
+    out = tmp_path / "out"
+    log = tmp_path / "log.txt"
+    with open(log, "w") as stream:
+        result = fold_inputs(
+            [fa], out, opts(n_samples=1), engine=CheapEngine(), reporter=PlainReporter(stream)
+        )
+    assert result.exit_code == 0
+    doc = json.loads((out / "long" / "confidence.json").read_text())
+    assert doc["models"][0]["files"] == ["model_1.cif"] and doc["settings"]["format"] == "pdb"
+    assert "101,200 atoms exceed the PDB format limits" in doc["notes"][0]
+    assert "note: long: model files written as mmCIF" in log.read_text()

@@ -121,6 +121,8 @@ def _write(
     directory: Path,
     pred: Prediction,
     t0: float,
+    fmt: str,
+    note: str | None,
 ) -> RecordOutcome:
     models = list(pred.models)
     relax_reports: list[dict[str, Any]] | None = None
@@ -129,7 +131,6 @@ def _write(
     problem = models_problem(models)
     if problem is not None:
         raise RecordError(problem, file=record.source, record=record.id)
-    fmt, note = outputs.choose_format(ctx.options.fmt, record.seq)
     files, late_note = outputs.write_model_files(models, directory, fmt, title=record.id)
     notes = [n for n in (note, late_note) if n]
     checksums = outputs.file_checksums(directory, files)
@@ -219,12 +220,15 @@ def fold_record(ctx: RecordContext, record: Record, name: str, directory: Path) 
     refusal = memory_refusal(estimate_memory(length, ctx.fold_options, ctx.engine), ctx.max_memory)
     if refusal is not None:
         return fail(f"{length} nt {refusal}; not folded")
+    # Decided before folding: a record PDB cannot hold is written as mmCIF, not folded and
+    # then failed at write time.
+    fmt, note = outputs.choose_format(ctx.options.fmt, record.seq)
     try:
         with outputs.writing(directory):
             directory.mkdir(parents=True, exist_ok=True)
         assert ctx.engine is not None, "the runner loads the engine before folding"
         pred = ctx.engine.predict(record, ctx.fold_options)
-        return _write(ctx, record, name, directory, pred, t0)
+        return _write(ctx, record, name, directory, pred, t0, fmt, note)
     except OutputWriteError:
         with contextlib.suppress(OSError):  # best effort: the disk may be full
             outputs.clear_record_dir(directory)
