@@ -5,6 +5,8 @@ with ``err.exit_code`` (no traceback unless ``--debug``). Per DESIGN.md:
 
 - :class:`RecordError` — a problem inside one input record (illegal character, bad structure
   line, duplicate id). That record fails alone; the batch goes on and exits 3 at the end.
+- :class:`OutputWriteError` — writing outputs failed mid-batch (disk full, I/O error): the
+  batch stops, finished records are kept, exit 4 (rerun with ``--resume``).
 - everything else — the invocation or the input as a whole is unusable: exit 2 before any work.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_SOME_FAILED = 3
+EXIT_OUTPUT_FAILED = 4
 
 
 def _locate(file: str | None, record: str | None, position: int | None, line: int | None) -> str:
@@ -75,6 +78,8 @@ class RecordError(RnapredictError):
     #: Output directory name of the failed record (set by the input reader); None when it
     #: has none of its own (no id, or a duplicate id whose directory belongs to another record).
     safe_name: str | None = None
+    #: Length of the record's sequence as written (nt; set by the input reader), if known.
+    length: int | None = None
 
 
 class SecondaryStructureError(RecordError):
@@ -87,6 +92,12 @@ class StructureError(RnapredictError):
 
 class OutputExistsError(RnapredictError):
     """An output exists and neither ``--overwrite`` nor ``--resume`` was given."""
+
+
+class OutputWriteError(RnapredictError):
+    """Writing an output failed during a batch (disk full, quota, I/O error): exit 4."""
+
+    exit_code = EXIT_OUTPUT_FAILED
 
 
 class WeightsError(RnapredictError):

@@ -1,4 +1,9 @@
-"""Fault test: SIGKILL a batch in the middle, rerun with --resume, everything is complete."""
+"""Fault test: SIGKILL a batch in the middle, rerun with --resume, everything is complete.
+
+The kill is not timed by sleeps: a hook in the child kills the process *inside* a write (the
+temp file written, not yet renamed), so the test knows the kill landed mid-record, and checks
+the evidence (the temp file and the half-written record) before resuming.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,60 +27,58 @@ from tests.test_fold_support import StubEngine, random_seq
 REPO = Path(__file__).resolve().parents[1]
 
 CHILD = """
-import sys
+import os, signal, sys
 from pathlib import Path
 from rnapredict.fold import FoldRunOptions, fold_inputs
 from rnapredict.fold.progress import JsonLinesReporter
 from tests.test_fold_support import StubEngine
-out = Path(sys.argv[2])
+out, kill_at = Path(sys.argv[2]), sys.argv[3]  # kill_at: '<record>/<file name>'
+real_replace = os.replace
+def replace(src, dst, *a, **k):
+    # the temp file is complete and fsynced; SIGKILL before it gets its final name
+    if str(dst).endswith(kill_at):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *a, **k)
+os.replace = replace
 fold_inputs([sys.argv[1]], out, FoldRunOptions(n_samples=3, fmt="both", summary_interval=0.0),
-            engine=StubEngine(delay=float(sys.argv[3])), reporter=JsonLinesReporter(out))
+            engine=StubEngine(), reporter=JsonLinesReporter(out))
 """
 
 
-def _run_and_kill(fasta: Path, out: Path, delay: float, after: int, extra_s: float) -> int:
-    """Start a batch in a subprocess, SIGKILL it once ``after`` records are done (+extra_s)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(fasta), str(out), str(delay)],
+def _run_and_kill(fasta: Path, out: Path, kill_at: str) -> int:
+    """Run a batch in a subprocess that SIGKILLs itself inside the write of ``kill_at``
+    (``record/file``); return the number of records it reported done."""
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(fasta), str(out), kill_at],
         cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        capture_output=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         text=True,
+        timeout=300,
     )
-    done = 0
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            json.loads(line)
-            done += 1
-            if done >= after:
-                time.sleep(extra_s)
-                break
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "the batch finished before it could be killed"
-    return done
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    return len([json.loads(line) for line in proc.stdout.splitlines()])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("delay, extra_s", [(0.3, 0.1), (0.0, 0.02)])
-def test_sigkill_then_resume_completes_everything(
-    tmp_path: Path, delay: float, extra_s: float
-) -> None:
+@pytest.mark.parametrize("kill_at", ["model_2.cif", "confidence.json"])
+def test_sigkill_then_resume_completes_everything(tmp_path: Path, kill_at: str) -> None:
     rng = np.random.default_rng(5)
-    n = 30
+    n, victim = 12, 4
     ids = [f"rec{k:03d}" for k in range(n)]
     fasta = tmp_path / "in.fa"
-    # Long-ish records with the fast engine so the kill lands inside writes, not between them.
-    length = 40 if delay else 400
+    length = 40
     fasta.write_text("".join(f">{rid}\n{random_seq(rng, length)}\n" for rid in ids))
     out = tmp_path / "out"
-    done = _run_and_kill(fasta, out, delay, after=3, extra_s=extra_s)
-    assert done >= 3
+    done = _run_and_kill(fasta, out, f"{ids[victim]}/{kill_at}")
+    assert done == victim  # records before the victim were reported complete
     complete_before = sum(read_complete(out / rid) is not None for rid in ids)
-    assert 3 <= complete_before < n
+    assert complete_before == victim
+    # Evidence that the kill landed mid-record: the victim's temp file and part of its files.
+    d = out / ids[victim]
+    assert [p.suffix for p in d.glob(f"{TMP_PREFIX}*")] == [Path(kill_at).suffix]
+    assert (d / "model_1.pdb").is_file() and not (d / "confidence.json").exists()
+    assert not (out / ids[victim + 1]).exists()
 
     engine = StubEngine()
     result = fold_inputs(

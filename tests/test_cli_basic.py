@@ -64,12 +64,11 @@ def test_console_script_and_module_entry_points():
     assert r.returncode == 0 and r.stdout.strip() == f"rnapredict {__version__}"
 
 
-def test_debug_flag_shows_the_exception_instead_of_one_line(tmp_path):
-    from rnapredict.errors import InputError
-
+def test_debug_flag_adds_the_traceback_and_keeps_the_exit_code(tmp_path):
     args = ["export", str(tmp_path / "none.pdb"), "--to", "cif", "-o", str(tmp_path / "o.cif")]
     quiet = runner.invoke(app, args)
     assert quiet.exit_code == 2 and "none.pdb: no such file" in quiet.output
     assert len(quiet.output.strip().splitlines()) == 1 and quiet.exception.__class__ is SystemExit
     loud = runner.invoke(app, ["--debug", *args])
-    assert isinstance(loud.exception, InputError)
+    assert loud.exit_code == 2, loud.output  # --debug must not change exit codes
+    assert "Traceback" in loud.output and "InputError" in loud.output

@@ -140,9 +140,14 @@ def test_shard_defaults_from_slurm(engine: StubEngine, fasta: Path, tmp_path: Pa
     assert [r.id for r in read_summary(out / "summary.tsv")] == ["a", "b", "c"]
 
 
-def test_quiet_prints_failures_and_total_only(engine: StubEngine, tmp_path: Path) -> None:
+def test_quiet_prints_failures_only(engine: StubEngine, tmp_path: Path) -> None:
+    """-q: the failure line and nothing else (was: the summary line too); the failed row keeps
+    the record's length as written (was: -1)."""
     fa = tmp_path / "in.fa"
     fa.write_text(">good\nACGU\n>bad\nACGUXA\n")
     res = run([str(fa), "-o", str(tmp_path / "out"), "-n", "1", "--quiet"])
     assert res.exit_code == 3
-    assert [line.split(":")[0] for line in res.stderr.splitlines()] == ["error", "2 records"]
+    assert [line.split(":")[0] for line in res.stderr.splitlines()] == ["error"]
+    rows = list(read_summary(tmp_path / "out" / "summary.tsv"))
+    assert [(r.id, r.status, r.length) for r in rows] == [("good", "ok", 4), ("bad", "failed", 6)]
+    assert "\t-1\t" not in (tmp_path / "out" / "summary.tsv").read_text()

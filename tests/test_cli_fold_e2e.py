@@ -1,14 +1,18 @@
 """End to end with the real engine code: ``fold`` on examples/hairpins.fa.
 
 - library: :func:`fold_inputs` with ``tiny_engine()`` (random-init tiny model, no weights);
-- CLI: ``rnapredict fold`` as a program with the shipped weights, or, where no weights are
-  shipped, a clear "no weights" error with exit code 2 before any output.
-Files must parse with gemmi, have sane covalent geometry and pLDDT within 0–100.
+- CLI: ``rnapredict fold`` as a program with the shipped weights (they ship: a missing or
+  unloadable weights file fails the test) and the default sampler settings, once through
+  ``python -m rnapredict`` and once through the installed ``rnapredict`` console script.
+Files must parse with gemmi, have sane covalent geometry, pLDDT within 0–100 and residue names
+equal to the record's sequence; a record with a structure line must report it as used.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +60,17 @@ def _example_ids() -> list[str]:
     ]
 
 
+#: Records of examples/hairpins.fa with a structure line: id → dot-bracket.
+GIVEN_SS = {"UUCG_hairpin": "((((....))))"}
+
+
+def _example_seqs() -> dict[str, str]:
+    """Sequences of examples/hairpins.fa as the reader normalizes them (upper case, T→U)."""
+    from rnapredict.io.inputs import iter_records
+
+    return {r.id: r.seq for r in iter_records([EXAMPLE])}
+
+
 def check_model_file(path: Path, length: int, trained: bool) -> None:
     """Parse with gemmi; rigid sugar bonds 1.3–1.7 Å; with trained weights also the phosphate
     linker and O3'–P links closed: every bond within 0.25 Å of ideal (the closure measured
@@ -93,16 +108,25 @@ def check_model_file(path: Path, length: int, trained: bool) -> None:
 def check_outputs(out: Path, n_models: int, trained: bool) -> None:
     rows = list(read_summary(out / "summary.tsv"))
     assert [r.id for r in rows] == _example_ids() and all(r.status == "ok" for r in rows)
+    seqs = _example_seqs()
     for row in rows:
         doc = json.loads((out / row.name / "confidence.json").read_text())
         assert len(doc["models"]) == n_models and doc["model_version"]
         means = [m["mean_plddt"] for m in doc["models"]]
         assert all(0.0 <= v <= 100.0 for m in doc["models"] for v in m["plddt"])
-        assert doc["secondary_structure"]["source"] in ("input", "vienna")
-        assert len(doc["secondary_structure"]["dot_bracket"]) == row.length
+        ss = doc["secondary_structure"]
+        if row.id in GIVEN_SS:  # the structure line is used as given, not re-predicted
+            assert ss == {"dot_bracket": GIVEN_SS[row.id], "source": "input"}
+        else:
+            assert ss["source"] == "vienna"
+        assert len(ss["dot_bracket"]) == row.length == len(seqs[row.id])
+        assert doc["sequence"] == seqs[row.id]
         assert row.mean_plddt == pytest.approx(means[0], abs=0.01)
         for m in doc["models"]:
-            check_model_file(out / row.name / m["files"][0], row.length, trained)
+            path = out / row.name / m["files"][0]
+            check_model_file(path, row.length, trained)
+            st = gemmi.read_structure(str(path))
+            assert "".join(r.name for r in st[0][0]) == seqs[row.id]
 
 
 @pytest.mark.slow
@@ -143,23 +167,43 @@ def test_cli_fold_examples_with_tiny_weights_dir(tmp_path: Path) -> None:
     assert doc["model_version"] == "tiny-test"
 
 
-def _has_weights() -> bool:
-    return WEIGHTS.is_dir() and any(WEIGHTS.glob("*.safetensors"))
+def _shipped_model_version() -> str:
+    """The shipped weights' version; the weights ship with the package, so their absence is a
+    failure, not a skip."""
+    manifest = WEIGHTS / "manifest.json"
+    assert manifest.is_file(), f"shipped weights missing: {manifest}"
+    doc = json.loads(manifest.read_text())
+    assert (WEIGHTS / doc["file"]).is_file(), f"shipped weights file missing: {doc['file']}"
+    return doc["model_version"]
+
+
+def _console_script() -> str | None:
+    """The installed ``rnapredict`` program: next to this interpreter, else on PATH."""
+    beside = Path(sys.executable).parent / "rnapredict"
+    return str(beside) if beside.is_file() else shutil.which("rnapredict")
 
 
 @pytest.mark.slow
-def test_cli_fold_examples_shipped_weights_or_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["module", "console_script"])
+def test_cli_fold_examples_shipped_weights_default_settings(tmp_path: Path, how: str) -> None:
+    """The program users run, with the shipped weights and default sampler settings."""
+    version = _shipped_model_version()
+    if how == "module":
+        prog = [sys.executable, "-m", "rnapredict"]
+    else:
+        script = _console_script()
+        if script is None:
+            pytest.skip("the rnapredict console script is not installed (pip install -e .)")
+        prog = [script]
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "rnapredict", "fold", str(EXAMPLE), "-o", str(out)]
-    cmd += ["-n", "2", "--steps", "10", "--device", "cpu"]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    if not _has_weights():
-        assert proc.returncode == 2, proc.stderr
-        assert "no weights" in proc.stderr.lower() and "Traceback" not in proc.stderr
-        assert not out.exists()
-        return
+    cmd = [*prog, "fold", str(EXAMPLE), "-o", str(out), "-n", "2", "--device", "cpu"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # this tree's code, not another install
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     check_outputs(out, 2, trained=True)
+    for rid in _example_ids():
+        doc = json.loads((out / rid / "confidence.json").read_text())
+        assert doc["model_version"] == version and doc["settings"]["steps"] is None
 
 
 def test_cli_missing_weights_dir_is_exit_2(tmp_path: Path) -> None:

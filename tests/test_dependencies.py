@@ -13,12 +13,13 @@ import importlib.metadata as md
 import pkgutil
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
 import rnapredict
+
+tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "rnapredict"

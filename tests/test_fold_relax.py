@@ -3,6 +3,7 @@ fails is kept unrelaxed and flagged in confidence.json, summary.tsv and the exit
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,8 +20,9 @@ from tests.conftest import shared_path
 
 
 class StructureEngine:
-    """Returns an experimental all-atom model (relaxable) ranked first and a degenerate model
-    (every atom on one point: no physics can relax it) ranked second."""
+    """Returns an experimental all-atom model (relaxable) ranked first and, ranked second, the
+    same physical model shifted 5 Å with residue names the force field has no template for
+    (its relaxation fails; a collapsed model would now fail the record's model check)."""
 
     def __init__(self, model: RnaStructure) -> None:
         self.model = model
@@ -28,10 +30,10 @@ class StructureEngine:
     def predict(self, record: Record, options: FoldOptions) -> Prediction:
         n = self.model.n_residues
         plddt = np.stack([np.linspace(60, 90, n), np.linspace(30, 50, n)])
-        collapsed = self.model.with_coords(
-            np.repeat(self.model.coords.mean(0)[None], self.model.n_atoms, 0)
+        untemplated = dataclasses.replace(
+            self.model.with_coords(self.model.coords + 5.0), res_names=["XYZ"] * n
         )
-        models = [self.model.with_plddt(plddt[0]), collapsed.with_plddt(plddt[1])]
+        models = [self.model.with_plddt(plddt[0]), untemplated.with_plddt(plddt[1])]
         return Prediction(
             record_id=record.id,
             sequence=record.seq,
@@ -76,6 +78,5 @@ def test_relax_flags_failures_and_keeps_ranking(tmp_path: Path) -> None:
         relaxed.b_factors[relaxed.residue_starts()[:-1]], doc["models"][0]["plddt"], atol=0.011
     )
     unrelaxed = read_models(out / "x" / "model_2.pdb")[0]
-    np.testing.assert_allclose(
-        unrelaxed.coords, model.coords.mean(0)[None].repeat(model.n_atoms, 0), atol=1e-3
-    )
+    np.testing.assert_allclose(unrelaxed.coords, model.coords + 5.0, atol=1e-3)
+    assert "no standard A/C/G/U residue" in second["message"]

@@ -14,6 +14,7 @@ from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import (
     GIB,
     MIB,
+    _cgroup_headroom,
     available_memory,
     estimate_memory,
     memory_refusal,
@@ -130,9 +131,31 @@ def test_engine_memory_hook_wins() -> None:
     assert estimate_memory(100, FoldOptions(), Hooked()) == 700
 
 
-def test_available_memory_is_plausible() -> None:
+def _meminfo_available() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def test_available_memory_matches_meminfo() -> None:
+    """``MemAvailable`` capped by the cgroup limit: never above what /proc/meminfo says
+    (read just before and after, as it moves), and equal to it (within what other processes
+    change meanwhile) unless a cgroup limit is lower."""
+    before = _meminfo_available()
+    if before is None:
+        pytest.skip("no /proc/meminfo (not Linux)")
     avail = available_memory()
-    assert 16 * MIB < avail < 1 << 50
+    after = _meminfo_available()
+    assert after is not None
+    hi, lo = max(before, after), min(before, after)
+    slack = 64 * MIB + (hi - lo)
+    assert 0 < avail <= hi + slack
+    if _cgroup_headroom() is None:
+        assert avail >= lo - slack
 
 
 # ----------------------------------------------------------------------------------- options

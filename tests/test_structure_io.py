@@ -209,3 +209,42 @@ def test_written_files_get_normal_permissions(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(p.stat().st_mode) == 0o644
+
+
+def test_mmcif_has_rna_entity_sequence_and_label_seq_ids(tmp_path):
+    """Mol*/ChimeraX/validation read entity, polymer sequence and label numbering from mmCIF;
+    gemmi reads them back as written (was: label_seq_id '.', entity 'A', sequence '?')."""
+    import gemmi
+
+    native = read_structure(shared_path("fixtures", "score", "natives", "1ehz_A.pdb"))
+    out = tmp_path / "m.cif"
+    write_models([native, native], out, title="tRNA rank 1")
+    block = gemmi.cif.read(str(out)).sole_block()
+    assert block.find_value("_entity_poly.type") == "polyribonucleotide"
+    assert list(block.find_values("_entity.id")) == ["1"]
+    assert "." not in set(block.find_values("_atom_site.label_seq_id"))
+    st = gemmi.read_structure(str(out))
+    (ent,) = st.entities
+    assert ent.entity_type == gemmi.EntityType.Polymer
+    assert ent.polymer_type == gemmi.PolymerType.Rna
+    assert ent.full_sequence == native.res_names
+    assert len(st) == 2
+    for model in st:
+        (chain,) = model
+        assert [r.label_seq for r in chain] == list(range(1, native.n_residues + 1))
+        assert {r.entity_id for r in chain} == {"1"}
+    # The one-letter sequence of the entity is the parent-base sequence of the record.
+    assert block.find_value("_entity_poly.pdbx_seq_one_letter_code").strip(";\n ") != "?"
+    assert read_structure(out).seq == native.seq
+
+
+def test_title_control_characters_escaped_in_remark(tmp_path):
+    """An id with control characters goes into REMARK escaped, as on stderr and in TSV."""
+    m = _chain(3)
+    write_models([m], tmp_path / "t.pdb", title="evil\x1b[31m\x07id rank 1")
+    write_models([m], tmp_path / "t.cif", title="evil\x1b[31m\x07id rank 1")
+    pdb = (tmp_path / "t.pdb").read_text()
+    assert "\x1b" not in pdb and "\x07" not in pdb
+    assert "REMARK   1 evil\\x1b[31m\\x07id rank 1" in pdb
+    cif = (tmp_path / "t.cif").read_text()
+    assert "\x1b" not in cif and "\x07" not in cif and "evil\\x1b[31m\\x07id" in cif

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import traceback
 from collections.abc import Iterator
 
 import typer
@@ -27,22 +28,26 @@ def report_error(err: BaseException) -> None:
     err_console.print(Text.assemble(("error: ", "bold red"), " ".join(str(err).split())))
 
 
+def _traceback_if_debug(ctx: typer.Context | None) -> None:
+    if is_debug(ctx):
+        traceback.print_exc(file=sys.stderr)
+
+
 @contextlib.contextmanager
 def user_errors(ctx: typer.Context | None) -> Iterator[None]:
-    """Turn our exceptions into one stderr line + exit code (traceback only with ``--debug``)."""
+    """Turn our exceptions into one stderr line + exit code; ``--debug`` adds the traceback
+    but never changes the exit code."""
     try:
         yield
     except RnapredictError as err:
-        if is_debug(ctx):
-            raise
+        _traceback_if_debug(ctx)
         report_error(err)
         raise typer.Exit(err.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("interrupted")
         raise typer.Exit(130) from None
     except (MemoryError, OSError) as err:
-        if is_debug(ctx):
-            raise
+        _traceback_if_debug(ctx)
         report_error(err)
         raise typer.Exit(EXIT_USAGE) from None
 

@@ -1,7 +1,9 @@
 """``rnapredict fold``: predict 3D structures for every record of FASTA inputs.
 
 A thin layer over :func:`rnapredict.fold.runner.fold_inputs`: parse flags, build the options
-and the progress reporter, fold, exit 0 (all ok), 3 (some records failed) or 2 (usage error).
+and the progress reporter, fold. Exit codes: 0 all records ok, 2 usage error (before any
+folding), 3 some records failed, 4 writing outputs failed mid-batch (disk full: finished records
+are kept, rerun with ``--resume``). ``--debug`` adds tracebacks, never changes the code.
 """
 
 from __future__ import annotations

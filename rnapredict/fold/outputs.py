@@ -4,31 +4,50 @@ Layout (DESIGN.md): ``OUT/<safe id>/model_1.pdb … model_N.pdb`` (``.cif`` with
 ``--format cif|both``), ``confidence.json`` and, for a failed record, ``error.txt``. Every file
 is written to a temp name and renamed. ``confidence.json`` is written last and is the completion
 marker: a record is complete exactly when it exists, parses, says ``"status": "ok"`` and every
-model file it lists exists.
+model file it lists exists with the size and sha256 recorded in its ``checksums`` (a truncated
+or edited model makes the record incomplete, so ``--resume`` redoes it).
+
+A record that fails without a directory of its own (a duplicate id, or an id mapping to an
+earlier record's name) gets ``OUT/<name>/error-<index>.txt`` (``index``: 0-based position in the
+input stream, as in ``summary.tsv``) beside the first record's outputs, never over them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rnapredict import __version__
-from rnapredict.fold.summary import printable
+from rnapredict.errors import OutputWriteError
 from rnapredict.io.atomic import TMP_PREFIX, atomic_write_text
-from rnapredict.io.pdbio import write_models
-from rnapredict.io.structure import RnaStructure
+from rnapredict.io.pdbio import PDB_MAX_ATOMS, PDB_MAX_RESIDUES, pdb_limits_problem, write_models
+from rnapredict.io.structure import NUCLEOTIDE_ATOMS, RnaStructure
+from rnapredict.io.textio import printable
 
 CONFIDENCE = "confidence.json"
 ERROR = "error.txt"
 FORMAT_SUFFIXES = {"pdb": (".pdb",), "cif": (".cif",), "both": (".pdb", ".cif")}
-_OURS = re.compile(r"^(model_\d+\.(pdb|cif)|confidence\.json|error\.txt)$")
+_OURS = re.compile(r"^(model_\d+\.(pdb|cif)|confidence\.json|error(-\d+)?\.txt)$")
+_HASH_CHUNK = 1 << 20
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` while writing ``path`` (disk full, quota, I/O error, permissions)
+    into :class:`OutputWriteError` naming the path."""
+    try:
+        yield
+    except OSError as exc:
+        why = f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else str(exc)
+        raise OutputWriteError(f"cannot write {path}: {why}") from exc
 
 
 def record_dir_name(record_id: str) -> str:
@@ -93,34 +112,114 @@ def remove_temps(directory: Path) -> int:
     return n
 
 
+def file_checksum(path: Path) -> dict[str, Any]:
+    """``{"bytes": size, "sha256": hex}`` of a file as it is on disk."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return {"bytes": size, "sha256": h.hexdigest()}
+
+
+def file_checksums(directory: Path, files: Sequence[Sequence[str]]) -> dict[str, dict[str, Any]]:
+    """Checksums of the ``[rank][format]`` model files, by file name."""
+    return {f: file_checksum(directory / f) for names in files for f in names}
+
+
+def _matches(path: Path, want: Any) -> bool:
+    if not isinstance(want, dict):
+        return False
+    try:
+        if path.stat().st_size != want.get("bytes"):  # cheap test first: truncation
+            return False
+        return file_checksum(path)["sha256"] == want.get("sha256")
+    except OSError:
+        return False
+
+
 def read_complete(directory: Path) -> dict[str, Any] | None:
-    """The record's ``confidence.json`` if the record is complete, else None."""
+    """The record's ``confidence.json`` if the record is complete, else None.
+
+    Complete: status ``ok`` and every listed model file present with the recorded size and
+    sha256. Documents written before checksums were recorded (no ``checksums`` key) only
+    need the files to exist.
+    """
     try:
         doc = json.loads((directory / CONFIDENCE).read_text())
     except (OSError, ValueError):
         return None
     if not isinstance(doc, dict) or doc.get("status") != "ok":
         return None
+    sums = doc.get("checksums")
     for m in doc.get("models", []):
         for f in m.get("files", []):
-            if not (directory / f).is_file():
+            path = directory / f
+            if sums is None:
+                if not path.is_file():
+                    return None
+            elif not isinstance(sums, dict) or not _matches(path, sums.get(f)):
                 return None
     return doc
 
 
+def pdb_fit_problem(seq: str) -> str | None:
+    """Why a record of ``seq`` cannot be written as PDB, decided before folding (residue
+    and heavy-atom counts of the models the engine builds), or None if it fits."""
+    n_atoms = sum(len(NUCLEOTIDE_ATOMS.get(b, NUCLEOTIDE_ATOMS["N"])) for b in seq)
+    if len(seq) <= PDB_MAX_RESIDUES and n_atoms <= PDB_MAX_ATOMS:
+        return None
+    return (
+        f"{len(seq):,} nt / {n_atoms:,} atoms exceed the PDB format limits "
+        f"({PDB_MAX_RESIDUES:,} residues, {PDB_MAX_ATOMS:,} atoms)"
+    )
+
+
+def cif_instead(fmt: str, why: str) -> tuple[str, str]:
+    """Formats to write when PDB cannot hold the models: mmCIF only, and the note saying so."""
+    note = f"model files written as mmCIF instead of --format {fmt}: {why}"
+    return "cif", note
+
+
+def choose_format(fmt: str, seq: str) -> tuple[str, str | None]:
+    """The format to write a record in and a note when it differs from ``fmt``.
+
+    A record too large for PDB is written as mmCIF (as AlphaFold 3 does) instead of being
+    folded and then failing at write time.
+    """
+    if fmt == "cif":
+        return fmt, None
+    why = pdb_fit_problem(seq)
+    return (fmt, None) if why is None else cif_instead(fmt, why)
+
+
 def write_model_files(
     models: Sequence[RnaStructure], directory: Path, fmt: str, title: str
-) -> list[list[str]]:
-    """Write each ranked model to its own file(s); return ``[rank][format]`` file names."""
+) -> tuple[list[list[str]], str | None]:
+    """Write each ranked model to its own file(s).
+
+    Returns ``[rank][format]`` file names and a note when the models went to mmCIF because
+    PDB cannot hold them (coordinates beyond the PDB columns, too many atoms).
+
+    Raises:
+        OutputWriteError: a write failed (disk full, I/O error).
+    """
+    note = None
+    if fmt != "cif":
+        why = pdb_limits_problem(models)
+        if why is not None:
+            fmt, note = cif_instead(fmt, why)
     names: list[list[str]] = []
     for model, paths in zip(models, model_files(directory, len(models), fmt), strict=True):
         for k, path in enumerate(paths):
             rank_title = f"{title} rank {path.stem.removeprefix('model_')}"
-            write_models([model], path, fmt=path.suffix[1:], overwrite=True, title=rank_title)
+            with writing(path):
+                write_models([model], path, fmt=path.suffix[1:], overwrite=True, title=rank_title)
             if k == 0:
                 names.append([])
             names[-1].append(path.name)
-    return names
+    return names, note
 
 
 def _floats(values: np.ndarray | Sequence[float], ndigits: int = 2) -> list[float]:
@@ -150,6 +249,8 @@ def confidence_document(
     model_ss: Sequence[str] = (),
     model_prior: Sequence[dict[str, Any]] = (),
     probing: dict[str, Any] | None = None,
+    checksums: dict[str, dict[str, Any]] | None = None,
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The ``confidence.json`` content for one folded record.
 
@@ -163,6 +264,9 @@ def confidence_document(
         probing: ``--shape`` / ``--dms`` report of the record
             (:func:`rnapredict.features.probing.probing_report`), or None without data; its
             per-model agreement goes to each model entry.
+        checksums: ``{file name: {"bytes", "sha256"}}`` of the model files (``--resume``
+            redoes the record when a file no longer matches).
+        notes: remarks for the user (e.g. written as mmCIF because PDB cannot hold it).
     """
     plddt = np.asarray(plddt, dtype=np.float64)
     means = plddt.mean(axis=1) if plddt.size else np.zeros(len(files))
@@ -206,7 +310,9 @@ def confidence_document(
         "ranking": [int(i) for i in sample_index],
         "relax_failed": relax_failed if relax is not None else None,
         "time_s": round(time_s, 3),
+        "notes": list(notes),
         "models": models,
+        "checksums": checksums or {},
     }
     if probing is not None:  # key only with data: outputs without it stay as they were
         doc["probing"] = {k: v for k, v in probing.items() if k != "model_agreement"}
@@ -215,14 +321,29 @@ def confidence_document(
 
 def write_confidence(directory: Path, doc: dict[str, Any]) -> Path:
     """Write ``confidence.json`` (the completion marker) atomically."""
-    return atomic_write_text(directory / CONFIDENCE, json.dumps(doc, indent=1) + "\n", True)
+    path = directory / CONFIDENCE
+    with writing(path):
+        return atomic_write_text(path, json.dumps(doc, indent=1) + "\n", True)
 
 
-def write_error(directory: Path, record_id: str | None, message: str, detail: str = "") -> Path:
-    """Write ``error.txt``: original id and the one-line message (non-printable characters
-    escaped), then optional detail (traceback)."""
+def error_file_name(index: int | None = None) -> str:
+    """``error.txt``, or ``error-<index>.txt`` for a record failing in another's directory."""
+    return ERROR if index is None else f"error-{index}.txt"
+
+
+def write_error(
+    directory: Path,
+    record_id: str | None,
+    message: str,
+    detail: str = "",
+    index: int | None = None,
+) -> Path:
+    """Write ``error.txt`` (``error-<index>.txt`` with ``index``): original id and the one-line
+    message (non-printable characters escaped), then optional detail (traceback)."""
     rid = printable(record_id) if record_id is not None else "?"
     lines = [f"id: {rid}", f"error: {printable(message)}"]
     if detail:
         lines += ["", detail.rstrip()]
-    return atomic_write_text(directory / ERROR, "\n".join(lines) + "\n", overwrite=True)
+    path = directory / error_file_name(index)
+    with writing(path):
+        return atomic_write_text(path, "\n".join(lines) + "\n", overwrite=True)

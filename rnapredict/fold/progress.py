@@ -24,7 +24,7 @@ from rich.progress import (
 )
 
 from rnapredict.fold.results import BatchResult, RecordOutcome
-from rnapredict.fold.summary import printable
+from rnapredict.io.textio import printable
 
 
 class Reporter(Protocol):
@@ -38,11 +38,16 @@ class Reporter(Protocol):
 
     def finish(self, result: BatchResult) -> None: ...
 
+    def warn(self, message: str) -> None: ...
+
 
 class NullReporter:
     """Reports nothing (library default)."""
 
     def start(self, total: int, skipped: int) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
         pass
 
     def begin(self, index: int, record_id: str | None) -> None:
@@ -90,6 +95,10 @@ class PlainReporter:
     def begin(self, index: int, record_id: str | None) -> None:
         pass
 
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            self._print(f"warning: {printable(message)}")
+
     def done(self, outcome: RecordOutcome) -> None:
         if outcome.status != "skipped":
             self.count += 1
@@ -97,9 +106,13 @@ class PlainReporter:
             self._print(f"error: {_describe(outcome)}")
         elif not self.quiet and outcome.status != "skipped":
             self._print(f"[{self.count}/{self.total}] {_describe(outcome)}")
+        if not self.quiet and outcome.status == "ok":
+            for note in outcome.notes:
+                self._print(f"note: {printable(outcome.id or '?')}: {printable(note)}")
 
     def finish(self, result: BatchResult) -> None:
-        self._print(result.line())
+        if not self.quiet:  # quiet: failures only (exit code and summary.tsv say the rest)
+            self._print(result.line())
 
 
 class RichReporter:
@@ -130,9 +143,16 @@ class RichReporter:
         if self.task is not None:
             self.progress.update(self.task, description=printable(record_id or "?")[:40])
 
+    def warn(self, message: str) -> None:
+        self.progress.console.print(f"warning: {printable(message)}", markup=False)
+
     def done(self, outcome: RecordOutcome) -> None:
         if outcome.failed:
             self.progress.console.print(f"error: {_describe(outcome)}", markup=False)
+        if outcome.status == "ok":
+            for note in outcome.notes:
+                rid = printable(outcome.id or "?")
+                self.progress.console.print(f"note: {rid}: {printable(note)}", markup=False)
         if outcome.status != "skipped" and self.task is not None:
             self.progress.advance(self.task)
 
@@ -152,6 +172,9 @@ class JsonLinesReporter:
 
     def start(self, total: int, skipped: int) -> None:
         pass
+
+    def warn(self, message: str) -> None:
+        pass  # stdout holds records only; the human reporter shows warnings
 
     def begin(self, index: int, record_id: str | None) -> None:
         pass
@@ -186,6 +209,12 @@ class MultiReporter:
     def finish(self, result: BatchResult) -> None:
         for r in self.reporters:
             r.finish(result)
+
+    def warn(self, message: str) -> None:
+        for r in self.reporters:
+            warn = getattr(r, "warn", None)
+            if callable(warn):
+                warn(message)
 
 
 def make_reporter(

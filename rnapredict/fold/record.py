@@ -1,12 +1,16 @@
 """Fold one record into its output directory, or fail it cleanly.
 
-Every failure a record can have (over ``--max-len``, over the memory limit, an engine or
-writer error, out of memory while folding) ends in :func:`fail_record`: partial model files
-removed, ``error.txt`` written, a ``failed`` outcome returned. Nothing here stops the batch.
+Every failure a record can have (shorter than :data:`MIN_LENGTH`, over ``--max-len``, over the
+memory limit, an engine error, a model that fails :mod:`rnapredict.fold.model_check`, out of
+memory while folding) ends in :func:`fail_record`: partial model files removed, ``error.txt``
+written, a ``failed`` outcome returned. Only an output write failure
+(:class:`~rnapredict.errors.OutputWriteError`: disk full, I/O error) escapes, for the runner
+to stop the batch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 from dataclasses import dataclass
@@ -14,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from rnapredict.engine.api import Engine, FoldOptions, Prediction
-from rnapredict.errors import RecordError, RnapredictError
+from rnapredict.errors import OutputWriteError, RecordError, RnapredictError
 from rnapredict.fold import outputs
+from rnapredict.fold.model_check import MIN_LENGTH, models_problem
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import estimate_memory, memory_refusal
 from rnapredict.fold.results import RecordOutcome
@@ -46,12 +51,25 @@ def fail_record(
     length: int = -1,
     detail: str = "",
     time_s: float = 0.0,
+    borrowed: Path | None = None,
 ) -> RecordOutcome:
-    """Clear partial outputs and write ``error.txt`` (when the record owns ``directory``)."""
+    """Clear partial outputs and write ``error.txt`` (when the record owns ``directory``), or
+    ``error-<index>.txt`` in ``borrowed``: the directory of an earlier record with the same
+    output name (a duplicate id), whose own files are left alone (only if that directory
+    exists; the ``summary.tsv`` row carries the message either way).
+
+    Raises:
+        OutputWriteError: the error file cannot be written (disk full, ...).
+    """
     if directory is not None:
-        outputs.clear_record_dir(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        with outputs.writing(directory):
+            outputs.clear_record_dir(directory)
+            directory.mkdir(parents=True, exist_ok=True)
         outputs.write_error(directory, record_id, message, detail)
+    elif borrowed is not None and borrowed.is_dir():
+        # Never create the directory: with --shard its record may be another shard's, whose
+        # pre-flight would then find "existing output".
+        outputs.write_error(borrowed, record_id, message, detail, index=index)
     return RecordOutcome(
         id=record_id,
         index=index,
@@ -103,12 +121,19 @@ def _write(
     directory: Path,
     pred: Prediction,
     t0: float,
+    fmt: str,
+    note: str | None,
 ) -> RecordOutcome:
     models = list(pred.models)
     relax_reports: list[dict[str, Any]] | None = None
     if ctx.options.relax:
         models, relax_reports = _relax_all(models)
-    files = outputs.write_model_files(models, directory, ctx.options.fmt, title=record.id)
+    problem = models_problem(models)
+    if problem is not None:
+        raise RecordError(problem, file=record.source, record=record.id)
+    files, late_note = outputs.write_model_files(models, directory, fmt, title=record.id)
+    notes = [n for n in (note, late_note) if n]
+    checksums = outputs.file_checksums(directory, files)
     time_s = time.perf_counter() - t0
     doc = outputs.confidence_document(
         record_id=record.id,
@@ -132,6 +157,8 @@ def _write(
         model_ss=pred.model_ss,
         model_prior=pred.model_prior,
         probing=pred.extra.get("probing"),
+        checksums=checksums,
+        notes=notes,
     )
     outputs.write_confidence(directory, doc)  # last: the completion marker
     return outcome_from_confidence(doc, status="ok")
@@ -154,6 +181,7 @@ def outcome_from_confidence(doc: dict[str, Any], status: str) -> RecordOutcome:
         relax_failed=int(relax_failed or 0),
         n_models=len(models),
         relaxed=relax_failed is not None,
+        notes=tuple(str(n) for n in doc.get("notes", ())),
     )
 
 
@@ -167,7 +195,8 @@ def fold_record(ctx: RecordContext, record: Record, name: str, directory: Path) 
     """Fold ``record`` into ``directory`` (cleared first); never raises for a per-record problem."""
     t0 = time.perf_counter()
     length = len(record.seq)
-    outputs.clear_record_dir(directory)
+    with outputs.writing(directory):
+        outputs.clear_record_dir(directory)
 
     def fail(message: str, detail: str = "") -> RecordOutcome:
         if f"record '{record.id}'" not in message:  # name file and record, as reader errors do
@@ -183,17 +212,30 @@ def fold_record(ctx: RecordContext, record: Record, name: str, directory: Path) 
             time_s=time.perf_counter() - t0,
         )
 
+    if length < MIN_LENGTH:
+        return fail(
+            f"{length} nt is shorter than the {MIN_LENGTH} nt minimum (a single nucleotide has "
+            "no neighbour to orient it); not folded"
+        )
     max_len = ctx.options.max_len
     if max_len is not None and length > max_len:
         return fail(f"{length} nt is longer than --max-len {max_len}; not folded")
     refusal = memory_refusal(estimate_memory(length, ctx.fold_options, ctx.engine), ctx.max_memory)
     if refusal is not None:
         return fail(f"{length} nt {refusal}; not folded")
+    # Decided before folding: a record PDB cannot hold is written as mmCIF, not folded and
+    # then failed at write time.
+    fmt, note = outputs.choose_format(ctx.options.fmt, record.seq)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        with outputs.writing(directory):
+            directory.mkdir(parents=True, exist_ok=True)
         assert ctx.engine is not None, "the runner loads the engine before folding"
         pred = ctx.engine.predict(record, ctx.fold_options)
-        return _write(ctx, record, name, directory, pred, t0)
+        return _write(ctx, record, name, directory, pred, t0, fmt, note)
+    except OutputWriteError:
+        with contextlib.suppress(OSError):  # best effort: the disk may be full
+            outputs.clear_record_dir(directory)
+        raise
     except RnapredictError as exc:
         return fail(str(exc))
     except Exception as exc:  # noqa: BLE001  one record must not sink the batch

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from rnapredict.errors import EXIT_OK, EXIT_SOME_FAILED
-from rnapredict.fold.summary import SummaryRow, printable
+from rnapredict.fold.summary import SummaryRow
+from rnapredict.io.textio import printable
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class RecordOutcome:
         relax_failed: number of models whose relaxation failed (kept unrelaxed).
         n_models: number of models written.
         error: one-line error message of a failed record.
+        notes: remarks on an ok record (e.g. written as mmCIF because PDB cannot hold it).
     """
 
     id: str | None
@@ -41,6 +43,7 @@ class RecordOutcome:
     n_models: int = 0
     relaxed: bool = False
     error: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -76,13 +79,14 @@ class RecordOutcome:
             "status": self.status,
             "name": self.name,
             "dir": directory,
-            "length": self.length,
+            "length": self.length if self.length >= 0 else None,
             "mean_plddt": self.mean_plddt,
             "ptm": self.ptm,
             "time_s": round(self.time_s, 3),
             "models": [str(Path(directory) / f) for f in self.files] if directory else [],
             "relax": self.relax_label(),
             "error": self.error,
+            "notes": list(self.notes),
         }
 
 

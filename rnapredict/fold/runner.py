@@ -8,13 +8,21 @@ counts only, so memory stays flat over any number of records.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rnapredict.engine.api import Engine
-from rnapredict.errors import InputError, OutputExistsError, RecordError, WeightsError
+from rnapredict.errors import (
+    InputError,
+    OutputExistsError,
+    OutputWriteError,
+    RecordError,
+    WeightsError,
+)
 from rnapredict.fold import outputs
 from rnapredict.fold.inputs import Item, RecordSource, input_source
 from rnapredict.fold.options import FoldRunOptions, resolve_device
@@ -28,8 +36,10 @@ from rnapredict.fold.record import (
 )
 from rnapredict.fold.results import BatchResult, RecordOutcome
 from rnapredict.fold.summary import SUMMARY, SummaryWriter, ensure_summary, printable
+from rnapredict.io.atomic import TMP_PREFIX
 from rnapredict.io.names import name_key, safe_name
 from rnapredict.io.records import Record
+from rnapredict.io.ssfiles import read_ss_entries
 
 
 @dataclass
@@ -38,6 +48,8 @@ class Plan:
 
     selected: int = 0
     complete: int = 0
+    #: Ids of the ``--ss`` file (None without one), to warn about records it lacks.
+    ss_ids: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def todo(self) -> int:
@@ -57,19 +69,49 @@ def _shard_items(source: RecordSource, options: FoldRunOptions) -> Iterator[tupl
             yield k, item
 
 
+def _ss_ids(options: FoldRunOptions) -> frozenset[str] | None:
+    """Record ids of the ``--ss`` file (None without one)."""
+    if options.ss_file is None:
+        return None
+    return frozenset(read_ss_entries(options.ss_file))
+
+
+def _no_ss_match(ss_file: Path, ss_ids: frozenset[str], input_ids: list[str]) -> InputError:
+    def some(ids: Sequence[str]) -> str:
+        shown = ", ".join(f"'{printable(i)}'" for i in list(ids)[:3])
+        return shown + (", ..." if len(ids) > 3 else "")
+
+    return InputError(
+        f"--ss: no structure id matches a record id (the file has {some(sorted(ss_ids))}; "
+        f"the input has {some(input_ids)}); check the ids, or drop --ss to predict structures",
+        file=str(ss_file),
+    )
+
+
 def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> Plan:
-    """Planning pass: count this shard's records and refuse existing outputs.
+    """Planning pass: count this shard's records, refuse existing outputs, and refuse an
+    ``--ss`` file none of whose ids is a record id (of the whole input, not just this shard).
 
     Raises:
-        InputError: the input as a whole is unusable (raised by the source).
+        InputError: the input as a whole is unusable (raised by the source), or no ``--ss`` id
+            matches a record.
         OutputExistsError: some ``OUT/<id>`` exists and neither ``resume`` nor ``overwrite``.
     """
-    plan = Plan()
+    plan = Plan(ss_ids=_ss_ids(options))
     clashes: list[str] = []
     n_clashes = 0
     out_exists = out_dir.is_dir()
     check_existing = out_exists and not (options.resume or options.overwrite)
-    for _, item in _shard_items(source, options):
+    ss_matched = False
+    first_ids: list[str] = []
+    for k, item in enumerate(source()):
+        rid = item.id if isinstance(item, Record) else item.record
+        if plan.ss_ids is not None and rid is not None:
+            ss_matched = ss_matched or rid in plan.ss_ids
+            if len(first_ids) < 4:
+                first_ids.append(rid)
+        if not options.shard.selects(k):
+            continue
         plan.selected += 1
         name = _item_dir_name(item) if out_exists else None
         if name is None:
@@ -85,6 +127,9 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
                 plan.complete += 1
                 if plan.complete == 1:
                     _check_resumable(doc, directory, options)
+    if plan.ss_ids and first_ids and not ss_matched:
+        assert options.ss_file is not None
+        raise _no_ss_match(options.ss_file, plan.ss_ids, first_ids)
     if n_clashes:
         more = f" (and {n_clashes - len(clashes)} more)" if n_clashes > len(clashes) else ""
         raise OutputExistsError(
@@ -93,6 +138,32 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
             "replace them"
         )
     return plan
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Pre-flight: ``out_dir`` is (or can be created as) a writable directory.
+
+    Probes with a temp file in ``out_dir``, or in its nearest existing ancestor when it does
+    not exist yet (nothing is created, so a later usage error leaves no trace).
+
+    Raises:
+        InputError: a path component is a regular file, or the directory is not writable.
+    """
+    probe = out_dir
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        what = "exists and is not a directory" if probe == out_dir else f"is under a file ({probe})"
+        raise InputError(f"output path {what}; choose another -o", file=str(out_dir))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=probe)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        where = "" if probe == out_dir else f" (cannot create it in {probe})"
+        raise InputError(
+            f"output directory is not writable{where}: {exc.strerror or exc}", file=str(out_dir)
+        ) from None
 
 
 def _check_resumable(doc: dict, directory: Path, options: FoldRunOptions) -> None:
@@ -122,17 +193,21 @@ def _load_engine(options: FoldRunOptions, device: str) -> Engine:
 
 
 def _failed_item(err: RecordError, k: int, out_dir: Path, claimed: set[str]) -> RecordOutcome:
-    """A record the reader rejected: error.txt in its own directory unless another record of
-    this run owns that directory (duplicate id, colliding names)."""
+    """A record the reader rejected: ``error.txt`` in its own directory, or
+    ``error-<k>.txt`` in the directory of the earlier record that owns its name (duplicate id,
+    colliding names); nothing is written for a record without an id."""
     rid = err.record
     # The reader sets ``safe_name`` (None for a duplicate / colliding id: not this record's).
     default = safe_name(rid) if rid else None
     name = getattr(err, "safe_name", default)
-    directory = None
+    length = err.length if err.length is not None else -1
+    directory = borrowed = None
     if name is not None and name_key(name) not in claimed:
         claimed.add(name_key(name))
         directory = outputs.record_dir(out_dir, name)
-    return fail_record(rid, k, name, directory, str(err))
+    elif rid:
+        borrowed = outputs.record_dir(out_dir, name or safe_name(rid))
+    return fail_record(rid, k, name, directory, str(err), length=length, borrowed=borrowed)
 
 
 def _resumed(directory: Path, name: str, k: int) -> RecordOutcome | None:
@@ -168,18 +243,24 @@ def fold_records(
 
     Raises:
         InputError, OutputExistsError, WeightsError, RnapredictError: usage errors (exit 2),
-            all raised before the first record is folded.
+            all raised before the first record is folded (an unwritable ``out_dir`` too).
+        OutputWriteError: writing outputs failed mid-batch (disk full, I/O error; exit 4):
+            the batch stops after giving the record a ``failed`` row; finished records stay.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("output path exists and is not a directory", file=str(out_dir))
     reporter = reporter or NullReporter()
     t_start = time.perf_counter()
     plan = plan_batch(source, out_dir, options)
+    check_output_dir(out_dir)
     device = resolve_device(options.device)
     if engine is None and plan.todo > 0:
         engine = _load_engine(options, device)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the output directory: {exc.strerror}", file=str(out_dir)
+        ) from None
     max_memory = options.max_memory if options.max_memory is not None else available_memory()
     ctx = RecordContext(
         out_dir=out_dir,
@@ -191,27 +272,77 @@ def fold_records(
     result = BatchResult(out_dir=out_dir)
     summary = SummaryWriter(out_dir / SUMMARY, interval=options.summary_interval)
     claimed: set[str] = set()
+    stop: OutputWriteError | None = None
     reporter.start(plan.todo, plan.complete)
     try:
         for k, item in _shard_items(source, options):
-            if isinstance(item, RecordError):
-                reporter.begin(k, item.record)
-                outcome = _failed_item(item, k, out_dir, claimed)
-            else:
-                outcome = _one(ctx, item, k, claimed, reporter)
+            try:
+                if isinstance(item, RecordError):
+                    reporter.begin(k, item.record)
+                    outcome = _failed_item(item, k, out_dir, claimed)
+                else:
+                    outcome = _one(ctx, item, k, claimed, reporter, plan.ss_ids)
+            except (OutputWriteError, OSError) as exc:
+                stop = _write_error(exc, out_dir)
+                outcome = _stopped(item, k, stop)
             result.add(outcome)
-            summary.add(outcome.summary_row())
+            try:
+                summary.add(outcome.summary_row())
+            except OSError as exc:
+                stop = stop or _write_error(exc, out_dir / SUMMARY)
             reporter.done(outcome)
+            if stop is not None:
+                break
     finally:
-        summary.flush()
-        ensure_summary(out_dir / SUMMARY)
+        try:
+            summary.flush()
+            ensure_summary(out_dir / SUMMARY)
+        except OSError as exc:
+            stop = stop or _write_error(exc, out_dir / SUMMARY)
         result.elapsed_s = time.perf_counter() - t_start
         reporter.finish(result)
+    if stop is not None:
+        kept = result.ok + result.skipped
+        raise OutputWriteError(
+            f"{stop.message}; stopped after {result.total} of {plan.selected} records "
+            f"({kept} finished record(s) are kept in {out_dir}); free space or fix the output "
+            "directory, then rerun with --resume to fold the rest"
+        )
     return result
 
 
+def _write_error(exc: BaseException, path: Path) -> OutputWriteError:
+    """An output write failure as :class:`OutputWriteError` naming the path."""
+    if isinstance(exc, OutputWriteError):
+        return exc
+    assert isinstance(exc, OSError)
+    where = exc.filename or path
+    why = f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else str(exc)
+    return OutputWriteError(f"cannot write {where}: {why}")
+
+
+def _stopped(item: Item, k: int, err: OutputWriteError) -> RecordOutcome:
+    """The ``failed`` row of the record whose outputs could not be written."""
+    if isinstance(item, Record):
+        rid, length = item.id, len(item.seq)
+    else:
+        rid, length = item.record, item.length if item.length is not None else -1
+    return RecordOutcome(id=rid, index=k, status="failed", length=length, error=err.message)
+
+
+def _warn(reporter: Reporter, message: str) -> None:
+    warn = getattr(reporter, "warn", None)  # reporters written before warnings existed
+    if callable(warn):
+        warn(message)
+
+
 def _one(
-    ctx: RecordContext, record: Record, k: int, claimed: set[str], reporter: Reporter
+    ctx: RecordContext,
+    record: Record,
+    k: int,
+    claimed: set[str],
+    reporter: Reporter,
+    ss_ids: frozenset[str] | None = None,
 ) -> RecordOutcome:
     name = safe_name(record.id)
     if name_key(name) in claimed:  # the reader should have caught this; never clobber
@@ -224,6 +355,7 @@ def _one(
             f"output name {name!r} of record '{printable(record.id)}' is already used by "
             "another record of this input",
             length=len(record.seq),
+            borrowed=outputs.record_dir(ctx.out_dir, name),
         )
     claimed.add(name_key(name))
     directory = outputs.record_dir(ctx.out_dir, name)
@@ -232,6 +364,12 @@ def _one(
         if done is not None:
             return done
     reporter.begin(k, record.id)
+    if ss_ids is not None and record.id not in ss_ids:
+        _warn(
+            reporter,
+            f"{ctx.options.ss_file}: no structure for record '{printable(record.id)}'"
+            + ("; its structure line is used" if record.ss else "; ViennaRNA MFE is used"),
+        )
     if ctx.engine is None:  # the plan found nothing to fold, but this record needs it
         ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)
     if record.index != k:

@@ -18,29 +18,14 @@ import fcntl
 import heapq
 import os
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from rnapredict.io.atomic import TMP_PREFIX, atomic_open
+from rnapredict.io.textio import printable
 
 SUMMARY = "summary.tsv"
-
-
-def printable(text: str) -> str:
-    """``text`` with control / non-printable characters escaped (``\\x1b``, ``\\t``, ...).
-
-    Used wherever an untrusted id or message goes into a line-oriented file or a terminal.
-    """
-    out = []
-    for ch in text:
-        if ch.isprintable() and unicodedata.category(ch)[0] != "C":
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -49,7 +34,7 @@ class SummaryRow:
 
     Attributes:
         id: original record id (non-printable characters escaped).
-        length: sequence length (nt), or -1 when the record could not be read.
+        length: sequence length (nt) as written, or -1 when unknown (written as ``-``).
         status: ``ok`` or ``failed``.
         mean_plddt: mean pLDDT (0–100) of the best model, or None.
         time_s: wall seconds spent on the record (fold + relax + writes).
@@ -77,8 +62,9 @@ class SummaryRow:
 
     def to_line(self) -> str:
         cells = []
-        for value in astuple(self):
-            if value is None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or (f.name == "length" and value < 0):  # unknown
                 cells.append("-")
             elif isinstance(value, float):
                 cells.append(f"{value:.2f}" if value == value else "nan")
@@ -96,7 +82,7 @@ class SummaryRow:
 
         return cls(
             id=by_name.get("id", "-"),
-            length=int(by_name.get("length", "-1") or -1),
+            length=int(v) if (v := by_name.get("length", "-")).lstrip("-").isdigit() else -1,
             status=by_name.get("status", "-"),
             mean_plddt=opt_float("mean_plddt"),
             time_s=opt_float("time_s") or 0.0,

@@ -162,6 +162,7 @@ def records_from_entries(
         dup = _register(entry, seen)
         if dup is not None:
             dup.index = index
+            dup.length = len(entry.sequence) if entry.sequence else None
             yield dup  # safe_name stays None: the directory belongs to the earlier record
             continue
         err = entry.error
@@ -177,6 +178,7 @@ def records_from_entries(
         assert err is not None
         err.index = index
         err.safe_name = safe_name(entry.id) if entry.id else None
+        err.length = len(entry.sequence) if entry.sequence else None
         yield err
 
 

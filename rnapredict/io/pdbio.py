@@ -8,6 +8,7 @@ pLDDT in the B-factor column) and write it atomically.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +18,9 @@ import numpy as np
 from rnapredict import __version__
 from rnapredict.errors import StructureError
 from rnapredict.io.atomic import atomic_write_text
+from rnapredict.io.names import safe_name
 from rnapredict.io.structure import RnaStructure
+from rnapredict.io.textio import printable
 
 PDB_MAX_RESIDUES = 9999
 PDB_MAX_ATOMS = 99999
@@ -223,6 +226,20 @@ def _check_writable_models(models: Sequence[RnaStructure], fmt: str, target: str
         )
 
 
+def pdb_limits_problem(models: Sequence[RnaStructure]) -> str | None:
+    """Why one of ``models`` (each for a file of its own) cannot be written as PDB (size,
+    numbering, coordinate columns, chain ids) while mmCIF can, or None when PDB is fine."""
+    for k, model in enumerate(models, 1):
+        try:
+            _check_writable_models([model], "pdb", "<output>")
+        except StructureError as exc:
+            if "mmCIF is required" not in exc.message:
+                raise
+            why = re.sub(r"[;:] mmCIF is required \(--format cif\)$", "", exc.message)
+            return why.replace("model 1:", f"model {k}:", 1)
+    return None
+
+
 def to_gemmi(models: Sequence[RnaStructure], name: str = "rnapredict") -> gemmi.Structure:
     """Build a multi-model ``gemmi.Structure``; per-residue pLDDT goes to every atom's B-factor."""
     st = gemmi.Structure()
@@ -241,6 +258,7 @@ def to_gemmi(models: Sequence[RnaStructure], name: str = "rnapredict") -> gemmi.
             res.name = m.res_names[i]
             res.seqid = gemmi.SeqId(int(m.res_ids[i]), m.ins_codes[i] or " ")
             res.entity_type = gemmi.EntityType.Polymer
+            res.subchain = cid  # label_asym_id = chain id (one polymer per chain)
             res.het_flag = "A" if m.res_names[i] in ("A", "C", "G", "U", "N") else "H"
             for a_idx in range(starts[i], starts[i + 1]):
                 atom = gemmi.Atom()
@@ -258,8 +276,32 @@ def to_gemmi(models: Sequence[RnaStructure], name: str = "rnapredict") -> gemmi.
         for cid in order:
             gm.add_chain(chains[cid])
         st.add_model(gm)
-    st.setup_entities()
+    _setup_polymer_entities(st)
     return st
+
+
+def _setup_polymer_entities(st: gemmi.Structure) -> None:
+    """Entities as in PDB entries: ids ``1, 2, ...``, type polymer / polyribonucleotide, the
+    full sequence (residue names) of each chain, and ``label_seq_id`` 1..L along it, so
+    mmCIF readers (Mol*, ChimeraX, PDB validation) see a proper RNA polymer."""
+    st.setup_entities()
+    if len(st) == 0:
+        return
+    first = st[0]
+    for k, ent in enumerate(st.entities, 1):
+        ent.name = str(k)
+        ent.entity_type = gemmi.EntityType.Polymer
+        ent.polymer_type = gemmi.PolymerType.Rna
+        chain = next((c for c in first if c.get_polymer().subchain_id() in ent.subchains), None)
+        if chain is not None:
+            ent.full_sequence = [r.name for r in chain]
+    for model in st:
+        for chain in model:
+            for res in chain:
+                ent = st.get_entity_of(chain.get_polymer())
+                if ent is not None:
+                    res.entity_id = ent.name
+    st.assign_label_seq_id(force=True)
 
 
 def structure_text(
@@ -273,8 +315,11 @@ def structure_text(
     if fmt not in FORMATS:
         raise StructureError(f"unknown format {fmt!r} (expected pdb or cif)", file=target or None)
     _check_writable_models(models, fmt, target or "<output>")
-    title = " ".join(title.split())  # one line: a record id must not inject PDB records
-    st = to_gemmi(models, name=(title or "rnapredict")[:40])
+    # One line of printable text: a record id must not inject PDB records or terminal codes
+    # (escaped as in stderr and summary.tsv).
+    title = " ".join(printable(title).split())
+    # The mmCIF block / entry name: one token of safe characters (no spaces or quotes).
+    st = to_gemmi(models, name=safe_name(title or "rnapredict")[:40])
     stamp = f"rnapredict {__version__}"
     if fmt == "pdb":
         opt = gemmi.PdbWriteOptions()
@@ -296,6 +341,11 @@ def structure_text(
     block.set_pair("_software.name", gemmi.cif.quote("rnapredict"))
     block.set_pair("_software.version", gemmi.cif.quote(__version__))
     block.set_pair("_software.classification", gemmi.cif.quote("structure prediction"))
+    chem_comp = block.find_mmcif_category("_chem_comp.")
+    if len(chem_comp) and "_chem_comp.type" in list(chem_comp.tags):
+        col = list(chem_comp.tags).index("_chem_comp.type")
+        for row in chem_comp:
+            row[col] = gemmi.cif.quote("RNA linking")
     if title:
         block.set_pair("_struct.title", gemmi.cif.quote(title))
     return doc.as_string()

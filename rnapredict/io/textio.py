@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import sys
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,22 @@ from rnapredict.errors import InputError
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
+
+
+def printable(text: str) -> str:
+    """``text`` with control / non-printable characters escaped (``\\x1b``, ``\\t``, ...).
+
+    Used wherever an untrusted id or message goes into a line-oriented file or a terminal.
+    """
+    out = []
+    for ch in text:
+        if ch.isprintable() and unicodedata.category(ch)[0] != "C":
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
 
 _OTHER_COMPRESSION = {
     b"BZh": "bzip2",

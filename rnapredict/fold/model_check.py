@@ -1,0 +1,101 @@
+"""The last gate before a record is reported ``ok``: is every model a physical object?
+
+A model passes when (1) every coordinate is finite, (2) no two atoms *of the same residue*
+lie within :attr:`ModelCheck.min_separation` of each other and (3) every intra-residue covalent
+bond the geometry builds (sugar ring, phosphate, O5'–C5'–C4' linker, glycosidic C1'–N) is
+within :attr:`ModelCheck.bond_tolerance` of its ideal length (:mod:`rnapredict.geometry.ideal`).
+
+Why these numbers: within one nucleotide the shortest bond is ~1.22 Å (C=O; P–OP 1.485) and
+the closest non-bonded pair (1–3 across a bond angle) ~2.2 Å, so two atoms of one residue
+0.5 Å apart are not a strained nucleotide but a collapsed one (a degenerate frame: the 1-nt
+record put all 22 atoms on one point). Atoms of *different* residues closer than 0.5 Å are
+steric clashes, which the engine's raw models do have (measured, shipped weights, 5 samples:
+1–5 such pairs at 12–76 nt, 6–15 at 150 nt, closest 0.09 Å): a quality problem that
+``--relax`` removes and clashscore measures, not a reason to withhold the model, so they are
+not checked here. Measured intra-residue bond deviations of the engine are ≤ 0.12 Å (shipped
+and random-init weights, 2–29 nt) and OpenMM relaxation keeps bonds within ~0.05 Å; 0.35 Å is
+three times the worst measured deviation and still well short of a broken bond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from rnapredict.geometry import ideal
+from rnapredict.io.structure import RnaStructure
+
+#: Shortest record the engine builds a real model for: one nucleotide has no C1′ neighbour to
+#: orient its frame, and the geometry builder collapses all its atoms onto one point.
+MIN_LENGTH = 2
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """Tolerances of :func:`model_problem`.
+
+    Attributes:
+        min_separation: atoms of one residue closer than this (Å) count as coincident.
+        bond_tolerance: largest accepted |bond length − ideal| (Å) of an intra-residue bond.
+    """
+
+    min_separation: float = 0.5
+    bond_tolerance: float = 0.35
+
+
+def _intra_bonds(base: str) -> list[tuple[str, str, float]]:
+    bonds = [(a, b, length) for (a, b), length in ideal.BOND.items() if (a, b) != ("O3'", "P")]
+    if base in ideal.GLYCOSIDIC:
+        bonds.append(("C1'", ideal.GLYCOSIDIC[base][0], ideal.glycosidic_geometry(base)[0]))
+    return bonds
+
+
+def _bond_problem(m: RnaStructure, tol: float) -> str | None:
+    starts = m.residue_starts()
+    labels = None
+    for i in range(m.n_residues):
+        where = {m.atom_names[a]: a for a in range(starts[i], starts[i + 1])}
+        for a, b, want in _intra_bonds(m.seq[i]):
+            if a in where and b in where:
+                d = float(np.linalg.norm(m.coords[where[a]] - m.coords[where[b]]))
+                if abs(d - want) > tol:
+                    labels = labels or m.residue_labels()
+                    return (
+                        f"bond {a}-{b} of residue {labels[i]} is {d:.2f} Å "
+                        f"(ideal {want:.2f} ± {tol:.2f})"
+                    )
+    return None
+
+
+def model_problem(m: RnaStructure, check: ModelCheck | None = None) -> str | None:
+    """What is physically wrong with model ``m`` (one line), or None if it passes."""
+    check = check or ModelCheck()
+    coords = np.asarray(m.coords, dtype=np.float64)
+    if coords.size == 0:
+        return "no atoms"
+    finite = np.isfinite(coords).all(axis=1)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        return f"non-finite coordinates at atom {bad + 1} ({m.atom_names[bad]})"
+    pairs = cKDTree(coords).query_pairs(check.min_separation, output_type="ndarray")
+    pairs = pairs[m.atom_res[pairs[:, 0]] == m.atom_res[pairs[:, 1]]] if len(pairs) else pairs
+    if len(pairs):
+        i, j = (int(v) for v in pairs[np.lexsort(pairs.T[::-1])][0])
+        labels = m.residue_labels()
+        return (
+            f"{len(pairs)} atom pair(s) of one residue closer than {check.min_separation} Å, "
+            f"e.g. {m.atom_names[i]} and {m.atom_names[j]} of {labels[m.atom_res[i]]}"
+        )
+    return _bond_problem(m, check.bond_tolerance)
+
+
+def models_problem(models: Sequence[RnaStructure], check: ModelCheck | None = None) -> str | None:
+    """The first problem of any model (``model k: ...``, rank order), or None if all pass."""
+    for k, m in enumerate(models, 1):
+        problem = model_problem(m, check)
+        if problem is not None:
+            return f"model {k} is not physical: {problem}"
+    return None
