@@ -33,6 +33,7 @@ class FoldRunOptions:
         max_memory: bytes a record may need (pre-flight); None: memory available at start.
         weights_dir: weights directory for :func:`rnapredict.engine.load_engine`; None: shipped.
         summary_interval: minimum seconds between ``summary.tsv`` rewrites (always at the end).
+        report: also write ``report.html/.png/.svg`` per record (``--report``).
     """
 
     n_samples: int = 5
@@ -50,6 +51,7 @@ class FoldRunOptions:
     max_memory: int | None = None
     weights_dir: Path | None = None
     summary_interval: float = 1.0
+    report: bool = False
 
     def __post_init__(self) -> None:
         if self.n_samples < 1:

@@ -28,7 +28,7 @@ from rnapredict.io.structure import RnaStructure
 CONFIDENCE = "confidence.json"
 ERROR = "error.txt"
 FORMAT_SUFFIXES = {"pdb": (".pdb",), "cif": (".cif",), "both": (".pdb", ".cif")}
-_OURS = re.compile(r"^(model_\d+\.(pdb|cif)|confidence\.json|error\.txt)$")
+_OURS = re.compile(r"^(model_\d+\.(pdb|cif)|confidence\.json|error\.txt|report\.(html|png|svg))$")
 
 
 def record_dir_name(record_id: str) -> str:

@@ -131,9 +131,20 @@ def _rmsd_table(rmsd: np.ndarray) -> str:
     return text
 
 
-def build_record_report(directory: Path) -> tuple[str, bytes, bytes]:
-    """HTML text, PNG bytes and SVG bytes of the report of the record in ``directory``."""
-    doc, models = load_record(directory)
+def build_record_report(
+    directory: Path,
+    doc: dict[str, Any] | None = None,
+    models: list[RnaStructure] | None = None,
+) -> tuple[str, bytes, bytes]:
+    """HTML text, PNG bytes and SVG bytes of the report of the record in ``directory``.
+
+    ``doc`` (its ``confidence.json`` content) and ``models`` (ranked) skip reading them back
+    when the caller has them in memory (``fold --report``).
+    """
+    if doc is None or models is None:
+        doc, models = load_record(directory)
+    else:  # the precision of the model files, so both ways give the same report
+        models = [m.with_coords(np.round(m.coords, 3)) for m in models]
     plddt = np.array([m["plddt"] for m in doc["models"]], dtype=np.float64)
     ens = analyse(models)
     labels = [f"model {m['rank']}" for m in doc["models"]]
@@ -187,12 +198,28 @@ def build_record_report(directory: Path) -> tuple[str, bytes, bytes]:
     return html, png, svg
 
 
-def write_record_report(directory: Path) -> ReportFiles:
+def write_record_report(
+    directory: Path,
+    doc: dict[str, Any] | None = None,
+    models: list[RnaStructure] | None = None,
+) -> ReportFiles:
     """Write ``report.html``, ``report.png`` and ``report.svg`` into ``directory`` (temp +
-    rename each; earlier reports of the record are replaced)."""
-    html, png, svg = build_record_report(directory)
+    rename each; earlier reports of the record are replaced). See :func:`build_record_report`."""
+    html, png, svg = build_record_report(directory, doc, models)
     files = ReportFiles(directory / HTML, directory / PNG, directory / SVG)
     atomic_write_bytes(files.png, png, overwrite=True)
     atomic_write_bytes(files.svg, svg, overwrite=True)
     atomic_write_text(files.html, html, overwrite=True)
     return files
+
+
+def try_record_report(
+    directory: Path, doc: dict[str, Any], models: list[RnaStructure]
+) -> str | None:
+    """:func:`write_record_report` for ``fold --report``: None on success, else a one-line
+    message (a report must never fail the record it describes)."""
+    try:
+        write_record_report(directory, doc, models)
+    except Exception as exc:  # noqa: BLE001  the record's outputs are complete without it
+        return f"{directory / HTML}: report not written: {type(exc).__name__}: {exc}"
+    return None
