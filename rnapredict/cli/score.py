@@ -14,6 +14,7 @@ import typer
 from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, out_console, user_errors
 from rnapredict.errors import EXIT_SOME_FAILED, InputError, RnapredictError
+from rnapredict.io.structure import RnaStructure
 from rnapredict.score.api import (
     ScoreOptions,
     ScoreResult,
@@ -47,6 +48,9 @@ def score_command(
     as_tsv: bool = typer.Option(False, "--tsv", help="Tab-separated table on stdout."),
     no_inf: bool = typer.Option(False, "--no-inf", help="Skip base-pair annotation and INF."),
     no_clash: bool = typer.Option(False, "--no-clash", help="Skip the clashscore."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write this HTML report (+ .png, .svg beside it)."
+    ),
 ) -> None:
     """Score MODEL files against --ref: TM-score (US-align conventions), RMSD, GDT-TS, lDDT,
     INF and clashscore."""
@@ -64,12 +68,18 @@ def score_command(
             interactions=not no_inf,
             clashes=not no_clash,
         )
+        if report is not None:
+            from rnapredict.report.scores import check_report_paths
+
+            check_report_paths(report)  # before any work
         reference = prepare_reference(read_for_scoring(ref), options, str(ref))
         results: list[ScoreResult] = []
+        scored: list[RnaStructure] = []
         failures: list[dict[str, str]] = []
         for path in models:
             try:
-                result = score_against(read_for_scoring(path), reference, options, str(path))
+                structure = read_for_scoring(path)
+                result = score_against(structure, reference, options, str(path))
             except RnapredictError as err:
                 _message(str(err), error=True)
                 failures.append({"model": str(path), "error": str(err)})
@@ -82,6 +92,8 @@ def score_command(
             if result.matched_by in ("order", "number (chain ignored)"):
                 _message(f"note: {path}: residues matched to the reference by {result.matched_by}")
             results.append(result)
+            if report is not None:
+                scored.append(structure)
         if as_json:
             typer.echo(to_json(results, failures))
         elif as_tsv:
@@ -89,5 +101,9 @@ def score_command(
         elif results:
             out_console.print(table(results))
         _message(summary_line(results))
+        if report is not None and results:
+            from rnapredict.report.scores import write_score_report
+
+            _message(f"report: {write_score_report(report, results, scored, reference.structure)[0]}")
         if failures:
             raise typer.Exit(EXIT_SOME_FAILED)

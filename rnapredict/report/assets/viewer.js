@@ -1,7 +1,8 @@
 /* rnapredict report: 3D viewer (3Dmol.js). Reads the models packed by rnapredict/report/viewer.py
    from <script id="rp-models" type="application/json">, rebuilds PDB text, draws cartoon +
-   sticks coloured by the confidence bands, and offers a model switcher. Sets
-   <html data-viewer="ready N"> (N atoms drawn) or "error: ..." for headless checks. */
+   sticks coloured by the confidence bands, and offers a model switcher. For headless checks
+   it sets <html data-viewer="ready N"> (N atoms loaded) or "error: ...", and
+   data-images="shown/total" once the page has loaded. */
 (function () {
   "use strict";
   var BANDS = [[90, "#0053D6"], [70, "#65CBF3"], [50, "#FFDB13"]];
@@ -95,4 +96,10 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
+  window.addEventListener("load", function () {
+    var shown = Array.prototype.filter.call(document.images, function (img) {
+      return img.complete && img.naturalWidth > 0;
+    });
+    document.documentElement.setAttribute("data-images", shown.length + "/" + document.images.length);
+  });
 })();
