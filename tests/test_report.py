@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 import rnapredict.engine
 from rnapredict.cli import app
 from rnapredict.engine.api import FoldOptions
-from rnapredict.io.records import Record
 from rnapredict.io.pdbio import read_structure
+from rnapredict.io.records import Record
 from rnapredict.report import batch, ensemble, page, viewer
 from rnapredict.report import record as report_record
 from rnapredict.score.superpose import superposed_rmsd
@@ -179,7 +179,9 @@ def test_fold_report_files(folded: Path) -> None:
         pairs, values, below = report_record._pairs(ss, np.array(conf["models"][0]["plddt"]))
         assert len(pairs) == n_pairs and sum(below) == ss.count("[")
         i, j = pairs[0]
-        assert values[0] == pytest.approx((conf["models"][0]["plddt"][i] + conf["models"][0]["plddt"][j]) / 2)
+        assert values[0] == pytest.approx(
+            (conf["models"][0]["plddt"][i] + conf["models"][0]["plddt"][j]) / 2
+        )
     index = (folded / "index.html").read_text()
     links = [a["href"] for t, a in parse_html(index).tags if t == "a"]
     assert links == ["hp1/report.html", "pk/report.html"]

@@ -104,6 +104,8 @@ def score_command(
         if report is not None and results:
             from rnapredict.report.scores import write_score_report
 
-            _message(f"report: {write_score_report(report, results, scored, reference.structure)[0]}")
+            _message(
+                f"report: {write_score_report(report, results, scored, reference.structure)[0]}"
+            )
         if failures:
             raise typer.Exit(EXIT_SOME_FAILED)

@@ -140,7 +140,7 @@ def layout_figure(seq: str, ss: str, values: Sequence[float]):
     import RNA
     from matplotlib.collections import LineCollection
 
-    from rnapredict.io.secondary import parse_dot_bracket, pair_list, pseudoknot_levels
+    from rnapredict.io.secondary import pair_list, parse_dot_bracket, pseudoknot_levels
 
     table = parse_dot_bracket(ss)
     levels = pseudoknot_levels(table)

@@ -90,7 +90,9 @@ def definitions(items: Iterable[tuple[str, Any]]) -> str:
 
 def legend(title: str = "pLDDT") -> str:
     """The confidence band legend."""
-    spans = "".join(f'<span><i style="background:{c}"></i>{escape(lab)}</span>' for _, c, lab in BANDS)
+    spans = "".join(
+        f'<span><i style="background:{c}"></i>{escape(lab)}</span>' for _, c, lab in BANDS
+    )
     return f'<div class="legend"><b>{escape(title)}</b>: {spans}</div>'
 
 

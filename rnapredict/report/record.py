@@ -4,8 +4,8 @@ built from the record's finished outputs (``confidence.json`` and the ranked mod
 from __future__ import annotations
 
 import json
-from html import escape
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +172,16 @@ def build_record_report(
         + page.card("Ranking", _ranking_table(doc, ens))
         + page.card("Ensemble spread", _rmsd_table(ens.rmsd))
         + "</div></div>"
-        + page.card("Confidence and secondary structure", page.image(png, "image/png", "pLDDT"))
+        + page.card(
+            "Confidence and secondary structure",
+            page.image(png, "image/png", "pLDDT"),
+            element_id="rp-confidence",
+        )
         + '<div class="row">'
         + (
-            page.card("2D layout", page.image(figures.render(layout, "png", dpi=110), "image/png", "2D"))
+            page.card(
+                "2D layout", page.image(figures.render(layout, "png", dpi=110), "image/png", "2D")
+            )
             if layout is not None
             else ""
         )
