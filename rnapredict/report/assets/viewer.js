@@ -90,8 +90,10 @@
         root.setAttribute("data-viewer", "ready " + n);
       });
     } catch (err) {
-      el.textContent = "3D view unavailable: " + err.message;
-      root.setAttribute("data-viewer", "error: " + err.message);
+      var why = (err && err.message) || String(err) || "unknown error";
+      el.textContent = "3D view unavailable (it needs WebGL, which this browser did not " +
+        "provide; try another browser or enable hardware acceleration): " + why;
+      root.setAttribute("data-viewer", "error: " + why);
     }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
