@@ -25,7 +25,7 @@ def report_command(
     ctx: typer.Context,
     out: Path = typer.Argument(..., metavar="OUT", help="A rnapredict fold output directory."),
     ids: list[str] = typer.Argument(
-        None, metavar="[ID]...", help="Record ids (default: every record that folded)."
+        None, metavar="ID", help="Record ids (default: every record that folded)."
     ),
 ) -> None:
     """Write OUT/<id>/report.html (+ report.png, report.svg) and OUT/index.html: a 3D view of
