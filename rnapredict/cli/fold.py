@@ -97,6 +97,9 @@ def fold_command(
         "default: the memory available at start.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; failures only."),
+    report: bool = typer.Option(
+        False, "--report", help="Also write OUT/<id>/report.html (+ .png, .svg) per record."
+    ),
     weights: Path | None = typer.Option(
         None, "--weights", hidden=True, help="Weights directory (default: the shipped weights)."
     ),
@@ -127,7 +130,20 @@ def fold_command(
             shape_slope=shape_slope,
             shape_intercept=shape_intercept,
             probing_weight=probing_weight,
+            report=report,
         )
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)
+    if report:
+        _write_index(out)
     raise typer.Exit(result.exit_code)
+
+
+def _write_index(out: Path) -> None:
+    """OUT/index.html after ``--report`` (a failure is a warning: the records are done)."""
+    from rnapredict.report.batch import write_index
+
+    try:
+        write_index(out)
+    except Exception as exc:  # noqa: BLE001
+        err_console.print(f"warning: index.html not written: {exc}", markup=False)

@@ -16,6 +16,7 @@ import typer
 from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, out_console, user_errors
 from rnapredict.errors import EXIT_SOME_FAILED, InputError, RnapredictError
+from rnapredict.io.structure import RnaStructure
 from rnapredict.score.api import (
     NA_LABELS,
     Reference,
@@ -56,6 +57,9 @@ def score_command(
     ),
     no_inf: bool = typer.Option(False, "--no-inf", help="Skip base-pair annotation and INF."),
     no_clash: bool = typer.Option(False, "--no-clash", help="Skip the clashscore."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write this HTML report (+ .png, .svg beside it)."
+    ),
 ) -> None:
     """Score MODEL files against --ref: TM-score (US-align conventions), RMSD, GDT-TS, lDDT,
     INF and clashscore."""
@@ -73,13 +77,19 @@ def score_command(
             interactions=not no_inf,
             clashes=not no_clash,
         )
+        if report is not None:
+            from rnapredict.report.scores import check_report_paths
+
+            check_report_paths(report)  # before any work
         reference = prepare_reference(read_for_scoring(ref), options, str(ref))
         _reference_notes(reference, options)
         results: list[ScoreResult] = []
         failed = 0
+        scored: list[RnaStructure] = []
         for path in models:
             try:
-                result = score_against(read_for_scoring(path), reference, options, str(path))
+                structure = read_for_scoring(path)
+                result = score_against(structure, reference, options, str(path))
             except RnapredictError as err:
                 _message(str(err), error=True)
                 failed += 1
@@ -90,11 +100,19 @@ def score_command(
             results.append(result)
             if as_json:
                 typer.echo(json_line(result))
+            if report is not None:
+                scored.append(structure)
         if as_tsv:
             typer.echo(to_tsv(results), nl=False)
         elif results and not as_json:
             out_console.print(table(results))
         _message(summary_line(results))
+        if report is not None and results:
+            from rnapredict.report.scores import write_score_report
+
+            _message(
+                f"report: {write_score_report(report, results, scored, reference.structure)[0]}"
+            )
         if failed:
             raise typer.Exit(EXIT_SOME_FAILED)
 

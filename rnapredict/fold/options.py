@@ -40,6 +40,7 @@ class FoldRunOptions:
             (:class:`rnapredict.features.probing.ProbingConstraint`); False: full strength.
         summary_interval: minimum seconds between ``summary.tsv`` rewrites (always at the end).
         prior: ``assembly`` or ``aform`` (``--prior``; see :class:`FoldOptions`).
+        report: also write ``report.html/.png/.svg`` per record (``--report``).
     """
 
     n_samples: int = 5
@@ -63,6 +64,7 @@ class FoldRunOptions:
     shape_slope: float = ProbingConfig.shape_slope
     shape_intercept: float = ProbingConfig.shape_intercept
     probing_weight: bool = True
+    report: bool = False
 
     def __post_init__(self) -> None:
         if self.shape_file is not None and self.dms_file is not None:

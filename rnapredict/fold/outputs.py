@@ -35,7 +35,9 @@ from rnapredict.io.textio import printable
 CONFIDENCE = "confidence.json"
 ERROR = "error.txt"
 FORMAT_SUFFIXES = {"pdb": (".pdb",), "cif": (".cif",), "both": (".pdb", ".cif")}
-_OURS = re.compile(r"^(model_\d+\.(pdb|cif)|confidence\.json|error(-\d+)?\.txt)$")
+_OURS = re.compile(
+    r"^(model_\d+\.(pdb|cif)|confidence\.json|error(-\d+)?\.txt|report\.(html|png|svg))$"
+)
 _HASH_CHUNK = 1 << 20
 
 

@@ -11,6 +11,7 @@ to stop the batch.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -161,6 +162,12 @@ def _write(
         notes=notes,
     )
     outputs.write_confidence(directory, doc)  # last: the completion marker
+    if ctx.options.report:  # after the marker: a failed report never fails the record
+        from rnapredict.report.record import try_record_report  # matplotlib only when asked
+
+        problem = try_record_report(directory, doc, models)
+        if problem:
+            print(f"warning: {problem}", file=sys.stderr, flush=True)
     return outcome_from_confidence(doc, status="ok")
 
 

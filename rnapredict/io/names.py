@@ -13,7 +13,7 @@ import re
 
 MAX_NAME_LEN = 200
 #: Names that would clash with files fold writes beside the per-record directories.
-RESERVED_NAMES = frozenset({"summary.tsv"})
+RESERVED_NAMES = frozenset({"summary.tsv", "index.html"})
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
