@@ -1,11 +1,11 @@
-"""Command-line interface: ``rnapredict fold | minimize | score | export``.
+"""Command-line interface: ``rnapredict fold | minimize | score | export | templates``.
 
 Each subcommand lives in its own module and is a thin layer over a library function.
 """
 
 from __future__ import annotations
 
-from rnapredict.cli import export, fold, minimize, score  # noqa: F401  (registers commands)
+from rnapredict.cli import export, fold, minimize, score, templates  # noqa: F401  (registers)
 from rnapredict.cli.app import app
 
 

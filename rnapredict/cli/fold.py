@@ -66,6 +66,20 @@ def fold_command(
         "--prior",
         help="Where sampling starts: assembly (motif-library candidates) or aform (old rule).",
     ),
+    templates: str = typer.Option(
+        "default",
+        "--templates",
+        metavar="LIB|none",
+        help="Template library from 'rnapredict templates build' (default: the shipped one, "
+        "train-split chains); none: no templates.",
+    ),
+    template_cutoff: str | None = typer.Option(
+        None,
+        "--template-cutoff",
+        metavar="YYYY-MM-DD",
+        help="Use no template released on or after this date (honest benchmarks; to fold a "
+        "sequence whose structure is deposited, set it before that release).",
+    ),
     max_memory: str | None = typer.Option(
         None,
         "--max-memory",
@@ -98,6 +112,8 @@ def fold_command(
             max_memory=parse_size(max_memory) if max_memory else None,
             weights_dir=weights,
             prior=prior.lower(),
+            templates=templates,
+            template_cutoff=template_cutoff,
         )
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)

@@ -28,6 +28,8 @@ class FoldOptions:
         device: ``cpu``, ``cuda`` or ``auto``.
         prior: where sampling starts: ``assembly`` (motif-library candidates over a
             secondary-structure ensemble) or ``aform`` (one A-form candidate; the old path).
+        templates: template library path, ``default`` (the shipped one) or ``none``.
+        template_cutoff: ``YYYY-MM-DD``; no template released on or after it (None: any date).
     """
 
     n_samples: int = 5
@@ -36,6 +38,8 @@ class FoldOptions:
     steps: int | None = None
     device: str = "cpu"
     prior: str = "assembly"
+    templates: str = "default"
+    template_cutoff: str | None = None
 
 
 @dataclass

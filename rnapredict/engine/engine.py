@@ -163,9 +163,10 @@ class FoldEngine:
         seed = record_seed(options.seed, record.id)
         gen = torch.Generator().manual_seed(seed)
         prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
-        cands = build_candidates(
-            seq, ss, ss_source, PriorOptions(options.prior, options.n_samples), prior_gen
+        popts = PriorOptions(
+            options.prior, options.n_samples, options.templates, options.template_cutoff
         )
+        cands = build_candidates(seq, ss, ss_source, popts, prior_gen, record.id)
         t1 = time.perf_counter()
         ens, owner = self.sample_candidates(seq, cands, options, gen)
         t2 = time.perf_counter()

@@ -35,6 +35,8 @@ class FoldRunOptions:
         weights_dir: weights directory for :func:`rnapredict.engine.load_engine`; None: shipped.
         summary_interval: minimum seconds between ``summary.tsv`` rewrites (always at the end).
         prior: ``assembly`` or ``aform`` (``--prior``; see :class:`FoldOptions`).
+        templates: template library (``--templates``): a path, ``default`` (shipped) or ``none``.
+        template_cutoff: ``--template-cutoff YYYY-MM-DD`` (None: templates of any date).
     """
 
     n_samples: int = 5
@@ -53,6 +55,8 @@ class FoldRunOptions:
     weights_dir: Path | None = None
     summary_interval: float = 1.0
     prior: str = "assembly"
+    templates: str = "default"
+    template_cutoff: str | None = None
 
     def __post_init__(self) -> None:
         if self.n_samples < 1:
@@ -74,6 +78,11 @@ class FoldRunOptions:
             raise RnapredictError(f"--prior {self.prior!r}: expected one of {', '.join(PRIORS)}")
         if self.max_memory is not None and self.max_memory <= 0:
             raise RnapredictError("--max-memory must be positive")
+        from rnapredict.templates.library import resolve_library
+        from rnapredict.templates.search import parse_cutoff
+
+        object.__setattr__(self, "template_cutoff", parse_cutoff(self.template_cutoff))
+        resolve_library(self.templates)  # a missing or broken library stops before folding
 
     def fold_options(self, device: str | None = None) -> FoldOptions:
         """The engine's per-record options (``device`` resolved from ``auto`` by the caller)."""
@@ -84,6 +93,8 @@ class FoldRunOptions:
             steps=self.steps,
             device=device or self.device,
             prior=self.prior,
+            templates=self.templates,
+            template_cutoff=self.template_cutoff,
         )
 
     def settings(self) -> dict[str, object]:
@@ -95,6 +106,8 @@ class FoldRunOptions:
             "format": self.fmt,
             "relax": self.relax,
             "prior": self.prior,
+            "templates": self.templates,
+            "template_cutoff": self.template_cutoff,
         }
 
 

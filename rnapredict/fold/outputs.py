@@ -109,14 +109,26 @@ def read_complete(directory: Path) -> dict[str, Any] | None:
 
 
 def write_model_files(
-    models: Sequence[RnaStructure], directory: Path, fmt: str, title: str
+    models: Sequence[RnaStructure],
+    directory: Path,
+    fmt: str,
+    title: str,
+    remarks: Sequence[Sequence[str]] = (),
 ) -> list[list[str]]:
-    """Write each ranked model to its own file(s); return ``[rank][format]`` file names."""
+    """Write each ranked model to its own file(s); return ``[rank][format]`` file names.
+
+    ``remarks[rank]``: extra PDB REMARK lines of that model (e.g. its template).
+    """
     names: list[list[str]] = []
-    for model, paths in zip(models, model_files(directory, len(models), fmt), strict=True):
+    for r, (model, paths) in enumerate(
+        zip(models, model_files(directory, len(models), fmt), strict=True)
+    ):
+        extra = remarks[r] if r < len(remarks) else ()
         for k, path in enumerate(paths):
             rank_title = f"{title} rank {path.stem.removeprefix('model_')}"
-            write_models([model], path, fmt=path.suffix[1:], overwrite=True, title=rank_title)
+            write_models(
+                [model], path, fmt=path.suffix[1:], overwrite=True, title=rank_title, remarks=extra
+            )
             if k == 0:
                 names.append([])
             names[-1].append(path.name)
@@ -125,6 +137,26 @@ def write_model_files(
 
 def _floats(values: np.ndarray | Sequence[float], ndigits: int = 2) -> list[float]:
     return [round(float(v), ndigits) for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def templates_used(model_prior: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Distinct templates that seeded models (rank order of first use), without ``source``."""
+    seen: dict[str, dict[str, Any]] = {}
+    for p in model_prior:
+        if p.get("source") == "template" and p.get("template") not in seen:
+            seen[p["template"]] = {k: v for k, v in p.items() if k not in ("source", "ss_source")}
+    return list(seen.values())
+
+
+def template_remarks(prior: dict[str, Any]) -> list[str]:
+    """PDB REMARK text naming the template a model started from ([] for other sources)."""
+    if prior.get("source") != "template":
+        return []
+    return [
+        f"TEMPLATE {prior.get('entry')} CHAIN {prior.get('chain')}"
+        f" IDENTITY {prior.get('identity', 0):.2f} COVERAGE {prior.get('coverage', 0):.2f}"
+        f" RELEASED {prior.get('release_date') or 'UNKNOWN'}"
+    ]
 
 
 def confidence_document(
@@ -182,6 +214,7 @@ def confidence_document(
         models.append(entry)
     relax_failed = sum(1 for r in relax or () if not r.get("ok", False))
     return {
+        "templates": templates_used(model_prior),
         "id": record_id,
         "name": name,
         "index": index,

@@ -108,7 +108,10 @@ def _write(
     relax_reports: list[dict[str, Any]] | None = None
     if ctx.options.relax:
         models, relax_reports = _relax_all(models)
-    files = outputs.write_model_files(models, directory, ctx.options.fmt, title=record.id)
+    remarks = [outputs.template_remarks(p) for p in pred.model_prior]
+    files = outputs.write_model_files(
+        models, directory, ctx.options.fmt, title=record.id, remarks=remarks
+    )
     time_s = time.perf_counter() - t0
     doc = outputs.confidence_document(
         record_id=record.id,
@@ -153,6 +156,7 @@ def outcome_from_confidence(doc: dict[str, Any], status: str) -> RecordOutcome:
         relax_failed=int(relax_failed or 0),
         n_models=len(models),
         relaxed=relax_failed is not None,
+        templates=tuple(t.get("template", "?") for t in doc.get("templates") or ()),
     )
 
 

@@ -41,6 +41,7 @@ class RecordOutcome:
     n_models: int = 0
     relaxed: bool = False
     error: str | None = None
+    templates: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -65,6 +66,7 @@ class RecordOutcome:
             ptm=self.ptm,
             relax=self.relax_label(),
             error=printable(self.error) if self.error else "-",
+            templates=",".join(self.templates) or "-",
         )
 
     def to_json(self, out_dir: Path) -> dict[str, Any]:
@@ -83,6 +85,7 @@ class RecordOutcome:
             "models": [str(Path(directory) / f) for f in self.files] if directory else [],
             "relax": self.relax_label(),
             "error": self.error,
+            "templates": list(self.templates),
         }
 
 
