@@ -86,6 +86,7 @@ class FoldEngine:
         generator: torch.Generator,
         prior: np.ndarray | None = None,
         n_samples: int | None = None,
+        init_sigma: float | None = None,
     ) -> Ensemble:
         """Unranked C1′ ensemble of one sequence with a given secondary structure.
 
@@ -93,6 +94,7 @@ class FoldEngine:
             prior: [L, 3] starting candidate (Å) the model is conditioned on and sampling starts
                 from; None: the A-form rule's (when the model uses a prior).
             n_samples: samples to draw (default ``options.n_samples``).
+            init_sigma: partial-diffusion start (Å) for this prior (None: the engine's).
         """
         device = resolve_device(options.device) if options.device != "cpu" else self.device
         if device != self.device:
@@ -115,7 +117,7 @@ class FoldEngine:
             steps=options.steps,
             chunk_size=options.chunk_size or DEFAULT_CHUNK,
             sample_chunk=sample_chunk,
-            init_sigma=self.init_sigma,
+            init_sigma=init_sigma if init_sigma is not None else self.init_sigma,
         )
 
     def sample_candidates(
@@ -143,7 +145,8 @@ class FoldEngine:
             if count == 0:
                 continue
             prior = cand.coords.astype(np.float32)
-            parts.append(self.sample(seq, cand.ss, options, gen, prior=prior, n_samples=count))
+            sigma = cand.info.get("init_sigma")  # templates: start close to the template
+            parts.append(self.sample(seq, cand.ss, options, gen, prior, count, sigma))
             owner += [j] * count
         ens = Ensemble(
             torch.cat([p.coords for p in parts]),
