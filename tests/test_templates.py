@@ -21,8 +21,12 @@ from rnapredict.prior.candidates import aform_candidate
 from rnapredict.prior.provider import PriorOptions, build_candidates
 from rnapredict.templates.build import build_library, entry_from_name, header_release_date
 from rnapredict.templates.candidate import template_candidate, template_candidates
-from rnapredict.templates.library import LIBRARY_VERSION, TemplateChain, TemplateLibrary
-from rnapredict.templates.library import load_library
+from rnapredict.templates.library import (
+    LIBRARY_VERSION,
+    TemplateChain,
+    TemplateLibrary,
+    load_library,
+)
 from rnapredict.templates.search import parse_cutoff, search
 from tests.conftest import shared_path
 
@@ -43,10 +47,7 @@ def helix_trace(n: int, seed: int = 0) -> np.ndarray:
 
 def lib_of(*chains: tuple[str, str, str, str]) -> TemplateLibrary:
     return TemplateLibrary.from_chains(
-        [
-            TemplateChain(e, c, s, d, helix_trace(len(s), i))
-            for i, (e, c, s, d) in enumerate(chains)
-        ]
+        [TemplateChain(e, c, s, d, helix_trace(len(s), i)) for i, (e, c, s, d) in enumerate(chains)]
     )
 
 
@@ -135,7 +136,9 @@ def test_mutated_relative_found_with_its_identity() -> None:
 # ----------------------------------------------------------------------------------- build
 def test_header_dates(tmp_path: Path) -> None:
     pdb = tmp_path / "x.pdb"
-    pdb.write_text("HEADER    RNA\nREVDAT   2   01-JAN-05 1ABC    1\nREVDAT   1   27-FEB-95 1ABC    0\n")
+    pdb.write_text(
+        "HEADER    RNA\nREVDAT   2   01-JAN-05 1ABC    1\nREVDAT   1   27-FEB-95 1ABC    0\n"
+    )
     assert header_release_date(pdb) == "1995-02-27"
     cif = tmp_path / "x.cif.gz"
     with gzip.open(cif, "wt") as fh:
