@@ -112,8 +112,8 @@ def kmer_codes(codes: np.ndarray, k: int) -> np.ndarray:
         return np.zeros(0, np.int64)
     win = np.lib.stride_tricks.sliding_window_view(codes, k)
     ok = (win < 4).all(axis=1)
-    vals = (win[ok] * (4 ** np.arange(k - 1, -1, -1))).sum(axis=1)
-    return np.unique(vals)
+    vals = np.sort((win[ok] * (4 ** np.arange(k - 1, -1, -1))).sum(axis=1))
+    return vals[np.concatenate([[True], vals[1:] != vals[:-1]])] if len(vals) else vals
 
 
 @dataclass(frozen=True)
@@ -127,18 +127,21 @@ class KmerIndex:
 
 @functools.lru_cache(maxsize=4)
 def kmer_index(lib: TemplateLibrary, k: int) -> KmerIndex:
-    """Build (once per library and k) the k-mer → chains index."""
+    """Build (once per library and k) the k-mer → chains index, vectorised over all chains."""
     codes = _CODE[lib.seq]
-    all_codes, all_rows = [], []
-    for i in range(len(lib)):
-        c = kmer_codes(codes[lib.offsets[i] : lib.offsets[i + 1]], k)
-        all_codes.append(c)
-        all_rows.append(np.full(len(c), i, np.int32))
-    cat = np.concatenate(all_codes) if all_codes else np.zeros(0, np.int64)
-    rows = np.concatenate(all_rows) if all_rows else np.zeros(0, np.int32)
-    order = np.argsort(cat, kind="stable")
-    start = np.searchsorted(cat[order], np.arange(4**k + 1))
-    return KmerIndex(k, start.astype(np.int64), rows[order])
+    n_res = len(codes)
+    if n_res < k:
+        return KmerIndex(k, np.zeros(4**k + 1, np.int64), np.zeros(0, np.int32))
+    win = np.lib.stride_tricks.sliding_window_view(codes, k)  # [T - k + 1, k]
+    row = np.repeat(np.arange(len(lib), dtype=np.int64), np.diff(lib.offsets))
+    # a window is valid when it lies inside one chain and holds no N
+    ok = (row[: n_res - k + 1] == row[k - 1 :]) & (win < 4).all(axis=1)
+    vals = win[ok] @ (4 ** np.arange(k - 1, -1, -1))
+    keys = np.sort(vals * len(lib) + row[: n_res - k + 1][ok])  # (k-mer, chain) keys
+    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]  # distinct (np.unique: slow)
+    cat, rows = keys // len(lib), (keys % len(lib)).astype(np.int32)
+    start = np.searchsorted(cat, np.arange(4**k + 1))
+    return KmerIndex(k, start.astype(np.int64), rows)
 
 
 @functools.lru_cache(maxsize=1)
