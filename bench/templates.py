@@ -3,6 +3,7 @@
     python bench/templates.py speed [--chains 10000] [--length 200]
     python bench/templates.py candidates [--library weights/templates.npz]
     python bench/templates.py fold [-n 5] [--steps N] [--json out.json]
+    python bench/templates.py summary --json out.json
 
 ``speed``: one query against a synthetic library (random sequences, plus mutated copies of the
 query so the exact alignment has real work), prefilter + alignment wall time per query.
@@ -134,10 +135,11 @@ def fold(a: argparse.Namespace) -> dict:
     from rnapredict.io.records import Record
 
     engine = load_engine(a.weights)
+    lib_all = load_library(a.library)
     rows = []
     t0 = time.time()
     for cid, seq, ss, ref in validation_chains(a.data, a.ss_cache):
-        row: dict = {"id": cid, "length": len(seq)}
+        row: dict = {"id": cid, "length": len(seq), "relative": relative(lib_all, cid, seq)}
         for mode, lib in (("none", "none"), ("templates", str(a.library))):
             opts = FoldOptions(
                 n_samples=a.samples, seed=a.seed, steps=a.steps, templates=lib,
@@ -160,10 +162,32 @@ def fold(a: argparse.Namespace) -> dict:
         )
         print(f"| {cid} | {len(seq)} | {row['none_best']:.3f} | {row['templates_best']:.3f} | "
               f"{row['delta']:+.3f} | {row['none_m1']:.3f} | {row['templates_m1']:.3f} | {t} |", flush=True)  # fmt: skip
-    hit = [r for r in rows if "template" in r]
-    rest = [r for r in rows if "template" not in r]
+    summary = summarize(rows)
+    print(f"\n{engine.model_version}, n={a.samples}, steps {a.steps or 'default'}, seed {a.seed}, "
+          f"cutoff {CUTOFF}, wall {time.time() - t0:.0f} s")  # fmt: skip
+    out = {"rows": rows, "summary": summary}
+    if a.json:
+        a.json.write_text(json.dumps(out, indent=1))
+    return out
+
+
+def relative(lib: TemplateLibrary, cid: str, seq: str) -> str | None:
+    """Best train-split relative at a loose bar (identity, coverage ≥ 0.6, E ≤ 100), or None."""
+    hits = search(lib, seq, cid, CUTOFF, SearchConfig(max_evalue=100.0))
+    return hits[0].id if hits else None
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Print and return the group means (template used / loose relative / neither / all)."""
+    groups = (
+        ("template used", [r for r in rows if "template" in r]),
+        ("relative (E <= 100)", [r for r in rows if r.get("relative")]),
+        ("no relative", [r for r in rows if not r.get("relative")]),
+        ("no template used", [r for r in rows if "template" not in r]),
+        ("all", rows),
+    )
     summary = {}
-    for name, sel in (("with template", hit), ("without", rest), ("all", rows)):
+    for name, sel in groups:
         if sel:
             summary[name] = {
                 "n": len(sel),
@@ -178,17 +202,35 @@ def fold(a: argparse.Namespace) -> dict:
     for name, s in summary.items():
         print(f"| {name} | {s['n']} | {s['none_best']:.3f} | {s['templates_best']:.3f} | {s['delta']:+.3f} "
               f"| {s['worst_delta']:+.3f} | {s['none_m1']:.3f} | {s['templates_m1']:.3f} |")  # fmt: skip
-    print(f"\n{engine.model_version}, n={a.samples}, steps {a.steps or 'default'}, seed {a.seed}, "
-          f"cutoff {CUTOFF}, wall {time.time() - t0:.0f} s")  # fmt: skip
-    out = {"rows": rows, "summary": summary}
-    if a.json:
-        a.json.write_text(json.dumps(out, indent=1))
+    return summary
+
+
+def resummarize(a: argparse.Namespace) -> dict:
+    """Summary of an earlier ``fold --json`` run (fills in ``relative`` where missing)."""
+    out = json.loads(a.json.read_text())
+    lib = load_library(a.library)
+    seqs = {cid: seq for cid, seq, _, _ in validation_chains(a.data, a.ss_cache)}
+    for r in out["rows"]:
+        if "relative" not in r:
+            r["relative"] = relative(lib, r["id"], seqs[r["id"]])
+    print("| id | nt | relative (E <= 100) | template used | none | templates | Δ |")
+    print("|---|---|---|---|---|---|---|")
+    for r in out["rows"]:
+        if r["relative"] or "template" in r:
+            used = (
+                f"{r['template']} id {r['identity']:.2f} cov {r['coverage']:.2f}"
+                if "template" in r
+                else "-"
+            )
+            print(f"| {r['id']} | {r['length']} | {r['relative'] or '-'} | {used} | "
+                  f"{r['none_best']:.3f} | {r['templates_best']:.3f} | {r['delta']:+.3f} |")  # fmt: skip
+    out["summary"] = summarize(out["rows"])
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("what", choices=["speed", "candidates", "fold"])
+    p.add_argument("what", choices=["speed", "candidates", "fold", "summary"])
     p.add_argument("--chains", type=int, default=10000)
     p.add_argument("--length", type=int, default=200)
     p.add_argument("--repeats", type=int, default=5)
@@ -202,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--max-evalue", type=float, default=SearchConfig().max_evalue)
     a = p.parse_args(argv)
-    {"speed": speed, "candidates": candidates, "fold": fold}[a.what](a)
+    {"speed": speed, "candidates": candidates, "fold": fold, "summary": resummarize}[a.what](a)
 
 
 if __name__ == "__main__":
