@@ -22,7 +22,7 @@ def build_command(
     ctx: typer.Context,
     inputs: list[Path] = typer.Argument(
         ...,
-        metavar="PDB_OR_CIF_OR_DIR...",
+        metavar="PDB_OR_CIF_OR_DIR",
         help="Structure files (.pdb/.ent/.cif/.mmcif, .gz too) or directories (searched "
         "recursively, e.g. a local PDB mirror).",
     ),

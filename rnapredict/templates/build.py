@@ -182,6 +182,10 @@ def build_library(
         The library (chains in file order; a repeated ``ENTRY_CHAIN`` id keeps the first) and
         the build report.
     """
+    inputs = list(inputs)
+    for item in inputs:  # up front: a typo must not surface from a worker pool's feeder
+        if not Path(item).exists():
+            raise InputError("no such file or directory", file=str(item))
     report = BuildReport()
     chains: list[TemplateChain] = []
     seen: set[str] = set()
