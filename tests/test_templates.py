@@ -243,9 +243,10 @@ def test_outputs_name_templates() -> None:
         "coverage": 1.0,
         "release_date": "2015-07-01",
     }
-    priors = [info, {"source": "aform", "ss_source": "vienna"}, info]
+    priors = [{**info, "init_sigma": 0.25}, {"source": "aform", "ss_source": "vienna"}, info]
     used = templates_used(priors)
-    assert [u["template"] for u in used] == ["4RZD_A"] and "source" not in used[0]
+    assert [u["template"] for u in used] == ["4RZD_A"]
+    assert "source" not in used[0] and "init_sigma" not in used[0]
     (remark,) = template_remarks(info)
     assert remark == "TEMPLATE 4RZD CHAIN A IDENTITY 0.99 COVERAGE 1.00 RELEASED 2015-07-01"
     from rnapredict.geometry.aform import aform_structure

@@ -139,12 +139,16 @@ def _floats(values: np.ndarray | Sequence[float], ndigits: int = 2) -> list[floa
     return [round(float(v), ndigits) for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
+#: Per-model keys of a template provenance left out of the record-level ``templates`` list.
+_PER_MODEL = ("source", "ss_source", "init_sigma")
+
+
 def templates_used(model_prior: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Distinct templates that seeded models (rank order of first use), without ``source``."""
+    """Distinct templates that seeded models (rank order of first use), record-level keys only."""
     seen: dict[str, dict[str, Any]] = {}
     for p in model_prior:
         if p.get("source") == "template" and p.get("template") not in seen:
-            seen[p["template"]] = {k: v for k, v in p.items() if k not in ("source", "ss_source")}
+            seen[p["template"]] = {k: v for k, v in p.items() if k not in _PER_MODEL}
     return list(seen.values())
 
 
