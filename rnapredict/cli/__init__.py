@@ -1,11 +1,18 @@
-"""Command-line interface: ``rnapredict fold | minimize | score | export | report``.
+"""Command-line interface: ``rnapredict fold | minimize | score | export | report | templates``.
 
 Each subcommand lives in its own module and is a thin layer over a library function.
 """
 
 from __future__ import annotations
 
-from rnapredict.cli import export, fold, minimize, report, score  # noqa: F401  (registers commands)
+from rnapredict.cli import (  # noqa: F401  (registers commands)
+    export,
+    fold,
+    minimize,
+    report,
+    score,
+    templates,
+)
 from rnapredict.cli.app import app
 
 

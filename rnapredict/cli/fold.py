@@ -90,6 +90,20 @@ def fold_command(
         "--prior",
         help="Where sampling starts: assembly (motif-library candidates) or aform (old rule).",
     ),
+    templates: str = typer.Option(
+        "default",
+        "--templates",
+        metavar="LIB|none",
+        help="Template library from 'rnapredict templates build' (default: the shipped one, "
+        "train-split chains); none: no templates.",
+    ),
+    template_cutoff: str | None = typer.Option(
+        None,
+        "--template-cutoff",
+        metavar="YYYY-MM-DD",
+        help="Use no template released on or after this date (honest benchmarks; to fold a "
+        "sequence whose structure is deposited, set it before that release).",
+    ),
     max_memory: str | None = typer.Option(
         None,
         "--max-memory",
@@ -131,6 +145,8 @@ def fold_command(
             shape_intercept=shape_intercept,
             probing_weight=probing_weight,
             report=report,
+            templates=templates,
+            template_cutoff=template_cutoff,
         )
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)

@@ -30,6 +30,8 @@ class FoldOptions:
         prior: where sampling starts: ``assembly`` (motif-library candidates over a
             secondary-structure ensemble) or ``aform`` (one A-form candidate; the old path).
         probing: how ``--shape`` / ``--dms`` reactivities become pseudo-energies.
+        templates: template library path, ``default`` (the shipped one) or ``none``.
+        template_cutoff: ``YYYY-MM-DD``; no template released on or after it (None: any date).
     """
 
     n_samples: int = 5
@@ -39,6 +41,8 @@ class FoldOptions:
     device: str = "cpu"
     prior: str = "assembly"
     probing: ProbingConfig = ProbingConfig()
+    templates: str = "default"
+    template_cutoff: str | None = None
 
 
 @dataclass

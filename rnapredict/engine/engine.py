@@ -90,6 +90,7 @@ class FoldEngine:
         generator: torch.Generator,
         prior: np.ndarray | None = None,
         n_samples: int | None = None,
+        init_sigma: float | None = None,
     ) -> Ensemble:
         """Unranked C1′ ensemble of one sequence with a given secondary structure.
 
@@ -97,6 +98,7 @@ class FoldEngine:
             prior: [L, 3] starting candidate (Å) the model is conditioned on and sampling starts
                 from; None: the A-form rule's (when the model uses a prior).
             n_samples: samples to draw (default ``options.n_samples``).
+            init_sigma: partial-diffusion start (Å) for this prior (None: the engine's).
         """
         device = resolve_device(options.device) if options.device != "cpu" else self.device
         if device != self.device:
@@ -119,7 +121,7 @@ class FoldEngine:
             steps=options.steps,
             chunk_size=options.chunk_size or DEFAULT_CHUNK,
             sample_chunk=sample_chunk,
-            init_sigma=self.init_sigma,
+            init_sigma=init_sigma if init_sigma is not None else self.init_sigma,
         )
 
     def sample_candidates(
@@ -147,7 +149,8 @@ class FoldEngine:
             if count == 0:
                 continue
             prior = cand.coords.astype(np.float32)
-            parts.append(self.sample(seq, cand.ss, options, gen, prior=prior, n_samples=count))
+            sigma = cand.info.get("init_sigma")  # templates: start close to the template
+            parts.append(self.sample(seq, cand.ss, options, gen, prior, count, sigma))
             owner += [j] * count
         plddt = torch.cat([p.plddt for p in parts])
         if self.calibration is not None:
@@ -171,9 +174,10 @@ class FoldEngine:
         seed = record_seed(options.seed, record.id)
         gen = torch.Generator().manual_seed(seed)
         prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
-        cands = build_candidates(
-            seq, ss, ss_source, PriorOptions(options.prior, options.n_samples), prior_gen
+        popts = PriorOptions(
+            options.prior, options.n_samples, options.templates, options.template_cutoff
         )
+        cands = build_candidates(seq, ss, ss_source, popts, prior_gen, record.id)
         t1 = time.perf_counter()
         ens, owner = self.sample_candidates(seq, cands, options, gen)
         t2 = time.perf_counter()

@@ -41,6 +41,8 @@ class FoldRunOptions:
         summary_interval: minimum seconds between ``summary.tsv`` rewrites (always at the end).
         prior: ``assembly`` or ``aform`` (``--prior``; see :class:`FoldOptions`).
         report: also write ``report.html/.png/.svg`` per record (``--report``).
+        templates: template library (``--templates``): a path, ``default`` (shipped) or ``none``.
+        template_cutoff: ``--template-cutoff YYYY-MM-DD`` (None: templates of any date).
     """
 
     n_samples: int = 5
@@ -65,6 +67,8 @@ class FoldRunOptions:
     shape_intercept: float = ProbingConfig.shape_intercept
     probing_weight: bool = True
     report: bool = False
+    templates: str = "default"
+    template_cutoff: str | None = None
 
     def __post_init__(self) -> None:
         if self.shape_file is not None and self.dms_file is not None:
@@ -88,6 +92,11 @@ class FoldRunOptions:
             raise RnapredictError(f"--prior {self.prior!r}: expected one of {', '.join(PRIORS)}")
         if self.max_memory is not None and self.max_memory <= 0:
             raise RnapredictError("--max-memory must be positive")
+        from rnapredict.templates.library import resolve_library
+        from rnapredict.templates.search import parse_cutoff
+
+        object.__setattr__(self, "template_cutoff", parse_cutoff(self.template_cutoff))
+        resolve_library(self.templates)  # a missing or broken library stops before folding
 
     def fold_options(self, device: str | None = None) -> FoldOptions:
         """The engine's per-record options (``device`` resolved from ``auto`` by the caller)."""
@@ -99,6 +108,8 @@ class FoldRunOptions:
             device=device or self.device,
             prior=self.prior,
             probing=self.probing_config(),
+            templates=self.templates,
+            template_cutoff=self.template_cutoff,
         )
 
     def probing_config(self) -> ProbingConfig:
@@ -127,6 +138,8 @@ class FoldRunOptions:
             "format": self.fmt,
             "relax": self.relax,
             "prior": self.prior,
+            "templates": self.templates,
+            "template_cutoff": self.template_cutoff,
         }
         if self.probing is not None:
             kind = self.probing[0]

@@ -197,12 +197,17 @@ def choose_format(fmt: str, seq: str) -> tuple[str, str | None]:
 
 
 def write_model_files(
-    models: Sequence[RnaStructure], directory: Path, fmt: str, title: str
+    models: Sequence[RnaStructure],
+    directory: Path,
+    fmt: str,
+    title: str,
+    remarks: Sequence[Sequence[str]] = (),
 ) -> tuple[list[list[str]], str | None]:
     """Write each ranked model to its own file(s).
 
     Returns ``[rank][format]`` file names and a note when the models went to mmCIF because
     PDB cannot hold them (coordinates beyond the PDB columns, too many atoms).
+    ``remarks[rank]``: extra PDB REMARK lines of that model (e.g. its template).
 
     Raises:
         OutputWriteError: a write failed (disk full, I/O error).
@@ -213,11 +218,21 @@ def write_model_files(
         if why is not None:
             fmt, note = cif_instead(fmt, why)
     names: list[list[str]] = []
-    for model, paths in zip(models, model_files(directory, len(models), fmt), strict=True):
+    for r, (model, paths) in enumerate(
+        zip(models, model_files(directory, len(models), fmt), strict=True)
+    ):
+        extra = remarks[r] if r < len(remarks) else ()
         for k, path in enumerate(paths):
             rank_title = f"{title} rank {path.stem.removeprefix('model_')}"
             with writing(path):
-                write_models([model], path, fmt=path.suffix[1:], overwrite=True, title=rank_title)
+                write_models(
+                    [model],
+                    path,
+                    fmt=path.suffix[1:],
+                    overwrite=True,
+                    title=rank_title,
+                    remarks=extra,
+                )
             if k == 0:
                 names.append([])
             names[-1].append(path.name)
@@ -226,6 +241,30 @@ def write_model_files(
 
 def _floats(values: np.ndarray | Sequence[float], ndigits: int = 2) -> list[float]:
     return [round(float(v), ndigits) for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+#: Per-model keys of a template provenance left out of the record-level ``templates`` list.
+_PER_MODEL = ("source", "ss_source", "init_sigma")
+
+
+def templates_used(model_prior: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Distinct templates that seeded models (rank order of first use), record-level keys only."""
+    seen: dict[str, dict[str, Any]] = {}
+    for p in model_prior:
+        if p.get("source") == "template" and p.get("template") not in seen:
+            seen[p["template"]] = {k: v for k, v in p.items() if k not in _PER_MODEL}
+    return list(seen.values())
+
+
+def template_remarks(prior: dict[str, Any]) -> list[str]:
+    """PDB REMARK text naming the template a model started from ([] for other sources)."""
+    if prior.get("source") != "template":
+        return []
+    return [
+        f"TEMPLATE {prior.get('entry')} CHAIN {prior.get('chain')}"
+        f" IDENTITY {prior.get('identity', 0):.2f} COVERAGE {prior.get('coverage', 0):.2f}"
+        f" RELEASED {prior.get('release_date') or 'UNKNOWN'}"
+    ]
 
 
 def confidence_document(
@@ -294,6 +333,7 @@ def confidence_document(
         models.append(entry)
     relax_failed = sum(1 for r in relax or () if not r.get("ok", False))
     doc = {
+        "templates": templates_used(model_prior),
         "id": record_id,
         "name": name,
         "index": index,

@@ -132,7 +132,10 @@ def _write(
     problem = models_problem(models)
     if problem is not None:
         raise RecordError(problem, file=record.source, record=record.id)
-    files, late_note = outputs.write_model_files(models, directory, fmt, title=record.id)
+    remarks = [outputs.template_remarks(p) for p in pred.model_prior]
+    files, late_note = outputs.write_model_files(
+        models, directory, fmt, title=record.id, remarks=remarks
+    )
     notes = [n for n in (note, late_note) if n]
     checksums = outputs.file_checksums(directory, files)
     time_s = time.perf_counter() - t0
@@ -189,6 +192,7 @@ def outcome_from_confidence(doc: dict[str, Any], status: str) -> RecordOutcome:
         n_models=len(models),
         relaxed=relax_failed is not None,
         notes=tuple(str(n) for n in doc.get("notes", ())),
+        templates=tuple(t.get("template", "?") for t in doc.get("templates") or ()),
     )
 
 

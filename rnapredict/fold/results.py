@@ -44,6 +44,7 @@ class RecordOutcome:
     relaxed: bool = False
     error: str | None = None
     notes: tuple[str, ...] = ()
+    templates: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -68,6 +69,7 @@ class RecordOutcome:
             ptm=self.ptm,
             relax=self.relax_label(),
             error=printable(self.error) if self.error else "-",
+            templates=",".join(self.templates) or "-",
         )
 
     def to_json(self, out_dir: Path) -> dict[str, Any]:
@@ -87,6 +89,7 @@ class RecordOutcome:
             "relax": self.relax_label(),
             "error": self.error,
             "notes": list(self.notes),
+            "templates": list(self.templates),
         }
 
 

@@ -43,6 +43,8 @@ class SummaryRow:
         ptm: pTM-like score of the best model (0–1), or None.
         relax: ``-`` (not asked), ``ok``, or ``failed k/N`` (models left unrelaxed).
         error: one-line error message for a failed record, else ``-``.
+        templates: ``ENTRY_CHAIN`` ids of the templates that seeded models (comma-separated,
+            rank order of first use), ``-`` when none.
     """
 
     id: str
@@ -55,6 +57,7 @@ class SummaryRow:
     ptm: float | None = None
     relax: str = "-"
     error: str = "-"
+    templates: str = "-"
 
     @property
     def key(self) -> tuple[str, int]:
@@ -91,6 +94,7 @@ class SummaryRow:
             ptm=opt_float("ptm"),
             relax=by_name.get("relax", "-"),
             error=by_name.get("error", "-"),
+            templates=by_name.get("templates", "-"),
         )
 
 

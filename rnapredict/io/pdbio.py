@@ -305,9 +305,16 @@ def _setup_polymer_entities(st: gemmi.Structure) -> None:
 
 
 def structure_text(
-    models: Sequence[RnaStructure], fmt: str, *, title: str = "", target: str = ""
+    models: Sequence[RnaStructure],
+    fmt: str,
+    *,
+    title: str = "",
+    target: str = "",
+    remarks: Sequence[str] = (),
 ) -> str:
     """Text of a PDB (``fmt="pdb"``) or mmCIF (``fmt="cif"``) file holding ``models``.
+
+    ``remarks``: extra one-line notes (PDB ``REMARK 1`` lines; mmCIF ``_struct.pdbx_descriptor``).
 
     Raises:
         StructureError: non-finite coordinates, inconsistent models, or too large for PDB.
@@ -335,6 +342,8 @@ def structure_text(
             header.append(f"REMARK   1 {title}"[:80].ljust(80))
         if models[0].plddt is not None:
             header.append("REMARK   1 B-FACTOR COLUMN HOLDS PER-RESIDUE PLDDT (0-100)".ljust(80))
+        for note in remarks:
+            header.append(f"REMARK   1 {' '.join(note.split())}"[:80].ljust(80))
         return "\n".join(header) + "\n" + body
     doc = st.make_mmcif_document()
     block = doc.sole_block()
@@ -348,6 +357,9 @@ def structure_text(
             row[col] = gemmi.cif.quote("RNA linking")
     if title:
         block.set_pair("_struct.title", gemmi.cif.quote(title))
+    if remarks:
+        notes = "; ".join(" ".join(n.split()) for n in remarks)
+        block.set_pair("_struct.pdbx_descriptor", gemmi.cif.quote(notes))
     return doc.as_string()
 
 
@@ -358,11 +370,12 @@ def write_models(
     fmt: str | None = None,
     overwrite: bool = False,
     title: str = "",
+    remarks: Sequence[str] = (),
 ) -> Path:
     """Write ``models`` to ``path`` (format from the suffix unless ``fmt``) atomically."""
     path = Path(path)
     fmt = fmt or format_of(path)
-    text = structure_text(models, fmt, title=title, target=str(path))
+    text = structure_text(models, fmt, title=title, target=str(path), remarks=remarks)
     return atomic_write_text(path, text, overwrite=overwrite)
 
 

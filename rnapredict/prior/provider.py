@@ -19,14 +19,23 @@ class PriorOptions:
         prior: ``assembly`` (motif-library assembly over a secondary-structure ensemble) or
             ``aform`` (one A-form candidate from the given/MFE structure; the old path).
         n: number of candidates wanted (the ensemble size S).
+        templates: template library path, ``default`` (the shipped one) or ``none``.
+        template_cutoff: ``YYYY-MM-DD``; templates released on or after it are not used.
     """
 
     prior: str = "assembly"
     n: int = 5
+    templates: str = "none"
+    template_cutoff: str | None = None
 
 
 def build_candidates(
-    seq: str, ss: str, ss_source: str, opts: PriorOptions, generator: torch.Generator
+    seq: str,
+    ss: str,
+    ss_source: str,
+    opts: PriorOptions,
+    generator: torch.Generator,
+    record_id: str | None = None,
 ) -> list[Candidate]:
     """1 … ``opts.n`` candidates for one record; never empty, never raises for lack of a match.
 
@@ -35,12 +44,24 @@ def build_candidates(
         ss: the record's structure (given, or ViennaRNA MFE) — always the first candidate's.
         ss_source: ``input`` or ``vienna`` (a given structure is not replaced by samples).
         generator: the record's generator (candidate choice is seeded by it).
+        record_id: the query's id (a template with the same ``ENTRY_CHAIN`` is never used).
+
+    Template candidates (:mod:`rnapredict.templates`) come first; the structural prior fills
+    the remaining slots.
     """
     if opts.prior not in PRIORS:
         raise ValueError(f"unknown prior {opts.prior!r} (choose from {', '.join(PRIORS)})")
+    from rnapredict.templates.candidate import template_candidates
+
+    tmpl = template_candidates(
+        seq, ss, ss_source, opts.templates, opts.n, opts.template_cutoff, record_id
+    )
+    rest = opts.n - len(tmpl)
+    if rest <= 0:
+        return tmpl
     if opts.prior == "aform":
-        return [aform_candidate(seq, ss, ss_source)]
+        return tmpl + [aform_candidate(seq, ss, ss_source)]
     from rnapredict.prior.assembly import assembly_candidates
 
-    cands = assembly_candidates(seq, ss, ss_source, opts.n, generator)
-    return cands or [aform_candidate(seq, ss, ss_source)]
+    cands = assembly_candidates(seq, ss, ss_source, rest, generator)
+    return tmpl + (cands or [aform_candidate(seq, ss, ss_source)])

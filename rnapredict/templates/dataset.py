@@ -1,0 +1,68 @@
+"""The shipped default library: train-split chains of ../shared/data (c1 + allatom).
+
+    python -m rnapredict.templates.dataset ../shared/data weights/templates.npz
+
+Only chains released before 2020-01-01 (``split == train``) go in, so validation figures with
+templates stay honest; a chain present in both sets is stored once (the c1 copy).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rnapredict.templates.build import parse_file
+from rnapredict.templates.library import TemplateChain, TemplateLibrary
+
+
+def c1_chains(data_dir: Path, split: str = "train") -> list[TemplateChain]:
+    """``c1/`` chains of ``split`` (``target_id`` = ``PDBID_CHAIN``), coordinates from coords.csv."""
+    with (data_dir / "c1" / "sequences.csv").open(newline="") as fh:
+        rows = {r["target_id"]: r for r in csv.DictReader(fh) if r["split"] == split}
+    xyz: dict[str, list[tuple[int, float, float, float]]] = {}
+    with (data_dir / "c1" / "coords.csv").open(newline="") as fh:
+        for r in csv.DictReader(fh):
+            tid = r["ID"].rsplit("_", 1)[0]
+            if tid in rows:
+                xyz.setdefault(tid, []).append(
+                    (int(r["resid"]), float(r["x"]), float(r["y"]), float(r["z"]))
+                )
+    out = []
+    for tid in sorted(rows):
+        entry, chain = tid.split("_", 1)
+        c1 = np.array([p[1:] for p in sorted(xyz[tid])], dtype=np.float32)
+        seq = rows[tid]["sequence"].upper().replace("T", "U")
+        out.append(TemplateChain(entry, chain, seq, rows[tid]["release_date"], c1))
+    return out
+
+
+def allatom_chains(data_dir: Path, split: str = "train") -> list[TemplateChain]:
+    """``allatom/`` chains of ``split`` listed in chains.csv, C1′ read from the entry files."""
+    with (data_dir / "allatom" / "chains.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["split"] == split]
+    wanted: dict[str, dict[str, str]] = {}
+    for r in rows:
+        wanted.setdefault(r["entry"], {})[r["chain"]] = r["release_date"]
+    out = []
+    for entry in sorted(wanted):
+        for name, seq, c1 in parse_file(data_dir / "allatom" / f"{entry}.pdb.gz"):
+            if name in wanted[entry]:
+                out.append(TemplateChain(entry, name, seq, wanted[entry][name], c1))
+    return out
+
+
+def dataset_library(data_dir: Path, split: str = "train") -> TemplateLibrary:
+    """Library of one split of ../shared/data, deduplicated by ``ENTRY_CHAIN`` id, sorted by id."""
+    chains: dict[str, TemplateChain] = {}
+    for tc in c1_chains(data_dir, split) + allatom_chains(data_dir, split):
+        chains.setdefault(tc.id.upper(), tc)
+    return TemplateLibrary.from_chains([chains[k] for k in sorted(chains)], source=str(data_dir))
+
+
+if __name__ == "__main__":
+    lib = dataset_library(Path(sys.argv[1]))
+    lib.save(sys.argv[2], overwrite="--overwrite" in sys.argv)
+    print(f"{len(lib)} chains, {len(lib.seq)} nt -> {sys.argv[2]}")
