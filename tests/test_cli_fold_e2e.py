@@ -165,6 +165,8 @@ def test_cli_fold_examples_with_tiny_weights_dir(tmp_path: Path) -> None:
     check_outputs(out, 1, trained=False)
     doc = json.loads((out / "HIV1_TAR" / "confidence.json").read_text())
     assert doc["model_version"] == "tiny-test"
+    manifest = json.loads((wdir / "manifest.json").read_text())
+    assert doc["weights_sha256"] == manifest["sha256"]  # provenance names the exact weights
 
 
 def _shipped_model_version() -> str:

@@ -42,6 +42,7 @@ def load_engine(weights_dir: Path | None = None, device: str = "cpu") -> FoldEng
         device,
         init_sigma=inference.get("init_sigma"),
         calibration=calibration,
+        weights_sha256=manifest.get("sha256"),
     )
 
 

@@ -70,7 +70,9 @@ class FoldEngine:
         device: str = "cpu",
         init_sigma: float | None = None,
         calibration: PlddtCalibration | None = None,
+        weights_sha256: str | None = None,
     ) -> None:
+        self.weights_sha256 = weights_sha256
         self.init_sigma = init_sigma
         self.calibration = calibration
         self.net = net.eval()
@@ -188,7 +190,7 @@ class FoldEngine:
         ranked = [cands[owner[i]] for i in order]
         models = c1_models(seq, c1, [c.ss for c in ranked], plddt)
         timing = {"prior": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
-        extra = {"c1": c1, "timing_s": timing}
+        extra = {"c1": c1, "timing_s": timing, "weights_sha256": self.weights_sha256}
         if constraint is not None:
             extra["probing"] = probing_report(constraint, seq, ss, models, guided=record.ss is None)
         return Prediction(

@@ -292,6 +292,7 @@ def confidence_document(
     probing: dict[str, Any] | None = None,
     checksums: dict[str, dict[str, Any]] | None = None,
     notes: Sequence[str] = (),
+    weights_sha256: str | None = None,
 ) -> dict[str, Any]:
     """The ``confidence.json`` content for one folded record.
 
@@ -308,6 +309,7 @@ def confidence_document(
         checksums: ``{file name: {"bytes", "sha256"}}`` of the model files (``--resume``
             redoes the record when a file no longer matches).
         notes: remarks for the user (e.g. written as mmCIF because PDB cannot hold it).
+        weights_sha256: sha256 of the weights file the engine loaded (None: unknown/tiny).
     """
     plddt = np.asarray(plddt, dtype=np.float64)
     means = plddt.mean(axis=1) if plddt.size else np.zeros(len(files))
@@ -345,6 +347,7 @@ def confidence_document(
         "seed": int(seed),
         "run_seed": int(run_seed),
         "model_version": model_version,
+        "weights_sha256": weights_sha256,
         "rnapredict_version": __version__,
         "settings": settings,
         "mean_plddt": round(float(means[0]), 2) if len(means) else None,

@@ -163,6 +163,7 @@ def _write(
         probing=pred.extra.get("probing"),
         checksums=checksums,
         notes=notes,
+        weights_sha256=pred.extra.get("weights_sha256"),
     )
     outputs.write_confidence(directory, doc)  # last: the completion marker
     if ctx.options.report:  # after the marker: a failed report never fails the record
