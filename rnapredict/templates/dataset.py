@@ -12,28 +12,20 @@ import csv
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from rnapredict.templates.build import parse_file
 from rnapredict.templates.library import TemplateChain, TemplateLibrary
+from rnapredict.train.data import read_c1_coords
 
 
 def c1_chains(data_dir: Path, split: str = "train") -> list[TemplateChain]:
     """``c1/`` chains of ``split`` (``target_id`` = ``PDBID_CHAIN``), coordinates from coords.csv."""
     with (data_dir / "c1" / "sequences.csv").open(newline="") as fh:
         rows = {r["target_id"]: r for r in csv.DictReader(fh) if r["split"] == split}
-    xyz: dict[str, list[tuple[int, float, float, float]]] = {}
-    with (data_dir / "c1" / "coords.csv").open(newline="") as fh:
-        for r in csv.DictReader(fh):
-            tid = r["ID"].rsplit("_", 1)[0]
-            if tid in rows:
-                xyz.setdefault(tid, []).append(
-                    (int(r["resid"]), float(r["x"]), float(r["y"]), float(r["z"]))
-                )
+    xyz = read_c1_coords(data_dir, set(rows))
     out = []
     for tid in sorted(rows):
         entry, chain = tid.split("_", 1)
-        c1 = np.array([p[1:] for p in sorted(xyz[tid])], dtype=np.float32)
+        c1 = xyz[tid]
         seq = rows[tid]["sequence"].upper().replace("T", "U")
         out.append(TemplateChain(entry, chain, seq, rows[tid]["release_date"], c1))
     return out

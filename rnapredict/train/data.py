@@ -176,26 +176,31 @@ def load_allatom_chains(data_dir: Path, split: str, ss_cache: Path | None = None
     return chains
 
 
-def _load_c1(data_dir: Path, split: str, ss_cache: Path | None = None) -> list[Chain]:
-    """C1′ chains of ``c1/`` in one split, ordered by target id."""
-    with (data_dir / "c1" / "sequences.csv").open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if _in_split(r, split)]
-    wanted = {r["target_id"] for r in rows}
-    coords: dict[str, list[tuple[int, float, float, float]]] = {}
+def read_c1_coords(data_dir: Path, wanted: set[str]) -> dict[str, np.ndarray]:
+    """C1′ coordinates [L, 3] (Å, float32, in residue order) of the wanted ``c1/`` target ids."""
+    rows: dict[str, list[tuple[int, float, float, float]]] = {}
     with (data_dir / "c1" / "coords.csv").open(newline="") as fh:
         for r in csv.DictReader(fh):
             tid = r["ID"].rsplit("_", 1)[0]
             if tid in wanted:
-                coords.setdefault(tid, []).append(
+                rows.setdefault(tid, []).append(
                     (int(r["resid"]), float(r["x"]), float(r["y"]), float(r["z"]))
                 )
+    return {t: np.array([p[1:] for p in sorted(v)], dtype=np.float32) for t, v in rows.items()}
+
+
+def _load_c1(data_dir: Path, split: str, ss_cache: Path | None = None) -> list[Chain]:
+    """C1′ chains of ``c1/`` in one split, ordered by target id."""
+    with (data_dir / "c1" / "sequences.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if _in_split(r, split)]
+    coords = read_c1_coords(data_dir, {r["target_id"] for r in rows})
     cache = _read_cache(ss_cache)
     n_cached = len(cache)
     pdb = _pdb_ss(data_dir)
     chains = []
     for r in sorted(rows, key=lambda r: r["target_id"]):
         seq = r["sequence"].upper()
-        xyz = np.array([c[1:] for c in sorted(coords[r["target_id"]])], dtype=np.float32)
+        xyz = coords[r["target_id"]]
         assert len(xyz) == len(seq), r["target_id"]
         ss = _annotated_ss(r, pdb)
         source = "pdb"
