@@ -26,6 +26,7 @@ class FoldOptions:
         chunk_size: residues per decoder chunk (None: engine default).
         steps: diffusion steps (None: engine default).
         device: ``cpu``, ``cuda`` or ``auto``.
+        cleanup: remove clashes from the all-atom models (``fold --no-cleanup``: off).
     """
 
     n_samples: int = 5
@@ -33,6 +34,7 @@ class FoldOptions:
     chunk_size: int | None = None
     steps: int | None = None
     device: str = "cpu"
+    cleanup: bool = True
 
 
 @dataclass

@@ -29,17 +29,19 @@ def resolve_device(device: str) -> torch.device:
 
 
 def c1_models(
-    seq: str, c1: np.ndarray, partner: np.ndarray, plddt: np.ndarray
+    seq: str, c1: np.ndarray, partner: np.ndarray, plddt: np.ndarray, cleanup: bool = True
 ) -> list[RnaStructure]:
     """All-atom models from C1′ traces via :mod:`rnapredict.geometry`.
 
     Args:
-        c1: [S, L, 3] Å; partner: [L]; plddt: [S, L] 0–100.
+        c1: [S, L, 3] Å; partner: [L]; plddt: [S, L] 0–100; cleanup: clash clean-up
+            (:mod:`rnapredict.geometry.cleanup`).
     """
     from rnapredict.geometry.convert import atoms_to_structure
     from rnapredict.geometry.from_c1 import c1_to_atoms
 
-    atoms, mask = c1_to_atoms(seq, torch.from_numpy(c1).double(), torch.from_numpy(partner).long())
+    c1_t, partner_t = torch.from_numpy(c1).double(), torch.from_numpy(partner).long()
+    atoms, mask = c1_to_atoms(seq, c1_t, partner_t, cleanup=cleanup)
     return [atoms_to_structure(seq, atoms[s], mask, plddt[s]) for s in range(c1.shape[0])]
 
 
@@ -112,7 +114,7 @@ class FoldEngine:
         order = np.argsort(-score, kind="stable")
         c1 = ens.coords.numpy()[order].astype(np.float64)
         plddt = ens.plddt.numpy()[order].astype(np.float64)
-        models = c1_models(seq, c1, partner_array(ss), plddt)
+        models = c1_models(seq, c1, partner_array(ss), plddt, options.cleanup)
         timing = {"ss": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
         return Prediction(
             record_id=record.id,
