@@ -74,7 +74,9 @@ def fold_traces(tgts: list[dict]) -> None:
 
     engine = load_engine(None)
     for t in tgts:
-        pred = engine.predict(Record(t["id"], t["seq"], ss=t["ss"]), FoldOptions(n_samples=5, cleanup=False))
+        pred = engine.predict(
+            Record(t["id"], t["seq"], ss=t["ss"]), FoldOptions(n_samples=5, cleanup=False)
+        )
         t["c1"], t["plddt"] = pred.extra["c1"], pred.plddt
 
 

@@ -22,6 +22,7 @@ class FoldRunOptions:
         seed: run seed; each record's seed is ``record_seed(seed, id)`` (engine side).
         ss_file: dot-bracket FASTA / BPSEQ / CT file with structures matched by record id.
         relax: relax every model after ranking (``--relax``).
+        cleanup: clash clean-up of the all-atom models (``--no-cleanup``: off).
         fmt: ``pdb``, ``cif`` or ``both``.
         max_len: records longer than this (nt) fail without folding; None: no limit.
         chunk_size: decoder chunk (residues); None: engine default.
@@ -39,6 +40,7 @@ class FoldRunOptions:
     seed: int = 0
     ss_file: Path | None = None
     relax: bool = False
+    cleanup: bool = True
     fmt: str = "pdb"
     max_len: int | None = None
     chunk_size: int | None = None
@@ -78,6 +80,7 @@ class FoldRunOptions:
             chunk_size=self.chunk_size,
             steps=self.steps,
             device=device or self.device,
+            cleanup=self.cleanup,
         )
 
     def settings(self) -> dict[str, object]:
@@ -88,6 +91,7 @@ class FoldRunOptions:
             "chunk_size": self.chunk_size,
             "format": self.fmt,
             "relax": self.relax,
+            "cleanup": self.cleanup,
         }
 
 

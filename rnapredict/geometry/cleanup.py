@@ -31,6 +31,9 @@ from rnapredict.geometry.closure import BREAK_C1_A
 from rnapredict.geometry.restraints import Restraints, build_restraints
 
 _C1 = ideal.slot_index("A")["C1'"]
+#: Working precision: float32 halves the memory traffic of the pair terms; coordinates are
+#: only needed to ~0.001 Å.
+DTYPE = torch.float32
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class CleanupConfig:
         margin: the repulsion keeps pairs this far (Å) inside the clash criterion
             (overlap 0.4 Å, 1.0 Å for N/O pairs).
         c1_weight: weight of the C1′ position restraint.
-        hbond_weight: weight of the base-pair hydrogen-bond distances.
+        hbond_weight: weight of the base-pair terms (ideal Watson–Crick pair geometry, or
+            hydrogen-bond distances for G–U).
     """
 
     stages: tuple[float, ...] = (0.3, 3.0)
@@ -54,12 +58,10 @@ class CleanupConfig:
     skin: float = 1.0
     margin: float = 0.15
     c1_weight: float = 3.0
-    hbond_weight: float = 3.0
+    hbond_weight: float = 1.0
 
 
-def _neighbours(
-    x: np.ndarray, atoms: np.ndarray, r: Restraints, cutoff: float
-) -> np.ndarray:
+def _neighbours(x: np.ndarray, atoms: np.ndarray, r: Restraints, cutoff: float) -> np.ndarray:
     """Non-excluded atom pairs within ``cutoff`` Å: x [N, 3] of flat atoms ``atoms`` [N]
     -> [P, 2] indices into ``atoms`` (sorted, deterministic)."""
     pairs = cKDTree(x).query_pairs(cutoff, output_type="ndarray").astype(np.int64)
@@ -70,9 +72,7 @@ def _neighbours(
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
-def _pair_terms(
-    x: torch.Tensor, grad: torch.Tensor, pairs: torch.Tensor, coef_fn
-) -> torch.Tensor:
+def _pair_terms(x: torch.Tensor, grad: torch.Tensor, pairs: torch.Tensor, coef_fn) -> torch.Tensor:
     """Energy of pair terms and their gradient (added into ``grad`` [N, 3]).
 
     ``coef_fn(d)`` -> (energy [P], dE/dd [P]) for pair distances d [P].
@@ -150,7 +150,9 @@ def _lbfgs(
         if s_hist:
             gamma = float((s_hist[-1] * y_hist[-1]).sum() / (y_hist[-1] * y_hist[-1]).sum())
             q *= gamma
-        for (s_k, y_k), (a, rho) in zip(zip(s_hist, y_hist, strict=True), reversed(alphas), strict=True):
+        for (s_k, y_k), (a, rho) in zip(
+            zip(s_hist, y_hist, strict=True), reversed(alphas), strict=True
+        ):
             b = rho * float((y_k * q).sum())
             q += (a - b) * s_k
         direction = -q
@@ -180,7 +182,8 @@ def _lbfgs(
     return x
 
 
-def clean_atoms(    seq: str,
+def clean_atoms(
+    seq: str,
     atoms: torch.Tensor,
     partner: torch.Tensor | np.ndarray,
     config: CleanupConfig | None = None,
@@ -204,7 +207,7 @@ def clean_atoms(    seq: str,
     if n == 0 or n_s == 0:
         return atoms.detach().clone()
     partner = np.asarray(partner, np.int64).reshape(n)
-    flat = xs.double().reshape(n_s, n * n_slots, 3)
+    flat = xs.to(DTYPE).reshape(n_s, n * n_slots, 3)
     per_sample = []
     for s in range(n_s):
         c1 = xs[s, :, _C1].double().numpy()
@@ -218,8 +221,8 @@ def clean_atoms(    seq: str,
     pairs, target, weight = [], [], []
     for s, r in enumerate(per_sample):
         pairs.append(torch.from_numpy(compact[r.pairs.numpy()] + s * m))
-        target.append(r.target)
-        weight.append(r.weight)
+        target.append(r.target.to(DTYPE))
+        weight.append(r.weight.to(DTYPE))
     c1_idx = torch.from_numpy(
         (compact[np.arange(n) * n_slots + _C1][None] + m * np.arange(n_s)[:, None]).reshape(-1)
     )
@@ -247,10 +250,13 @@ def clean_atoms(    seq: str,
                 nb.append(p[near] + s * m)
                 dmin.append(d_min[near])
             problem.nb_pairs = torch.from_numpy(np.concatenate(nb))
-            problem.d_min = torch.from_numpy(np.concatenate(dmin))
+            problem.d_min = torch.from_numpy(np.concatenate(dmin)).to(DTYPE)
             x = _lbfgs(problem, x, steps)
             done += steps
     out = flat.clone()
     out[:, torch.from_numpy(slots)] = x.reshape(n_s, m, 3)
     out = out.reshape(n_s, n, n_slots, 3).to(xs.dtype)
+    out[:, :, :] = torch.where(
+        torch.from_numpy(present.reshape(n, n_slots))[None, :, :, None], out, xs
+    )
     return out[0] if single else out

@@ -110,6 +110,33 @@ def _link_terms() -> tuple[tuple[int, int, float], ...]:
     )
 
 
+#: Cross-pair distances of an ideal Watson–Crick pair up to this length (Å) are restrained:
+#: they hold the two bases coplanar and in register, as the base-pair annotator expects.
+PAIR_TEMPLATE_MAX = 6.0
+
+
+@cache
+def _pair_template(a: str, b: str) -> tuple[tuple[int, int, float], ...]:
+    """(base slot of a, base slot of b, ideal distance Å) across a Watson–Crick pair a–b;
+    empty for other pairs (G–U: hydrogen bonds only)."""
+    from rnapredict.geometry.helix import aform_duplex
+
+    if {"A": "U", "U": "A", "G": "C", "C": "G"}.get(a) != b:
+        return ()
+    atoms, _, partner = aform_duplex(a)
+    first = len(ideal.BASE_ATOMS_ORDER)  # base atoms only (C1′ follows the trace)
+    xa = atoms[0].numpy()
+    xb = atoms[int(partner[0])].numpy()
+    na, nb = len(NUCLEOTIDE_ATOMS[a]), len(NUCLEOTIDE_ATOMS[b])
+    out = []
+    for i in range(first, na):
+        for j in range(first, nb):
+            d = float(np.linalg.norm(xa[i] - xb[j]))
+            if d <= PAIR_TEMPLATE_MAX:
+                out.append((i, j, d))
+    return tuple(out)
+
+
 @cache
 def _slot_radii() -> tuple[np.ndarray, np.ndarray]:
     """[5, A] van der Waals radius (Å, 0 where absent) and [5, A] polar flag of each slot."""
@@ -203,6 +230,13 @@ def build_restraints(
             if not PAIR_C1_RANGE[0] <= gap <= PAIR_C1_RANGE[1]:
                 continue
         a, b = letters[i], letters[j]
+        template = _pair_template(a, b)
+        if template:
+            arr = np.array(template)
+            pairs.append(np.stack([i * n_slots + arr[:, 0], j * n_slots + arr[:, 1]], 1))
+            target.append(arr[:, 2])
+            weight.append(np.full(len(arr), hbond_weight))
+            continue
         key, flip = (a + b, False) if a + b in HBONDS else (b + a, True)
         for x, y in HBONDS.get(key, ()):
             x_res, y_res = (j, i) if flip else (i, j)

@@ -40,18 +40,15 @@ def linked_residues(model: RnaStructure, link_max: float = LINK_MAX) -> np.ndarr
     return same & has_o3[:-1] & has_p[1:] & (d < link_max)
 
 
-def bond_problems(
-    model: RnaStructure, linked: np.ndarray, tolerance: float = BOND_TOLERANCE
-) -> list[str]:
-    """Bonds of ``model`` more than ``tolerance`` Å off their ideal length, worst first.
+def bond_deviations(model: RnaStructure, linked: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Every bond of ``model``: {label: (|length - ideal| Å, length Å)}.
 
+    Labels name atoms and residue numbers, e.g. ``O3'(57)–P(58)``, ``C1'–N9(12)``.
     Args:
-        model: the model to check (heavy atoms; hydrogens are ignored).
-        linked: [L-1] bool, O3′(i)–P(i+1) links to check (e.g. those of the input).
-    Returns:
-        One short text per bad bond, e.g. ``O3'(57)–P(58) 3.42 Å``; empty when all are fine.
+        model: the model (heavy atoms; hydrogens are ignored).
+        linked: [L-1] bool, O3′(i)–P(i+1) links to include (e.g. those of the input).
     """
-    bad: list[tuple[float, str]] = []
+    out: dict[str, tuple[float, float]] = {}
     labels = [f"{model.res_ids[i]}{model.ins_codes[i]}" for i in range(model.n_residues)]
     starts = model.residue_starts()
     for i in range(model.n_residues):
@@ -61,13 +58,27 @@ def bond_problems(
         for (a, b), d0 in _ideal_bonds(base).items():
             if a in pos and b in pos:
                 d = float(np.linalg.norm(model.coords[pos[a]] - model.coords[pos[b]]))
-                if abs(d - d0) > tolerance:
-                    bad.append((abs(d - d0), f"{a}–{b}({labels[i]}) {d:.2f} Å"))
+                out[f"{a}–{b}({labels[i]})"] = (abs(d - d0), d)
     o3, _ = model.atom_coords("O3'")
     p, _ = model.atom_coords("P")
     d0 = ideal.bond("O3'", "P")
     for i in np.flatnonzero(linked):
         d = float(np.linalg.norm(o3[i] - p[i + 1]))
-        if not abs(d - d0) <= tolerance:
-            bad.append((abs(d - d0), f"O3'({labels[i]})–P({labels[i + 1]}) {d:.2f} Å"))
+        out[f"O3'({labels[i]})–P({labels[i + 1]})"] = (abs(d - d0), d)
+    return out
+
+
+def broken_bonds(
+    before: RnaStructure, after: RnaStructure, tolerance: float = BOND_TOLERANCE
+) -> list[str]:
+    """Bonds that relaxation broke: in ``after`` more than ``tolerance`` Å off ideal and
+    worse than in ``before`` (by > 0.05 Å); links are those of ``before``. Worst first, as
+    texts like ``O3'(57)–P(58) 3.42 Å (input 1.62 Å)``."""
+    linked = linked_residues(before)
+    ref = bond_deviations(before, linked)
+    bad = []
+    for key, (dev, d) in bond_deviations(after, linked).items():
+        dev0, d0 = ref.get(key, (0.0, float("nan")))
+        if not (dev <= tolerance or dev <= dev0 + 0.05):
+            bad.append((dev, f"{key} {d:.2f} Å (input {d0:.2f} Å)"))
     return [text for _, text in sorted(bad, key=lambda t: -t[0])]
