@@ -7,11 +7,16 @@ module refines the heavy atoms of all samples at once by L-BFGS on one vectorize
 - harmonic distance restraints to the ideal set (:mod:`rnapredict.geometry.restraints`):
   bonds, angles (1–3), rigid planar bases, sugar rings, O3′–P links;
 - a soft repulsion between heavy atoms more than three bonds apart, ``(d_min - d)²`` below
-  ``d_min`` = the clashscore's contact distance less a margin (Bondi radii; N/O pairs get the
+  ``d_min`` = the clashscore's clash distance plus ``margin`` (Bondi radii; N/O pairs get the
   hydrogen-bond allowance), on a neighbour list (scipy cKDTree) rebuilt every
   ``rebuild_every`` iterations, so each step is O(N);
-- hydrogen-bond distances (2.95 Å) of the canonical base pairs of the input structure;
+- the canonical base pairs of the input structure: the ideal Watson–Crick pair geometry
+  (cross-pair base distances ≤ 6 Å, so the bases are coplanar and hydrogen bonded), or the
+  two hydrogen bonds of a G–U wobble, for pairs whose C1′ atoms are 7–15 Å apart;
 - a harmonic restraint of every C1′ to its predicted position.
+
+Measured (``bench/cleanup.py``, 24 targets × 5 models): clashscore median 440 → 1.8, O3′–P
+within 1.5–1.7 Å 95.7 → 99.5 %, C1′ moves 0.1–0.5 Å RMS, ~0.7 CPU s per 100 nt for 5 models.
 
 The repulsion is switched on in stages (``stages``: its weight grows), so interpenetrating
 residues first slide apart on a soft potential instead of locking. Deterministic: no random
