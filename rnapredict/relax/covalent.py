@@ -72,9 +72,12 @@ def broken_bonds(
     before: RnaStructure, after: RnaStructure, tolerance: float = BOND_TOLERANCE
 ) -> list[str]:
     """Bonds that relaxation broke: in ``after`` more than ``tolerance`` Å off ideal and
-    worse than in ``before`` (by > 0.05 Å); links are those of ``before``. Worst first, as
-    texts like ``O3'(57)–P(58) 3.42 Å (input 1.62 Å)``."""
-    linked = linked_residues(before)
+    worse than in ``before`` (by > 0.05 Å); links are those of ``before`` between standard
+    residues (N and modified residues are frozen, outside the force field, and their
+    neighbours are chain ends there). Worst first, as texts like
+    ``O3'(57)–P(58) 3.42 Å (input 1.62 Å)``."""
+    standard = np.array([name.strip() in ("A", "C", "G", "U") for name in before.res_names])
+    linked = linked_residues(before) & standard[:-1] & standard[1:]
     ref = bond_deviations(before, linked)
     bad = []
     for key, (dev, d) in bond_deviations(after, linked).items():
