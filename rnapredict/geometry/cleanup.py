@@ -15,8 +15,8 @@ module refines the heavy atoms of all samples at once by L-BFGS on one vectorize
   two hydrogen bonds of a G–U wobble, for pairs whose C1′ atoms are 7–15 Å apart;
 - a harmonic restraint of every C1′ to its predicted position.
 
-Measured (``bench/cleanup.py``, 24 targets × 5 models): clashscore median 440 → 1.8, O3′–P
-within 1.5–1.7 Å 95.7 → 99.5 %, C1′ moves 0.1–0.5 Å RMS, ~0.7 CPU s per 100 nt for 5 models.
+Measured (``bench/cleanup.py``, 24 targets × 5 models): clashscore median 440 → 0.7, O3′–P
+within 1.5–1.7 Å 95.7 → 99.9 %, C1′ moves 0.1–0.5 Å RMS, ~0.65 CPU s per 100 nt for 5 models.
 
 The repulsion is switched on in stages (``stages``: its weight grows), so interpenetrating
 residues first slide apart on a soft potential instead of locking. Deterministic: no random
@@ -58,7 +58,7 @@ class CleanupConfig:
     """
 
     stages: tuple[float, ...] = (0.3, 3.0)
-    iterations: int = 30
+    iterations: int = 40
     rebuild_every: int = 20
     skin: float = 1.0
     margin: float = 0.15
