@@ -44,9 +44,9 @@ def test_bad_inputs_are_flagged_and_the_batch_goes_on(tmp_path: Path, hairpin_fi
         + ["--steps", "50", "--json"],
     )
     assert r.exit_code == 3, r.output
-    doc = json.loads(r.stdout)
-    assert doc["n_models"] == 3 and doc["n_ok"] == 1 and doc["n_failed"] == 2
-    by_name = {Path(x["source"]).name: x for x in doc["results"]}
+    lines = [json.loads(line) for line in r.stdout.splitlines()]  # JSON Lines
+    assert len(lines) == 3 and sum(x["status"] == "ok" for x in lines) == 1
+    by_name = {Path(x["source"]).name: x for x in lines}
     assert (
         by_name["empty.pdb"]["status"] == "failed" and "no atoms" in by_name["empty.pdb"]["message"]
     )
@@ -134,3 +134,78 @@ def test_multi_model_heavy_output_is_one_file(tmp_path: Path, hairpin_file: Path
     # Both relaxed alike: the second is the first shifted by 1 Å (translation invariance).
     d = models[1].coords - models[0].coords
     np.testing.assert_allclose(d.mean(axis=0), [1.0, 1.0, 1.0], atol=0.05)
+
+
+def _c1_only(tmp_path: Path, hairpin_file: Path) -> Path:
+    native = read_structure(hairpin_file)
+    keep = np.array([a == "C1'" for a in native.atom_names])
+    return write_models([native.select_atoms(keep)], tmp_path / "c1.pdb")
+
+
+def test_c1_only_file_gets_one_clear_message(tmp_path: Path, hairpin_file: Path):
+    """A C1′-only model is not 'relaxed' into atoms PDBFixer invents: one message, no
+    warnings from OpenMM, written unrelaxed, exit 3 (issue 12)."""
+    src = _c1_only(tmp_path, hairpin_file)
+    r = runner.invoke(app, ["minimize", str(src), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 3, r.output
+    lines = [x for x in r.stderr.splitlines() if "c1.pdb" in x]
+    assert len(lines) == 1 and "coarse-grained" in lines[0] and "all-atom" in lines[0]
+    assert "Warning" not in r.output and "warning:" not in r.stderr
+
+
+def test_unreadable_file_message_is_truthful(tmp_path: Path):
+    """A file with no RNA is 'nothing written', never also 'kept unrelaxed' (issue 12)."""
+    protein = tmp_path / "protein.pdb"
+    protein.write_text(PROTEIN_PDB)
+    r = runner.invoke(app, ["minimize", str(protein), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 3
+    assert "nothing written" in r.stderr and "kept unrelaxed" not in r.stderr
+
+
+def test_json_is_json_lines(tmp_path: Path, hairpin_file: Path):
+    """--json: one object per model on its own line, schema as documented."""
+    empty = tmp_path / "empty.pdb"
+    empty.write_text("")
+    src = _c1_only(tmp_path, hairpin_file)
+    r = runner.invoke(app, ["minimize", str(empty), str(src), "-o", str(tmp_path / "o"), "--json"])
+    assert r.exit_code == 3
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [Path(x["source"]).name for x in rows] == ["empty.pdb", "c1.pdb"]
+    keys = {"rnapredict", "source", "model", "output", "status", "energy_before_kj_mol",
+            "energy_after_kj_mol", "clashscore_before", "clashscore_after", "rmsd_heavy_a",
+            "seconds", "message", "warnings", "platform", "options", "units"}  # fmt: skip
+    assert all(set(x) == keys and x["status"] == "failed" for x in rows)
+    assert rows[1]["output"].endswith("c1.pdb") and rows[0]["output"] == ""
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_within_seconds(tmp_path: Path, hairpin_file: Path):
+    """SIGINT while OpenMM minimizes: exit 130 at once, not after the minimization (issue 12).
+    Latency is printed for information; the bound is generous (shared CI machines)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "rnapredict", "minimize", str(hairpin_file), "-o", str(out),
+           "--steps", "0", "--rounds", "8"]  # fmt: skip
+    env = {**os.environ, "OPENMM_CPU_THREADS": "1"}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()  # "relaxing 1 file(s) → ..." once the work starts
+    assert "relaxing" in line, line
+    time.sleep(3.0)  # inside PDBFixer / the minimizer by now
+    assert proc.poll() is None, "finished before the interrupt; make the job longer"
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    try:
+        rc = proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    latency = time.perf_counter() - t0
+    print(f"minimize stopped {latency:.2f} s after SIGINT")
+    assert rc == 130
+    assert latency < 10.0
+    assert not (out / "1ATO_A.pdb").exists()

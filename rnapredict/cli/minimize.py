@@ -1,14 +1,22 @@
 """``rnapredict minimize``: relax model files with OpenMM (a thin layer over
 :func:`rnapredict.relax.files.minimize_files`).
 
-Results go to stdout (a table, or ``--json``); progress lines to stderr. Exit 0 if every model
-relaxed, 3 if some failed (they are written unrelaxed and flagged), 2 for usage errors.
+Results go to stdout (a table, or ``--json``: JSON Lines, one object per model); progress
+lines to stderr. Exit 0 if every model relaxed, 3 if some failed (they are written unrelaxed
+and flagged; unreadable files get no output), 2 for usage errors, 130 on Ctrl-C (within a
+moment: the work runs in a worker thread, which OpenMM's minimizer lets go of the
+interpreter).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 from rich.table import Table
@@ -18,6 +26,41 @@ from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, out_console, user_errors
 from rnapredict.errors import EXIT_SOME_FAILED, InputError
 from rnapredict.relax.api import DEFAULT_RESTRAIN_HEAVY, DEFAULT_ROUNDS, RelaxOptions, RelaxResult
+
+T = TypeVar("T")
+#: Exit status after Ctrl-C (128 + SIGINT), as a shell reports it.
+EXIT_INTERRUPTED = 130
+
+
+def run_interruptible(work: Callable[[], T]) -> T:
+    """Run ``work`` in a daemon thread; Ctrl-C stops the process at once with exit 130.
+
+    OpenMM's minimizer releases the GIL but does not return to Python for seconds, so a
+    KeyboardInterrupt would wait for it; here the main thread only waits, sees the interrupt
+    at once, and leaves without waiting for the worker (outputs are written atomically, so
+    no partial file is left behind).
+    """
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # noqa: BLE001  - re-raised in the main thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="minimize", daemon=True)
+    try:
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted", markup=False)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
 
 
 def _progress(r: RelaxResult) -> None:
@@ -59,14 +102,16 @@ def minimize_command(
     platform: str = typer.Option(
         "auto", "--platform", help="OpenMM platform: auto (fastest present), CPU, CUDA, ..."
     ),
-    as_json: bool = typer.Option(False, "--json", help="JSON summary on stdout."),
+    as_json: bool = typer.Option(
+        False, "--json", help="JSON Lines on stdout: one object per model."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
 ) -> None:
     """Relax MODEL files: PDBFixer (missing atoms, hydrogens), then restrained L-BFGS
     minimization with Amber14 RNA.OL3 + GBn2 implicit solvent. Writes OUT/<name>.pdb|cif and
     OUT/summary.tsv; energies in kJ/mol."""
-    from rnapredict.relax.files import minimize_files  # OpenMM only when this command runs
-    from rnapredict.relax.report import TABLE_HEADER, summary_document, table_row
+    from rnapredict.relax.files import minimize_files, plan_outputs  # OpenMM only now
+    from rnapredict.relax.report import TABLE_HEADER, json_line, table_row
     from rnapredict.relax.system import select_platform
 
     with user_errors(ctx):
@@ -83,21 +128,31 @@ def minimize_command(
             select_platform(platform)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        results = minimize_files(
-            models, out, options, overwrite=overwrite, fmt=fmt, on_result=_progress
+        plan_outputs(models, out, fmt, overwrite)  # usage errors before any message
+        err_console.print(f"relaxing {len(models)} file(s) → {out}", markup=False)
+        results = run_interruptible(
+            lambda: minimize_files(
+                models, out, options, overwrite=overwrite, fmt=fmt, on_result=_progress
+            )
         )
         if as_json:
-            print(json.dumps(summary_document(results, options), indent=2))
+            for r in results:
+                print(json.dumps(json_line(r, options)))
         else:
             table = Table(*TABLE_HEADER)
             for r in results:
                 cells = table_row(r)  # status cell has markup; labels in others must not
                 table.add_row(*(c if k == 1 else Text(c) for k, c in enumerate(cells)))
             out_console.print(table)
-        n_failed = sum(not r.ok for r in results)
-        if n_failed:
-            err_console.print(
-                f"{n_failed} of {len(results)} model(s) failed to relax (kept unrelaxed)",
-                markup=False,
-            )
+        n_unread = sum(r.model is None for r in results)
+        n_kept = sum(not r.ok and r.model is not None for r in results)
+        if n_unread or n_kept:
+            parts = []
+            if n_kept:
+                parts.append(
+                    f"{n_kept} of {len(results)} model(s) failed to relax (kept unrelaxed)"
+                )
+            if n_unread:
+                parts.append(f"{n_unread} file(s) could not be read (nothing written)")
+            err_console.print("; ".join(parts), markup=False)
             raise typer.Exit(EXIT_SOME_FAILED)

@@ -32,6 +32,7 @@ class FoldOptions:
         probing: how ``--shape`` / ``--dms`` reactivities become pseudo-energies.
         templates: template library path, ``default`` (the shipped one) or ``none``.
         template_cutoff: ``YYYY-MM-DD``; no template released on or after it (None: any date).
+        cleanup: remove clashes from the all-atom models (``fold --no-cleanup``: off).
     """
 
     n_samples: int = 5
@@ -43,6 +44,7 @@ class FoldOptions:
     probing: ProbingConfig = ProbingConfig()
     templates: str = "default"
     template_cutoff: str | None = None
+    cleanup: bool = True
 
 
 @dataclass

@@ -32,12 +32,15 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def c1_models(seq: str, c1: np.ndarray, ss: list[str], plddt: np.ndarray) -> list[RnaStructure]:
+def c1_models(
+    seq: str, c1: np.ndarray, ss: list[str], plddt: np.ndarray, cleanup: bool = True
+) -> list[RnaStructure]:
     """All-atom models from C1′ traces via :mod:`rnapredict.geometry`.
 
     Args:
-        c1: [S, L, 3] Å; ss: [S] dot-bracket per model (pairs for the rebuild);
-        plddt: [S, L] 0–100.
+        c1: [S, L, 3] Å; ss: [S] dot-bracket per model (pairs for the rebuild and the
+        clean-up); plddt: [S, L] 0–100; cleanup: clash clean-up
+        (:mod:`rnapredict.geometry.cleanup`).
     """
     from rnapredict.geometry.convert import atoms_to_structure
     from rnapredict.geometry.from_c1 import c1_to_atoms
@@ -46,7 +49,8 @@ def c1_models(seq: str, c1: np.ndarray, ss: list[str], plddt: np.ndarray) -> lis
     for one in dict.fromkeys(ss):  # one rebuild per distinct structure, model order kept
         idx = [s for s in range(c1.shape[0]) if ss[s] == one]
         xyz = torch.from_numpy(c1[idx]).double()
-        atoms, mask = c1_to_atoms(seq, xyz, torch.from_numpy(partner_array(one)).long())
+        partner = torch.from_numpy(partner_array(one)).long()
+        atoms, mask = c1_to_atoms(seq, xyz, partner, cleanup=cleanup)
         for row, s in enumerate(idx):
             models[s] = atoms_to_structure(seq, atoms[row], mask, plddt[s])
     return [m for m in models if m is not None]
@@ -188,7 +192,7 @@ class FoldEngine:
         c1 = ens.coords.numpy()[order].astype(np.float64)
         plddt = ens.plddt.numpy()[order].astype(np.float64)
         ranked = [cands[owner[i]] for i in order]
-        models = c1_models(seq, c1, [c.ss for c in ranked], plddt)
+        models = c1_models(seq, c1, [c.ss for c in ranked], plddt, options.cleanup)
         timing = {"prior": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
         extra = {"c1": c1, "timing_s": timing, "weights_sha256": self.weights_sha256}
         if constraint is not None:

@@ -24,6 +24,7 @@ class FoldRunOptions:
         seed: run seed; each record's seed is ``record_seed(seed, id)`` (engine side).
         ss_file: dot-bracket FASTA / BPSEQ / CT file with structures matched by record id.
         relax: relax every model after ranking (``--relax``).
+        cleanup: clash clean-up of the all-atom models (``--no-cleanup``: off).
         fmt: ``pdb``, ``cif`` or ``both``.
         max_len: records longer than this (nt) fail without folding; None: no limit.
         chunk_size: decoder chunk (residues); None: engine default.
@@ -49,6 +50,7 @@ class FoldRunOptions:
     seed: int = 0
     ss_file: Path | None = None
     relax: bool = False
+    cleanup: bool = True
     fmt: str = "pdb"
     max_len: int | None = None
     chunk_size: int | None = None
@@ -110,6 +112,7 @@ class FoldRunOptions:
             probing=self.probing_config(),
             templates=self.templates,
             template_cutoff=self.template_cutoff,
+            cleanup=self.cleanup,
         )
 
     def probing_config(self) -> ProbingConfig:
@@ -140,6 +143,7 @@ class FoldRunOptions:
             "prior": self.prior,
             "templates": self.templates,
             "template_cutoff": self.template_cutoff,
+            "cleanup": self.cleanup,
         }
         if self.probing is not None:
             kind = self.probing[0]

@@ -84,13 +84,13 @@ def fail_record(
 
 def _relax_all(models: list[RnaStructure]) -> tuple[list[RnaStructure], list[dict[str, Any]]]:
     """Relax every ranked model (ranking unchanged); a failed one is kept unrelaxed."""
-    from rnapredict.relax.api import RelaxOptions, relax_model  # OpenMM only when asked
+    from rnapredict.relax.api import FOLD_RELAX, relax_model  # OpenMM only when asked
 
     out: list[RnaStructure] = []
     reports: list[dict[str, Any]] = []
     for model in models:
         try:
-            res = relax_model(model, RelaxOptions())
+            res = relax_model(model, FOLD_RELAX)
             relaxed, ok, msg = res.model, res.ok, res.message
             report = {
                 "ok": bool(ok),

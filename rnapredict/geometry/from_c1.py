@@ -20,7 +20,9 @@ Rule (documented, vectorized over samples and residues, differentiable):
    and are left open.
 
 Every output C1′ is the input C1′ (bit-identical): the frames are anchored there, the
-unpaired correction and the closure only turn nucleotides about it.
+unpaired correction and the closure only turn nucleotides about it. ``cleanup=True`` (what
+``fold`` uses) then removes clashes with :mod:`rnapredict.geometry.cleanup`, which moves C1′
+a little (restrained, ≤ ~0.5 Å RMS).
 """
 
 from __future__ import annotations
@@ -189,6 +191,7 @@ def c1_to_atoms(
     partner: torch.Tensor,
     closure_steps: int = CLOSURE_STEPS,
     unpaired_correction: torch.Tensor | None = None,
+    cleanup: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """All heavy atoms from C1′ coordinates and base pairs.
 
@@ -200,6 +203,8 @@ def c1_to_atoms(
             :mod:`rnapredict.geometry.closure`; links with C1′–C1′ > ``BREAK_C1_A`` stay open.
         unpaired_correction: [N_BINS, 6] override of ``UNPAIRED_CORRECTION`` (zeros: pure
             A-form templates).
+        cleanup: then remove clashes (:func:`rnapredict.geometry.cleanup.clean_atoms`):
+            C1′ then moves a little (≤ ~0.5 Å RMS) and the result is not differentiable.
     Returns:
         atoms [S, L, A, 3] (or [L, A, 3]), slots in NUCLEOTIDE_ATOMS order (A = 23), with
         C1′ equal to ``c1``, and mask [L, A] bool. Differentiable w.r.t. ``c1``.
@@ -241,4 +246,8 @@ def c1_to_atoms(
         blended = w * pred_prev + (1 - w) * atoms[:, 1:, link]
         atoms = torch.cat([atoms[:, :1], torch.cat([blended, atoms[:, 1:, 4:]], -2)], 1)
         atoms = close_backbone(atoms, types < 4, linked, closure_steps)
+    if cleanup:
+        from rnapredict.geometry.cleanup import clean_atoms
+
+        atoms = clean_atoms(seq, atoms, partner)
     return (atoms[0] if single else atoms), mask

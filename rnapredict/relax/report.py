@@ -49,26 +49,26 @@ def result_dict(r: RelaxResult) -> dict[str, object]:
     }
 
 
-def summary_document(results: Sequence[RelaxResult], options: RelaxOptions) -> dict[str, object]:
-    """The ``--json`` document: version, options, counts and per-model results."""
-    n_failed = sum(not r.ok for r in results)
+#: Units of the numbers in results (``--json`` lines carry them too).
+UNITS = {"energy": "kJ/mol", "clashscore": "per 1000 heavy atoms", "rmsd": "angstrom"}
+
+
+def json_line(r: RelaxResult, options: RelaxOptions) -> dict[str, object]:
+    """One ``minimize --json`` line (JSON Lines): the result of one model, with the version
+    and the options it was relaxed with."""
     return {
         "rnapredict": __version__,
-        "units": {"energy": "kJ/mol", "clashscore": "per 1000 heavy atoms", "rmsd": "angstrom"},
+        **result_dict(r),
         "options": {
             "steps": options.steps,
             "restrain_heavy_kcal_mol_a2": options.restrain_heavy,
             "keep_h": options.keep_h,
             "platform": options.platform,
+            "tolerance_kj_mol_nm": options.tolerance,
             "cutoff_nm": options.cutoff_nm,
             "rounds": options.rounds,
-            "round_tol_a": options.round_tol,
-            "round_restrain_kcal_mol_a2": options.round_restrain,
         },
-        "n_models": len(results),
-        "n_ok": len(results) - n_failed,
-        "n_failed": n_failed,
-        "results": [result_dict(r) for r in results],
+        "units": UNITS,
     }
 
 
