@@ -64,6 +64,9 @@ def assembly_candidates(
     if ss_source == "input":
         structures = [ss]
         k = max(n, config.alternatives)
+    elif len(seq) > config.pool_max_len:
+        structures = sample_structures(seq, ss, n, seed, constrain)
+        k = 1
     else:
         m = max(n, round(n * config.structures_per_model))
         structures = sample_structures(seq, ss, m, seed, constrain)

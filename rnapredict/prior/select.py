@@ -29,6 +29,8 @@ class SelectConfig:
             against its compactness penalty, per pool entry.
         structures_per_model: secondary structures sampled per wanted candidate (pool size).
         alternatives: library alternatives assembled per structure (``assemble(..., k)``).
+        pool_max_len: longer sequences (nt) sample one structure per wanted candidate and
+            one alternative each (assembly time grows with L × pool size).
     """
 
     min_rmsd: float = 4.0
@@ -36,6 +38,7 @@ class SelectConfig:
     rank_weight: float = 0.0
     structures_per_model: float = 2.0
     alternatives: int = 2
+    pool_max_len: int = 1000
 
 
 DEFAULT_SELECT = SelectConfig()
