@@ -173,6 +173,33 @@ def summarize(rows: list[dict], modes: list[str]) -> tuple[dict, list[str]]:
     return out, md
 
 
+def checks(summary: dict, min_length: int = 50) -> list[str]:
+    """The issue's acceptance figures on targets ≥ ``min_length`` nt (bins from 50 nt up)."""
+    rows = [v for k, v in summary.items() if k not in ("all", "<50")]
+    n = sum(v["n"] for v in rows)
+    if not n:
+        return []
+
+    def mean(mode: str, key: str) -> float | None:
+        if any(mode not in v for v in rows):
+            return None
+        return sum(v[mode][key] * v["n"] for v in rows) / n
+
+    out = [f"Checks on {n} targets ≥ {min_length} nt:"]
+    new, old = mean("assembly+diffusion", "tm_best"), mean("release", "tm_best")
+    if new is not None and old is not None:
+        ok = "ok" if new - old >= 0.03 else "NOT MET"
+        out.append(
+            f"- best-of-n TM, assembly+diffusion − release: {new - old:+.3f} (≥ +0.03: {ok})"
+        )
+    for mode in ("assembly+diffusion", "assembly"):
+        best, first = mean(mode, "tm_best"), mean(mode, "tm_model1")
+        if best is not None:
+            ok = "ok" if best - first >= 0.02 else "NOT MET"
+            out.append(f"- {mode}: best-of-n − model 1 = {best - first:+.3f} (≥ +0.02: {ok})")
+    return out
+
+
 def fold_library(data: Path, exclude: set[str]) -> object | None:
     """Motif library built without ``exclude`` (None while the library module is absent)."""
     try:
@@ -198,7 +225,8 @@ def run_section(
         print(f"[{name}] {r['id']:<10} {r['length']:>4}  TM best/model1: {cells}", flush=True)
     summary, md = summarize(rows, modes)
     head = f"## {name}: {len(rows)} targets, wall {time.time() - t0:.0f} s"
-    return {"rows": rows, "summary": summary, "markdown": "\n".join([head, "", *md])}
+    text = "\n".join([head, "", *md, "", *checks(summary)])
+    return {"rows": rows, "summary": summary, "markdown": text}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -247,10 +275,9 @@ def main(argv: list[str] | None = None) -> dict:
         fam = families(train)
         cv_min = max(a.min_length, 50)
         fold = cv_folds(train, fam, a.folds, cv_min)
-        evals = sorted(
-            (k for k, t in enumerate(train) if len(t.seq) >= cv_min),
-            key=lambda k: (fold[k], train[k].id),
-        )[: a.limit]
+        evals = [k for k, t in enumerate(train) if len(t.seq) >= cv_min]
+        rank = {k: sum(fold[j] == fold[k] for j in evals[:i]) for i, k in enumerate(evals)}
+        evals = sorted(evals, key=lambda k: (rank[k], fold[k]))[: a.limit]  # folds interleaved
         libs, jobs = {}, []
         for k in evals:
             f = fold[k]

@@ -48,9 +48,7 @@ def test_samples_are_valid_distinct_canonical_and_reference_first() -> None:
         assert len(s) == len(SEQ) and set(s) <= set("().")
         assert all(SEQ[i] + SEQ[j] in CANONICAL for i, j in _pairs(s))
     # a 120-nt random sequence has plenty of alternatives: the diversity threshold holds
-    assert all(
-        bp_distance(a, b) >= cfg.min_bp_distance for k, a in enumerate(out) for b in out[:k]
-    )
+    assert all(bp_distance(a, b) >= cfg.min_bp_distance for k, a in enumerate(out) for b in out[:k])
 
 
 def test_bp_distance_counts_pairs_in_one_structure_only() -> None:

@@ -25,8 +25,6 @@ class SelectConfig:
     Attributes:
         min_rmsd: C1′ RMSD (Å) a kept candidate keeps from every other kept one when possible.
         rg_coef: a in the compact-RNA law Rg ≈ a·L^(1/3) (Å).
-        rank_weight: weight of a candidate's pool position (0 = likeliest structure first)
-            against its compactness penalty, per pool entry.
         structures_per_model: secondary structures sampled per wanted candidate (pool size).
         alternatives: library alternatives assembled per structure (``assemble(..., k)``).
         pool_max_len: longer sequences (nt) sample one structure per wanted candidate and
@@ -35,7 +33,6 @@ class SelectConfig:
 
     min_rmsd: float = 4.0
     rg_coef: float = 5.5
-    rank_weight: float = 0.0
     structures_per_model: float = 2.0
     alternatives: int = 2
     pool_max_len: int = 1000
@@ -74,10 +71,7 @@ def select_candidates(
     """
     if not pool or n <= 0:
         return []
-    score = [
-        compactness_penalty(c.coords, config.rg_coef) + config.rank_weight * r
-        for r, c in enumerate(pool)
-    ]
+    score = [compactness_penalty(c.coords, config.rg_coef) for c in pool]
     order = sorted(range(1, len(pool)), key=lambda i: (score[i], i))
     chosen = [0]
     for threshold in (config.min_rmsd, 1e-6):
