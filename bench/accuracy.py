@@ -173,6 +173,19 @@ def summarize(rows: list[dict], modes: list[str]) -> tuple[dict, list[str]]:
     return out, md
 
 
+def start_level(engine: object, steps: int | None) -> float | None:
+    """Noise level (Å) partial diffusion really starts from: the first schedule level ≤ the
+    engine's ``init_sigma`` (20 steps: … 18.65, 10.01, 5.06, 2.38 … — σ 6 and 10 coincide)."""
+    from rnapredict.model.diffusion import noise_schedule
+
+    if engine.init_sigma is None:
+        return None
+    n = steps or engine.config.edm.steps
+    c = noise_schedule(engine.config.edm, n)
+    below = torch.nonzero(c <= engine.init_sigma)
+    return round(float(c[min(int(below[0]) if len(below) else n, n - 1)]), 2)
+
+
 def checks(summary: dict, min_length: int = 50) -> list[str]:
     """The issue's acceptance figures on targets ≥ ``min_length`` nt (bins from 50 nt up)."""
     rows = [v for k, v in summary.items() if k not in ("all", "<50")]
@@ -245,21 +258,23 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--json", type=Path, default=None)
     p.add_argument(
         "--init-sigma", type=float, default=None,
-        help="override the partial-diffusion start (Å; ≤ 0: full schedule from noise)",
+        help="override the partial-diffusion start (Å; ≤ 0: full schedule from noise); the start"
+        " is the first schedule level ≤ it",
     )  # fmt: skip
     a = p.parse_args(argv)
     modes = [m for m in a.modes.split(",") if m]
     if bad := [m for m in modes if m not in MODES]:
         p.error(f"unknown mode(s) {', '.join(bad)} (choose from {', '.join(MODES)})")
     engine = None
+    out: dict = {"modes": modes, "samples": a.samples, "seed": a.seed}
     if any(m in DIFFUSION for m in modes):
         from rnapredict.engine import load_engine
 
         engine = load_engine(a.weights)
         if a.init_sigma is not None:
             engine.init_sigma = a.init_sigma if a.init_sigma > 0 else None
+        out["start_level"] = start_level(engine, a.steps)
     ss = SSCache(a.ss_cache)
-    out: dict = {"modes": modes, "samples": a.samples, "seed": a.seed}
     if engine is not None:
         out |= {"model_version": engine.model_version, "init_sigma": engine.init_sigma}
     texts = []
@@ -293,7 +308,7 @@ def main(argv: list[str] | None = None) -> dict:
     version = out.get("model_version", "no diffusion")
     text = "\n".join(
         [f"C1′ scores ({version}, n = {a.samples}, seed {a.seed},"
-         f" init σ = {out.get('init_sigma')} Å, steps {a.steps or 'default'}):", "", *texts]
+         f" init σ = {out.get('init_sigma')} Å → schedule level {out.get('start_level')} Å, steps {a.steps or 'default'}):", "", *texts]
     )  # fmt: skip
     out["markdown"] = text
     print()
