@@ -132,3 +132,11 @@ def test_engine_with_assembly_prior_records_each_models_structure() -> None:
     q2 = engine.predict(Record("mfe", seq, ss=None), opts)
     assert given in q1.model_ss and len(set(q1.model_ss)) > 1
     assert q1.extra["c1"].tobytes() == q2.extra["c1"].tobytes()
+
+
+def test_n_residues_stay_unpaired_in_samples() -> None:
+    seq = "GGGGAAACCCCNNNNGGCGCAAAGCGCCNNAUAUAUGGGAAACCC"
+    out = sample_structures(seq, predict_ss(seq), 5, seed=0)
+    assert len(out) > 1
+    for s in out:
+        assert all(s[i] == "." for i, c in enumerate(seq) if c == "N")
