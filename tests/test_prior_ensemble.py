@@ -79,6 +79,7 @@ def test_constraint_callable_reaches_the_sampler() -> None:
         assert set(s[10:31]) == {"."}
 
 
+@pytest.mark.slow
 def test_long_sequence_takes_the_domain_path() -> None:
     """4,000 nt: domains resampled independently; same seed → same structures."""
     seq = _random_seq(4000, 5)
@@ -121,6 +122,7 @@ def test_candidates_for_tiny_and_unpaired_inputs(seq: str) -> None:
     assert all(np.isfinite(c.coords).all() and c.coords.shape == (len(seq), 3) for c in cands)
 
 
+@pytest.mark.slow
 def test_engine_with_assembly_prior_records_each_models_structure() -> None:
     engine = tiny_engine(0)
     seq = SEQ[:40]
