@@ -1,13 +1,25 @@
-"""Validation accuracy of the fold engine vs the A-form-from-SS baseline.
+"""Accuracy of the fold engine and its starting candidates: validation split + leave-family-out CV.
 
-    python bench/accuracy.py [--weights weights] [-n 5] [--steps N] [--json out.json]
+    python bench/accuracy.py [--only validation|cv] [--modes release,aform,assembly,assembly+diffusion]
+        [--folds 5] [--min-length 50] [--limit N] [-n 5] [--steps N] [--init-sigma S]
+        [--weights DIR] [--seed 0] [--json out.json]
 
-Targets: the validation split of ../shared/data (released 2020-01-01 … 2022-04-30). Their
-references have C1′ coordinates only, so every figure here is over C1′ (``--atom "C1'"``,
-index alignment) with ``rnapredict.score``; INF needs base atoms and is reported as n/a for
-these targets. Both engine and baseline get the same ViennaRNA MFE secondary structure (what
-``rnapredict fold`` uses without ``--ss``). Prints a per-target table, means, and means per
-length bin (<50, 50–150, 150–500, >500 nt).
+Modes (all from the same ViennaRNA MFE structure, what ``rnapredict fold`` uses without ``--ss``;
+seeds derived per record exactly as ``FoldEngine.predict`` does):
+
+- ``release``: the shipped release path, ``FoldOptions(prior="aform")`` — diffusion from one
+  A-form candidate, models ranked by the confidence head;
+- ``aform``: the A-form prior alone (one model, so best-of-n = model 1);
+- ``assembly``: the assembly candidates alone, no diffusion (model 1 = the record's own
+  structure, the rest in selection order);
+- ``assembly+diffusion``: ``FoldOptions(prior="assembly")`` — the shipped diffusion from the
+  assembly candidates, ranked by the confidence head.
+
+Targets: ``validation`` = c1 + all-atom validation chains (C3′ TM too where all-atom references
+exist; models rebuilt to all atoms as ``fold`` does); ``cv`` = train chains ≥ ``--min-length``
+(≥ 50 nt always) in K folds that never split a sequence family (:mod:`targets`); the motif library of fold k is
+built without fold k's families. Figures: TM-score (index alignment, US-align RNA d0) and lDDT
+(15 Å) over C1′, best-of-n, model 1 and their gap, per length bin.
 """
 
 from __future__ import annotations
@@ -19,107 +31,296 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
-from rnapredict.engine import load_engine  # noqa: E402
-from rnapredict.engine.api import FoldOptions  # noqa: E402
-from rnapredict.geometry.aform import aform_structure  # noqa: E402
-from rnapredict.io.records import Record  # noqa: E402
-from rnapredict.io.structure import RnaStructure  # noqa: E402
-from rnapredict.score.api import ScoreOptions, score_structures  # noqa: E402
-from rnapredict.train.data import load_chains  # noqa: E402
+from targets import (  # noqa: E402
+    SSCache,
+    Target,
+    cv_folds,
+    families,
+    train_targets,
+    validation_targets,
+)
 
+from rnapredict.engine.api import FoldOptions, record_seed  # noqa: E402
+from rnapredict.io.atomic import atomic_write_text  # noqa: E402
+from rnapredict.prior.assembly import assembly_candidates  # noqa: E402
+from rnapredict.prior.candidates import Candidate  # noqa: E402
+from rnapredict.prior.provider import PriorOptions, build_candidates  # noqa: E402
+from rnapredict.score.lddt import lddt  # noqa: E402
+from rnapredict.score.tmscore import tm_fixed_alignment  # noqa: E402
+
+MODES = ("release", "aform", "assembly", "assembly+diffusion")
+DIFFUSION = {"release": "aform", "assembly+diffusion": "assembly"}
 BINS = [("<50", 0, 50), ("50-150", 50, 150), ("150-500", 150, 500), (">500", 500, 10**9)]
-OPTS = ScoreOptions(atom="C1'", align="index", interactions=False, clashes=False)
+CV_NOTE = (
+    "CV caveat: the shipped diffusion weights were trained on c1 train chains, so the CV"
+    " figures of `release` and `assembly+diffusion` are optimistic (row src:allatom: chains"
+    " the diffusion never saw); `aform` and `assembly` (no learned parameters; library built"
+    " without the fold) are the honest CV figures."
+)
 
 
-def c1_reference(seq: str, xyz: np.ndarray) -> RnaStructure:
-    """A C1′-only structure from a coordinate array [L, 3] (Å)."""
-    return RnaStructure.from_residues(seq, [{"C1'": p} for p in xyz])
+def tm_lddt(model: np.ndarray, ref: np.ndarray) -> tuple[float, float]:
+    """TM-score (by reference length) and lDDT of model [L, 3] vs ref [L, 3] (NaN rows: the
+    reference lacks that atom), residues matched by index; same numbers as ``rnapredict score
+    --align index``."""
+    ok = np.isfinite(ref).all(1)
+    k = np.nonzero(ok)[0]
+    pairs = np.stack([k, np.arange(len(k))], 1)
+    tm = tm_fixed_alignment(model, ref[ok], pairs)
+    return float(tm.tm_ref), float(lddt(model[ok], ref[ok]).score)
 
 
-def score(model: RnaStructure, ref: RnaStructure) -> tuple[float, float]:
-    r = score_structures(model, ref, OPTS)
-    return float(r.tm.tm_ref), float(r.lddt)
+def c3_traces(seq: str, c1: np.ndarray, ss: list[str]) -> np.ndarray:
+    """[S, L, 3] C3′ of the all-atom models rebuilt from C1′ traces [S, L, 3] (as ``fold``)."""
+    from rnapredict.engine.engine import c1_models
+
+    models = c1_models(seq, c1, ss, np.full(c1.shape[:2], 50.0))
+    out = np.full(c1.shape, np.nan)
+    for s, m in enumerate(models):
+        for a, name in enumerate(m.atom_names):
+            if name == "C3'":
+                out[s, m.atom_res[a]] = m.coords[a]
+    return out
+
+
+def predict_mode(
+    engine: object | None,
+    t: Target,
+    mode: str,
+    a: argparse.Namespace,
+    library: object | None,
+) -> tuple[np.ndarray, list[str]]:
+    """Ranked C1′ models [S, L, 3] (Å) and the structure of each, for one target and mode."""
+    seed = record_seed(a.seed, t.id)
+    gen = torch.Generator().manual_seed(seed)
+    prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
+    prior = "aform" if mode in ("release", "aform") else "assembly"
+    cands: list[Candidate]
+    if library is None or prior == "aform":
+        cands = build_candidates(t.seq, t.ss, "vienna", PriorOptions(prior, a.samples), prior_gen)
+    else:
+        cands = assembly_candidates(t.seq, t.ss, "vienna", a.samples, prior_gen, library=library)
+    if mode not in DIFFUSION:
+        return np.stack([c.coords for c in cands]), [c.ss for c in cands]
+    opts = FoldOptions(n_samples=a.samples, seed=a.seed, steps=a.steps, prior=prior)
+    ens, owner = engine.sample_candidates(t.seq, cands, opts, gen)
+    order = np.argsort(-ens.ranking_score.numpy(), kind="stable")
+    c1 = ens.coords.numpy()[order].astype(np.float64)
+    return c1, [cands[owner[i]].ss for i in order]
+
+
+def evaluate(
+    engine: object | None,
+    t: Target,
+    modes: list[str],
+    a: argparse.Namespace,
+    library: object | None,
+) -> dict:
+    """One result row: per mode TM/lDDT best-of-n and model 1 (C1′; C3′ where available)."""
+    row: dict = {"id": t.id, "length": len(t.seq), "source": t.source}
+    for mode in modes:
+        t0 = time.perf_counter()
+        c1, ss = predict_mode(engine, t, mode, a, library)
+        scores = [tm_lddt(m, t.c1) for m in c1]
+        r = {
+            "tm_best": max(s[0] for s in scores), "tm_model1": scores[0][0],
+            "lddt_best": max(s[1] for s in scores), "lddt_model1": scores[0][1],
+            "n_models": len(scores), "n_ss": len(set(ss)),
+        }  # fmt: skip
+        if t.c3 is not None and np.isfinite(t.c3).all(1).sum() >= 3:
+            c3 = [tm_lddt(m, t.c3)[0] for m in c3_traces(t.seq, c1, ss)]
+            r["tm_c3_best"], r["tm_c3_model1"] = max(c3), c3[0]
+        r["time_s"] = time.perf_counter() - t0
+        row[mode] = r
+    return row
+
+
+def summarize(rows: list[dict], modes: list[str]) -> tuple[dict, list[str]]:
+    """Means per mode, per length bin and per data source (``c1``: chains the shipped diffusion
+    was trained on when in the train split; ``allatom``: never seen by it); markdown lines."""
+    md = [
+        "| bin | mode | n | TM best | TM model 1 | gap | lDDT best | lDDT model 1 |"
+        " n C3′ | C3′ TM best | C3′ TM model 1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    out: dict = {}
+    sources = sorted({r["source"] for r in rows})
+    groups = [(name, lambda r, lo=lo, hi=hi: lo <= r["length"] < hi) for name, lo, hi in BINS]
+    if len(sources) > 1:
+        groups += [(f"src:{x}", lambda r, x=x: r["source"] == x) for x in sources]
+    for name, keep in [("all", lambda r: True), *groups]:
+        sel = [r for r in rows if keep(r)]
+        if not sel:
+            continue
+        for mode in modes:
+            m = {k: float(np.mean([r[mode][k] for r in sel])) for k in
+                 ("tm_best", "tm_model1", "lddt_best", "lddt_model1")}  # fmt: skip
+            m["gap"] = m["tm_best"] - m["tm_model1"]
+            c3 = [r[mode] for r in sel if "tm_c3_best" in r[mode]]
+            m["n_c3"] = len(c3)
+            for k in ("tm_c3_best", "tm_c3_model1"):
+                m[k] = float(np.mean([x[k] for x in c3])) if c3 else None
+            out.setdefault(name, {"n": len(sel)})[mode] = m
+            c3s = (
+                f"{len(c3)} | {m['tm_c3_best']:.3f} | {m['tm_c3_model1']:.3f}"
+                if c3
+                else "0 | – | –"
+            )
+            md.append(
+                f"| {name} | {mode} | {len(sel)} | {m['tm_best']:.3f} | {m['tm_model1']:.3f} |"
+                f" {m['gap']:+.3f} | {m['lddt_best']:.3f} | {m['lddt_model1']:.3f} | {c3s} |"
+            )
+    return out, md
+
+
+def start_level(engine: object, steps: int | None) -> float | None:
+    """Noise level (Å) partial diffusion really starts from: the first schedule level ≤ the
+    engine's ``init_sigma`` (20 steps: … 18.65, 10.01, 5.06, 2.38 … — σ 6 and 10 coincide)."""
+    from rnapredict.model.diffusion import noise_schedule
+
+    if engine.init_sigma is None:
+        return None
+    n = steps or engine.config.edm.steps
+    c = noise_schedule(engine.config.edm, n)
+    below = torch.nonzero(c <= engine.init_sigma)
+    return round(float(c[min(int(below[0]) if len(below) else n, n - 1)]), 2)
+
+
+def checks(summary: dict, min_length: int = 50) -> list[str]:
+    """The issue's acceptance figures on targets ≥ ``min_length`` nt (bins from 50 nt up)."""
+    rows = [v for k, v in summary.items() if k not in ("all", "<50") and ":" not in k]
+    n = sum(v["n"] for v in rows)
+    if not n:
+        return []
+
+    def mean(mode: str, key: str) -> float | None:
+        if any(mode not in v for v in rows):
+            return None
+        return sum(v[mode][key] * v["n"] for v in rows) / n
+
+    out = [f"Checks on {n} targets ≥ {min_length} nt:"]
+    new, old = mean("assembly+diffusion", "tm_best"), mean("release", "tm_best")
+    if new is not None and old is not None:
+        ok = "ok" if new - old >= 0.03 else "NOT MET"
+        out.append(
+            f"- best-of-n TM, assembly+diffusion − release: {new - old:+.3f} (≥ +0.03: {ok})"
+        )
+    for mode in ("assembly+diffusion", "assembly"):
+        best, first = mean(mode, "tm_best"), mean(mode, "tm_model1")
+        if best is not None:
+            ok = "ok" if best - first >= 0.02 else "NOT MET"
+            out.append(f"- {mode}: best-of-n − model 1 = {best - first:+.3f} (≥ +0.02: {ok})")
+    return out
+
+
+def fold_library(data: Path, exclude: set[str]) -> object | None:
+    """Motif library built without ``exclude`` (None while the library module is absent)."""
+    try:
+        from rnapredict.prior.library import build_library
+    except ImportError:
+        return None
+    return build_library(data, exclude_ids=exclude)
+
+
+def run_section(
+    name: str,
+    jobs: list[tuple[Target, object | None]],
+    engine: object | None,
+    modes: list[str],
+    a: argparse.Namespace,
+) -> dict:
+    rows = []
+    t0 = time.time()
+    for t, library in jobs:
+        rows.append(evaluate(engine, t, modes, a, library))
+        r = rows[-1]
+        cells = "  ".join(f"{m} {r[m]['tm_best']:.3f}/{r[m]['tm_model1']:.3f}" for m in modes)
+        print(f"[{name}] {r['id']:<10} {r['length']:>4}  TM best/model1: {cells}", flush=True)
+    summary, md = summarize(rows, modes)
+    head = f"## {name}: {len(rows)} targets, wall {time.time() - t0:.0f} s"
+    text = "\n".join([head, "", *md, "", *checks(summary)])
+    return {"rows": rows, "summary": summary, "markdown": text}
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--weights", type=Path, default=None)
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("-n", "--samples", type=int, default=5)
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None, help="targets per section")
+    p.add_argument("--min-length", type=int, default=0, help="targets at least this long (nt)")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds K")
+    p.add_argument("--only", choices=("validation", "cv"), default=None)
+    p.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of modes")
+    p.add_argument("--ss-cache", type=Path, default=REPO / "runs" / "ss_cache.json")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument(
-        "--init-sigma",
-        type=float,
-        default=None,
-        help="override partial diffusion from the A-form prior (Å; ≤ 0: off)",
-    )
+        "--init-sigma", type=float, default=None,
+        help="override the partial-diffusion start (Å; ≤ 0: full schedule from noise); the start"
+        " is the first schedule level ≤ it",
+    )  # fmt: skip
     a = p.parse_args(argv)
+    modes = [m for m in a.modes.split(",") if m]
+    if bad := [m for m in modes if m not in MODES]:
+        p.error(f"unknown mode(s) {', '.join(bad)} (choose from {', '.join(MODES)})")
+    engine = None
+    out: dict = {"modes": modes, "samples": a.samples, "seed": a.seed}
+    if any(m in DIFFUSION for m in modes):
+        from rnapredict.engine import load_engine
 
-    engine = load_engine(a.weights)
-    if a.init_sigma is not None:
-        engine.init_sigma = a.init_sigma if a.init_sigma > 0 else None
-    chains = load_chains(a.data, "validation", REPO / "runs" / "ss_cache.json")
-    chains = chains[: a.limit] if a.limit else chains
-    rows = []
-    t0 = time.time()
-    for ch in chains:
-        ref = c1_reference(ch.seq, ch.coords)
-        pred = engine.predict(
-            Record(ch.id, ch.seq, ss=ch.ss),
-            FoldOptions(n_samples=a.samples, seed=a.seed, steps=a.steps),
-        )
-        scores = [score(m, ref) for m in pred.models]
-        base_tm, base_lddt = score(aform_structure(ch.seq, ch.ss), ref)
-        rows.append({
-            "id": ch.id, "length": len(ch.seq),
-            "tm_best": max(s[0] for s in scores), "tm_model1": scores[0][0],
-            "lddt_model1": scores[0][1], "lddt_best": max(s[1] for s in scores),
-            "plddt_model1": float(pred.plddt[0].mean()), "ptm_model1": float(pred.ptm[0]),
-            "aform_tm": base_tm, "aform_lddt": base_lddt,
-        })  # fmt: skip
-        r = rows[-1]
-        print(f"{r['id']:<10} {r['length']:>4}  TM best {r['tm_best']:.3f}  model1 {r['tm_model1']:.3f}"
-              f"  lDDT {r['lddt_model1']:.3f}  | A-form TM {r['aform_tm']:.3f} lDDT {r['aform_lddt']:.3f}",
-              flush=True)  # fmt: skip
-    keys = ["tm_best", "tm_model1", "lddt_model1", "aform_tm", "aform_lddt"]
-    md = [
-        f"C1′ scores on {len(rows)} validation targets ({engine.model_version}, {a.samples} samples,"
-        f" steps {a.steps or engine.config.edm.steps}, seed {a.seed}, init from A-form prior at σ ="
-        f" {engine.init_sigma} Å); INF n/a (C1′-only references).",
-        "",
-        "| bin | n | TM best-of-5 | TM model 1 | lDDT model 1 | A-form TM | A-form lDDT |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    summary = {}
-    for name, lo, hi in [("all", 0, 10**9), *BINS]:
-        sel = [r for r in rows if lo <= r["length"] < hi]
-        if not sel:
-            md.append(f"| {name} | 0 | – | – | – | – | – |")
-            continue
-        m = {k: float(np.mean([r[k] for r in sel])) for k in keys}
-        summary[name] = {"n": len(sel), **m}
-        md.append(f"| {name} | {len(sel)} | " + " | ".join(f"{m[k]:.3f}" for k in keys) + " |")
-    wins = sum(r["tm_best"] > r["aform_tm"] for r in rows)
-    md += ["", f"Engine best-of-{a.samples} beats A-form on {wins}/{len(rows)} targets;"
-           f" wall time {time.time() - t0:.0f} s."]  # fmt: skip
-    text = "\n".join(md)
+        engine = load_engine(a.weights)
+        if a.init_sigma is not None:
+            engine.init_sigma = a.init_sigma if a.init_sigma > 0 else None
+        out["start_level"] = start_level(engine, a.steps)
+    ss = SSCache(a.ss_cache)
+    if engine is not None:
+        out |= {"model_version": engine.model_version, "init_sigma": engine.init_sigma}
+    texts = []
+    if a.only in (None, "validation"):
+        targets = [t for t in validation_targets(a.data, ss) if len(t.seq) >= a.min_length]
+        ss.save()
+        jobs = [(t, None) for t in targets[: a.limit]]
+        out["validation"] = run_section("validation", jobs, engine, modes, a)
+        texts.append(out["validation"]["markdown"])
+    if a.only in (None, "cv"):
+        train = train_targets(a.data, ss)
+        ss.save()
+        fam = families(train)
+        cv_min = max(a.min_length, 50)
+        fold = cv_folds(train, fam, a.folds, cv_min)
+        evals = [k for k, t in enumerate(train) if len(t.seq) >= cv_min]
+        rank = {k: sum(fold[j] == fold[k] for j in evals[:i]) for i, k in enumerate(evals)}
+        evals = sorted(evals, key=lambda k: (rank[k], fold[k]))[: a.limit]  # folds interleaved
+        libs, jobs = {}, []
+        for k in evals:
+            f = fold[k]
+            if f not in libs:
+                libs[f] = fold_library(
+                    a.data, {t.id for t, g in zip(train, fold, strict=True) if g == f}
+                )
+            jobs.append((train[k], libs[f]))
+        out["cv"] = run_section(f"cv ({a.folds} folds)", jobs, engine, modes, a)
+        out["cv"]["folds"] = {train[k].id: fold[k] for k in evals}
+        out["cv"]["library"] = "per fold" if any(libs.values()) else "placeholder (no library)"
+        texts += [out["cv"]["markdown"], "", CV_NOTE]
+    version = out.get("model_version", "no diffusion")
+    text = "\n".join(
+        [f"C1′ scores ({version}, n = {a.samples}, seed {a.seed},"
+         f" init σ = {out.get('init_sigma')} Å → schedule level {out.get('start_level')} Å, steps {a.steps or 'default'}):", "", *texts]
+    )  # fmt: skip
+    out["markdown"] = text
     print()
     print(text)
-    out = {
-        "rows": rows,
-        "summary": summary,
-        "markdown": text,
-        "model_version": engine.model_version,
-    }
     if a.json:
-        a.json.write_text(json.dumps(out, indent=1))
+        atomic_write_text(a.json, json.dumps(out, indent=1), overwrite=True)
     return out
 
 

@@ -3,8 +3,8 @@
     python bench/speed.py [--lengths 50 100 ... 4000] [-n 5] [--steps N] [--weights DIR]
 
 For each L a fresh Python process folds one random sequence (seeded) with ViennaRNA MFE SS and
-S samples, reporting wall time (split into SS / sampling / all-atom build) and its own peak RSS
-(``ru_maxrss``). Then log-log slopes of time and RSS between consecutive lengths and between
+S samples, reporting wall time (split into SS + candidates / sampling / all-atom build) and its
+own peak RSS (``ru_maxrss``). Then log-log slopes of time and RSS between consecutive lengths and between
 500 and 4,000 nt. Without released weights it uses a random-initialised network of the
 released size (same cost). Torch uses its default thread count unless ``--threads``.
 """
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
     rows = []
-    print(f"{'L':>6} {'wall s':>8} {'ss s':>7} {'sample s':>9} {'atoms s':>8} {'RSS MB':>8}")
+    print(f"{'L':>6} {'wall s':>8} {'prior s':>7} {'sample s':>9} {'atoms s':>8} {'RSS MB':>8}")
     for n in a.lengths:
         r = run_one(n, a.samples, a.steps, a.weights, a.threads)
         rows.append(r)
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{n:>6} failed: {r['error']}")
             continue
         t = r["timing"]
-        print(f"{n:>6} {r['wall_s']:>8.2f} {t['ss']:>7.2f} {t['sample']:>9.2f} {t['atoms']:>8.2f}"
+        print(f"{n:>6} {r['wall_s']:>8.2f} {t['prior']:>7.2f} {t['sample']:>9.2f} {t['atoms']:>8.2f}"
               f" {r['rss_mb']:>8.0f}", flush=True)  # fmt: skip
     ok = [r for r in rows if "error" not in r]
     print("\nlog-log slopes (time, RSS):")

@@ -5,9 +5,12 @@ Placeholder until the motif library lands: the A-form rule, one candidate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from rnapredict.prior.candidates import Candidate, aform_candidate
+from rnapredict.prior.select import DEFAULT_SELECT, SelectConfig, select_candidates
 
 
 def assemble(
@@ -32,7 +35,44 @@ def assemble(
 
 
 def assembly_candidates(
-    seq: str, ss: str, ss_source: str, n: int, generator: torch.Generator
+    seq: str,
+    ss: str,
+    ss_source: str,
+    n: int,
+    generator: torch.Generator,
+    *,
+    library: object | None = None,
+    constrain: Callable[..., None] | None = None,
+    config: SelectConfig = DEFAULT_SELECT,
 ) -> list[Candidate]:
-    """Up to ``n`` candidates (good and different) for a record, the first built on ``ss``."""
-    return assemble(seq, ss, generator, 1, None, ss_source)
+    """Up to ``n`` candidates (good and different) for a record, the first built on ``ss``.
+
+    A given structure (``ss_source == "input"``) is kept for every candidate (diversity from
+    library alternatives only); otherwise ``ss`` (MFE) plus distinct structures sampled from
+    ViennaRNA's partition function (:mod:`rnapredict.prior.ensemble`), each assembled with
+    ``config.alternatives`` library alternatives, and :func:`select_candidates` picks ``n``.
+
+    Args:
+        seq: [L] sequence; ss: [L] the record's structure; n: candidates wanted.
+        generator: seeds the structure sampling and the library choices.
+        library: motif library (None: the shipped one); constrain: probing soft constraints
+            for the structure sampling (:data:`rnapredict.prior.ensemble.Constrain`).
+    """
+    from rnapredict.prior.ensemble import sample_structures
+
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+    if ss_source == "input":
+        structures = [ss]
+        k = max(n, config.alternatives)
+    elif len(seq) > config.pool_max_len:
+        structures = sample_structures(seq, ss, n, seed, constrain)
+        k = 1
+    else:
+        m = max(n, round(n * config.structures_per_model))
+        structures = sample_structures(seq, ss, m, seed, constrain)
+        k = config.alternatives
+    pool: list[Candidate] = []
+    for r, one in enumerate(structures):
+        source = ss_source if r == 0 else f"{ss_source}-sample"
+        pool += assemble(seq, one, generator, k, library, source)
+    return select_candidates(pool, n, config)
