@@ -181,7 +181,7 @@ class FoldEngine:
         gen = torch.Generator().manual_seed(seed)
         prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
         popts = PriorOptions(
-            options.prior, options.n_samples, options.templates, options.template_cutoff
+            options.prior, options.n_samples, options.templates, options.template_cutoff, constraint
         )
         cands = build_candidates(seq, ss, ss_source, popts, prior_gen, record.id)
         t1 = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -21,12 +22,15 @@ class PriorOptions:
         n: number of candidates wanted (the ensemble size S).
         templates: template library path, ``default`` (the shipped one) or ``none``.
         template_cutoff: ``YYYY-MM-DD``; templates released on or after it are not used.
+        constrain: probing soft constraints for the sampled structures (``--shape``/``--dms``;
+            :func:`rnapredict.features.probing.soft_constraint`), or None.
     """
 
     prior: str = "assembly"
     n: int = 5
     templates: str = "none"
     template_cutoff: str | None = None
+    constrain: Callable[..., None] | None = None
 
 
 def build_candidates(
@@ -63,5 +67,5 @@ def build_candidates(
         return tmpl + [aform_candidate(seq, ss, ss_source)]
     from rnapredict.prior.assembly import assembly_candidates
 
-    cands = assembly_candidates(seq, ss, ss_source, rest, generator)
+    cands = assembly_candidates(seq, ss, ss_source, rest, generator, constrain=opts.constrain)
     return tmpl + (cands or [aform_candidate(seq, ss, ss_source)])
