@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load as st_load
-from safetensors.numpy import save as st_save
 
 from rnapredict.errors import WeightsError
 from rnapredict.io.atomic import atomic_write_bytes
@@ -127,8 +126,10 @@ class MotifLibrary:
             k for k, inst in enumerate(self.instances)
             if inst.id.upper() not in ex and inst.id.split("_")[0].upper() not in ex
         ]  # fmt: skip
+        chains = json.loads(self.meta.get("chain_ids", "[]"))
+        chains = [c for c in chains if c.upper() not in ex and c.split("_")[0].upper() not in ex]
         return MotifLibrary(
-            [self.instances[k] for k in keep], [self.geoms[k] for k in keep], dict(self.meta)
+            [self.instances[k] for k in keep], [self.geoms[k] for k in keep], _meta(chains)
         )
 
     def match(
@@ -211,10 +212,16 @@ def from_chains(chains: list[NativeChain], exclude_ids: set[str] | None = None) 
         for inst, geom in mine_chain(ch):
             instances.append(inst)
             geoms.append(geom)
-    ids_hash = hashlib.sha256("\n".join(used).encode()).hexdigest()
-    meta = {"format": FORMAT, "train_before": TRAIN_BEFORE, "n_chains": str(len(used)),
-            "chain_ids_sha256": ids_hash}  # fmt: skip
-    return MotifLibrary(instances, geoms, meta)
+    return MotifLibrary(instances, geoms, _meta(used))
+
+
+def _meta(chain_ids: list[str]) -> dict[str, str]:
+    """Library metadata: format, train cutoff and the mined chain ids (sorted)."""
+    return {
+        "format": FORMAT,
+        "train_before": TRAIN_BEFORE,
+        "chain_ids": json.dumps(sorted(chain_ids), separators=(",", ":")),
+    }
 
 
 def build_library(data_dir: Path, exclude_ids: set[str] | None = None) -> MotifLibrary:
@@ -241,7 +248,25 @@ def to_bytes(lib: MotifLibrary) -> bytes:
     ]
     meta = dict(lib.meta)
     meta["instances"] = json.dumps(rows, separators=(",", ":"))
-    return st_save(arrays, metadata=meta)
+    return _safetensors_bytes(arrays, meta)
+
+
+def _safetensors_bytes(arrays: dict[str, np.ndarray], meta: dict[str, str]) -> bytes:
+    """safetensors with a sorted header (the library's writer orders metadata at random)."""
+    header: dict[str, object] = {"__metadata__": meta}
+    blobs, offset = [], 0
+    for name in sorted(arrays):
+        blob = np.ascontiguousarray(arrays[name], dtype="<f4").tobytes()
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(arrays[name].shape),
+            "data_offsets": [offset, offset + len(blob)],
+        }
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + b"".join(blobs)
 
 
 def from_bytes(data: bytes, source: str = "<bytes>") -> MotifLibrary:
@@ -328,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     lib = build_library(a.data, set(a.exclude))
     digest = save_library(lib, a.out, overwrite=a.overwrite)
     kinds = {k: sum(1 for i in lib.instances if i.kind == k) for k in KINDS}
-    print(f"{a.out}: {len(lib)} instances from {lib.meta['n_chains']} chains {kinds}")
+    print(
+        f"{a.out}: {len(lib)} instances from {len(json.loads(lib.meta['chain_ids']))} chains {kinds}"
+    )
     print(f"sha256 {digest}")
     return 0
 
