@@ -24,7 +24,7 @@ import numpy as np
 from safetensors.numpy import load as st_load
 
 from rnapredict.errors import WeightsError
-from rnapredict.io.atomic import atomic_write_bytes
+from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 from rnapredict.prior.helixgraph import HelixGraph, helix_graph
 from rnapredict.prior.motifs import LoopGeom, measure_loop, strand_bounds
 from rnapredict.prior.natives import NativeChain, load_native_chains
@@ -340,6 +340,19 @@ def default_library() -> MotifLibrary | None:
     return from_bytes(data, str(path))
 
 
+def record_in_manifest(path: Path, digest: str) -> None:
+    """Set ``motif_library`` (file, sha256, bytes) in the manifest beside ``path``."""
+    mpath = path.parent / "manifest.json"
+    manifest = json.loads(mpath.read_text()) if mpath.is_file() else {}
+    manifest["motif_library"] = {
+        "file": path.name,
+        "sha256": digest,
+        "bytes": path.stat().st_size,
+        "train_before": TRAIN_BEFORE,
+    }
+    atomic_write_text(mpath, json.dumps(manifest, indent=1) + "\n", overwrite=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m rnapredict.prior.library")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -349,9 +362,14 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("-o", "--out", type=Path, default=repo / "weights" / LIBRARY_FILE)
     b.add_argument("--exclude", nargs="*", default=[], help="PDB_CHAIN or PDB ids to leave out")
     b.add_argument("--overwrite", action="store_true")
+    b.add_argument(
+        "--manifest", action="store_true", help="record file and sha256 in OUT's manifest.json"
+    )
     a = p.parse_args(argv)
     lib = build_library(a.data, set(a.exclude))
     digest = save_library(lib, a.out, overwrite=a.overwrite)
+    if a.manifest:
+        record_in_manifest(a.out, digest)
     kinds = {k: sum(1 for i in lib.instances if i.kind == k) for k in KINDS}
     print(
         f"{a.out}: {len(lib)} instances from {len(json.loads(lib.meta['chain_ids']))} chains {kinds}"
