@@ -19,6 +19,7 @@ candidate 1 (first-of-k) and the best of k, and of ``aform_c1``. Per length bin 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -30,11 +31,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import rnapredict.prior.assembly as asm  # noqa: E402
 from rnapredict.features.secondary import predict_ss  # noqa: E402
 from rnapredict.geometry.aform import aform_c1  # noqa: E402
 from rnapredict.io.structure import RnaStructure  # noqa: E402
 from rnapredict.prior.assembly import assemble  # noqa: E402
-from rnapredict.prior.library import from_chains  # noqa: E402
+from rnapredict.prior.library import LibraryConfig, from_chains  # noqa: E402
 from rnapredict.prior.natives import NativeChain, load_native_chains  # noqa: E402
 from rnapredict.score.api import ScoreOptions, score_structures  # noqa: E402
 
@@ -87,6 +89,9 @@ def run_target(ch: NativeChain, lib, k: int, seed: int, mfe: str) -> dict:
         row[f"{mode}_aform"] = tm(aform_c1(ch.seq, ss), ref)
         row[f"{mode}_sec"] = dt
         row[f"{mode}_fallback"] = cands[0].info.get("n_fallback", 0)
+        row[f"{mode}_maxstep"] = max(
+            float(np.linalg.norm(np.diff(c.coords, axis=0), axis=-1).max()) for c in cands
+        )
     return row
 
 
@@ -131,7 +136,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--timing", action="store_true")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--match", default="", help="LibraryConfig overrides, e.g. seq_weight=4")
     a = p.parse_args(argv)
+    if a.match:
+        kw = {k: type(getattr(LibraryConfig(), k))(v) for k, v in
+              (item.split("=") for item in a.match.split(","))}  # fmt: skip
+        asm.DEFAULT_CONFIG = dataclasses.replace(asm.DEFAULT_CONFIG, match=LibraryConfig(**kw))
     t_start = time.time()
     chains = load_native_chains(a.data, ("train", "validation"))
     train = [c for c in chains if c.split == "train"]
@@ -154,6 +164,12 @@ def main(argv: list[str] | None = None) -> dict:
         texts.append(table(f"{name} ({len(rows)} chains)", rows, a.k))
     if a.timing:
         texts.append(timing(a.seed))
+    for name in a.sets.split(","):
+        steps = [r[f"{m}_maxstep"] for r in out[name] for m in ("native", "mfe")]
+        if steps:
+            texts.append(
+                f"{name}: longest consecutive C1′ step in any candidate {max(steps):.1f} Å"
+            )
     texts.append(f"wall time {time.time() - t_start:.0f} s")
     print("\n\n".join(texts))
     out["markdown"] = "\n\n".join(texts)

@@ -55,6 +55,10 @@ class AssemblyConfig:
     match: LibraryConfig = LibraryConfig()
 
 
+#: Configuration :func:`assemble` uses (benches may swap it to compare settings).
+DEFAULT_CONFIG = AssemblyConfig()
+
+
 def _tree(graph: HelixGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Owner loop of each residue [L], parent loop of each loop [N] and loop depth [N]."""
     n_loops = len(graph.loops)
@@ -118,7 +122,7 @@ def assemble(
             cross-validation fold.
         ss_source: recorded in each candidate's ``info``.
     """
-    cfg = AssemblyConfig()
+    cfg = DEFAULT_CONFIG
     seq = seq.upper().replace("T", "U")
     lib = library if isinstance(library, MotifLibrary) else default_library()
     base = np.asarray(aform_c1(seq, ss), dtype=np.float64)

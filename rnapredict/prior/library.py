@@ -49,12 +49,17 @@ class LibraryConfig:
         max_len_frac: allowed per-strand length difference, fraction of the query strand
             (at least 1 nt).
         temperature: softmax temperature of the score when sampling alternatives.
+        nearest: when nothing is within ``max_len_frac``, match the instances of the same
+            kind and strand count with the smallest total length difference (up to
+            ``nearest_slack`` nt more than the best) instead of falling back.
     """
 
     len_weight: float = 1.0
-    seq_weight: float = 2.0
+    seq_weight: float = 5.0
     max_len_frac: float = 0.3
     temperature: float = 1.0
+    nearest: bool = True
+    nearest_slack: int = 2
 
 
 def loop_kind(kind: str) -> str:
@@ -144,6 +149,12 @@ class MotifLibrary:
         diff = np.abs(lens - q)
         allowed = np.maximum(1, np.floor(cfg.max_len_frac * q))
         ok = (diff <= allowed).all(axis=1)
+        if (
+            not ok.any() and cfg.nearest
+        ):  # no close match: the nearest topologies still beat a flat layout
+            total = diff.sum(axis=1)
+            limit = max(4.0, 0.5 * q.sum())  # beyond this a resampled path is meaningless
+            ok = (total <= total.min() + cfg.nearest_slack) & (total <= limit)
         ids, diff = ids[ok], diff[ok]
         if not len(ids):
             return ids, np.zeros(0)

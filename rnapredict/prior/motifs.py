@@ -33,7 +33,9 @@ class LoopGeom:
     Attributes:
         transforms: [C, 4, 4] child stem frames (``T_c``), C = number of children.
         strands: per loop strand, [k + 2, 3] C1′ (Å) including the two flanking paired
-            residues (the exterior tails: one flank, the stem side, and a copy of it).
+            residues (the exterior tails: one flank, the stem side, and a copy of it). The
+            exterior 3′ tail is in its last stem's frame (it follows that stem wherever the
+            loop's geometry puts it).
         fit_rmsd: worst stem-end fit RMSD (Å) when measured; 0 for ideal layouts.
     """
 
@@ -49,21 +51,26 @@ def pair0() -> np.ndarray:
     return np.stack([np.asarray(h["strand"]), np.asarray(h["comp"])])
 
 
-def screw(m: float) -> np.ndarray:
-    """[4, 4] A-form screw ``P_m``."""
+@cache
+def screw(m: int) -> np.ndarray:
+    """[4, 4] A-form screw ``P_m`` (cached, read-only)."""
     h = _helix()
     a = m * float(h["twist"])
     c, s = np.cos(a), np.sin(a)
     f = np.eye(4)
     f[:2, :2] = [[c, -s], [s, c]]
     f[2, 3] = m * float(h["rise"])
+    f.flags.writeable = False
     return f
 
 
+@cache
 def stem_local(n: int) -> np.ndarray:
-    """[n, 2, 3] ideal C1′ of an n-pair stem in its own frame (pair m: 5′ residue, partner)."""
+    """[n, 2, 3] ideal C1′ of an n-pair stem in its own frame (cached, read-only)."""
     p0 = pair0()
-    return np.stack([p0 @ screw(m)[:3, :3].T + screw(m)[:3, 3] for m in range(n)])
+    out = np.stack([p0 @ screw(m)[:3, :3].T + screw(m)[:3, 3] for m in range(n)])
+    out.flags.writeable = False
+    return out
 
 
 def apply(f: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -133,9 +140,12 @@ def measure_loop(graph: HelixGraph, xyz: np.ndarray, loop: int) -> LoopGeom:
         rms = max(rms, r)
     strands = []
     bounds = strand_bounds(graph, loop)
-    for strand, (a, b) in zip(lp.strands, bounds, strict=True):
+    for k, (strand, (a, b)) in enumerate(zip(lp.strands, bounds, strict=True)):
         idx = [a, *strand, b]
-        strands.append(apply(inv, xyz[idx]))
+        frame = inv
+        if lp.parent < 0 and k == len(lp.strands) - 1 and lp.children:
+            frame = np.linalg.inv(ref @ tr[-1])  # the 3′ tail follows the last stem
+        strands.append(apply(frame, xyz[idx]))
     transforms = np.stack(tr) if tr else np.zeros((0, 4, 4))
     return LoopGeom(transforms, tuple(strands), rms)
 

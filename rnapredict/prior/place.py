@@ -38,15 +38,18 @@ def place(graph: HelixGraph, geoms: list[LoopGeom]) -> np.ndarray:
     stems, loops = graph.stems, graph.loops
     xyz = np.zeros((graph.length, 3))
     frames: list[np.ndarray | None] = [None] * len(stems)
-    local_cache: dict[int, np.ndarray] = {}
 
     def put_loop(loop: int, ref: np.ndarray) -> list[int]:
         lp, g = loops[loop], geoms[loop]
         for c, t in zip(lp.children, g.transforms, strict=True):
             frames[c] = ref @ t
-        for strand, path in zip(lp.strands, g.strands, strict=True):
+        last = len(lp.strands) - 1
+        for k, (strand, path) in enumerate(zip(lp.strands, g.strands, strict=True)):
             if strand:
-                xyz[list(strand)] = apply(ref, resample(path, len(strand)))
+                f = ref
+                if lp.parent < 0 and k == last and lp.children:
+                    f = frames[lp.children[-1]]  # the 3′ tail follows the last stem
+                xyz[list(strand)] = apply(f, resample(path, len(strand)))
         return list(lp.children)
 
     todo = put_loop(0, np.eye(4))
@@ -54,9 +57,7 @@ def place(graph: HelixGraph, geoms: list[LoopGeom]) -> np.ndarray:
         s = todo.pop()
         st, f = stems[s], frames[s]
         assert f is not None
-        if st.n not in local_cache:
-            local_cache[st.n] = stem_local(st.n)
-        pts = apply(f, local_cache[st.n])
+        pts = apply(f, stem_local(st.n))
         xyz[st.strand1()] = pts[:, 0]
         xyz[st.strand2()] = pts[:, 1]
         todo += put_loop(graph.loop_of_stem[s], f @ screw(st.n - 1))
