@@ -6,8 +6,9 @@
    the same loop measured on the A-form layout (:func:`rnapredict.geometry.aform.aform_c1`),
    so the assembly never fails and reduces to the A-form rule where nothing matches.
 3. :func:`rnapredict.prior.place.place` builds ideal A-form stems top-down.
-4. Steric check: C1′ pairs closer than 3.5 Å (strands through each other) and pseudoknot
-   partners farther than :data:`PK_DIST` are "bad pairs"; the loop that decides their
+4. Steric check: C1′ pairs closer than 3.5 Å (strands through each other), consecutive C1′
+   farther than :data:`MAX_STEP` and pseudoknot partners farther than :data:`PK_DIST` are
+   "bad pairs"; the loop that decides their
    relative placement (lowest common ancestor) is resampled, a few rounds, best kept. Any
    remaining contact is pushed apart (:func:`rnapredict.prior.steric.push_apart`).
 """
@@ -36,6 +37,8 @@ from rnapredict.prior.steric import clash_pairs, push_apart
 
 #: Pseudoknot partners farther apart than this (Å, C1′) count as unsatisfied.
 PK_DIST = 14.0
+#: Consecutive C1′ farther apart than this (Å) are a bad step (natives reach ~11 in junctions).
+MAX_STEP = 12.0
 #: Entries listed in a candidate's ``info["instances"]`` (the rest are counted).
 MAX_INFO = 20
 
@@ -93,15 +96,20 @@ def _lca(a: int, b: int, parent: np.ndarray, depth: np.ndarray) -> int:
 
 
 def _bad_pairs(xyz: np.ndarray, pk: np.ndarray) -> tuple[np.ndarray, float]:
-    """Clashing pairs plus distant pseudoknot partners [P, 2], and a penalty (lower: better)."""
-    clash = clash_pairs(xyz)
+    """Clashes, over-long backbone steps and distant pseudoknot partners [P, 2], and a
+    penalty (lower: better)."""
+    step = np.linalg.norm(np.diff(xyz, axis=0), axis=-1)
+    long = np.flatnonzero(step > MAX_STEP)
+    clash = np.concatenate([clash_pairs(xyz), np.stack([long, long + 1], axis=-1)])
     far = np.zeros((0, 2), dtype=np.int64)
     excess = 0.0
     if len(pk):
         d = np.linalg.norm(xyz[pk[:, 0]] - xyz[pk[:, 1]], axis=-1)
         far = pk[d > PK_DIST]
         excess = float(np.clip(d - PK_DIST, 0, None).sum())
-    return np.concatenate([clash, far]), len(clash) + 0.05 * excess
+    return np.concatenate([clash, far]), len(clash) + 0.05 * excess + 0.5 * float(
+        (step[long] - MAX_STEP).sum()
+    )
 
 
 def assemble(
@@ -172,7 +180,11 @@ def assemble(
             if not len(bad):
                 break
             a, b = bad[rng.integers(len(bad))]
-            l = _lca(int(owner[a]), int(owner[b]), parent, depth)
+            oa, ob = int(owner[a]), int(owner[b])
+            if b == a + 1:  # a long step: the loop holding the strand decides it
+                l = oa if depth[oa] >= depth[ob] else ob
+            else:
+                l = _lca(oa, ob, parent, depth)
             choice[l] = sample(l)
         assert best is not None
         penalty, xyz, choice = best
