@@ -131,3 +131,19 @@ def test_push_apart_separates_coincident_atoms() -> None:
     y = push_apart(x)
     assert not len(clash_pairs(y, 3.2))
     assert np.allclose(y[3], x[3])
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_pseudoknot_partners_brought_close(lib: MotifLibrary | None) -> None:
+    """H-type pseudoknot: hairpin-loop strand pairs with the 3′ tail. The A-form rule leaves
+    the partners far apart; the assembly brings them near pair distance, stems unchanged."""
+    ss = "((((((....[[[[[..))))))......]]]]]"
+    seq = "GGCGCCAAAAGGGCGAAGGCGCCAAAAAACGCCC"
+    pk = np.array(helix_graph(ss).pk_pairs)
+    far = np.linalg.norm(aform_c1(seq, ss)[pk[:, 0]] - aform_c1(seq, ss)[pk[:, 1]], axis=-1)
+    (cand,) = assemble(seq, ss, gen(), 1, lib)
+    d = np.linalg.norm(cand.coords[pk[:, 0]] - cand.coords[pk[:, 1]], axis=-1)
+    assert far.min() > 14.0 and d.max() < 14.0, (far, d)
+    across, steps = stem_distances(cand.coords, ss)
+    assert ((across > 10.4) & (across < 10.7)).all() and ((steps > 5.0) & (steps < 6.5)).all()
+    check_physical(cand.coords)

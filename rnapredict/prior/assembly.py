@@ -9,8 +9,10 @@
 4. Steric check: C1′ pairs closer than 3.5 Å (strands through each other), consecutive C1′
    farther than :data:`MAX_STEP` and pseudoknot partners farther than :data:`PK_DIST` are
    "bad pairs"; the loop that decides their
-   relative placement (lowest common ancestor) is resampled, a few rounds, best kept. Any
-   remaining contact is pushed apart (:func:`rnapredict.prior.steric.push_apart`).
+   relative placement (lowest common ancestor) is resampled, a few rounds, best kept.
+5. Pseudoknot partners still apart are pulled together by moving unpaired residues
+   (:func:`rnapredict.prior.pseudoknot.pull_pseudoknots`); any remaining contact is pushed
+   apart (:func:`rnapredict.prior.steric.push_apart`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnapredict.geometry.aform import aform_c1
+from rnapredict.geometry.aform import aform_c1, layout_pairs
 from rnapredict.prior.candidates import Candidate
 from rnapredict.prior.helixgraph import HelixGraph, helix_graph
 from rnapredict.prior.library import (
@@ -33,6 +35,7 @@ from rnapredict.prior.library import (
 )
 from rnapredict.prior.motifs import LoopGeom, measure_loop
 from rnapredict.prior.place import place
+from rnapredict.prior.pseudoknot import pull_pseudoknots
 from rnapredict.prior.steric import clash_pairs, push_apart
 
 #: Pseudoknot partners farther apart than this (Å, C1′) count as unsatisfied.
@@ -50,11 +53,13 @@ class AssemblyConfig:
     Attributes:
         rounds: steric / pseudoknot resampling rounds per candidate.
         fallback_score: score of the A-form fallback among a loop's options when sampling.
+        pull_pk: pull pseudoknot partners together afterwards (unpaired residues move).
         match: library matching weights.
     """
 
     rounds: int = 8
     fallback_score: float = -3.0
+    pull_pk: bool = True
     match: LibraryConfig = LibraryConfig()
 
 
@@ -152,6 +157,7 @@ def assemble(
         options.append((np.append(ids, -1), np.append(scores, cfg.fallback_score)))
     owner, parent, depth = _tree(graph)
     pk = np.asarray(graph.pk_pairs, dtype=np.int64).reshape(-1, 2)
+    movable = layout_pairs(ss) < 0
 
     def sample(l: int) -> int:
         ids, scores = options[l]
@@ -188,6 +194,8 @@ def assemble(
             choice[l] = sample(l)
         assert best is not None
         penalty, xyz, choice = best
+        if len(pk) and cfg.pull_pk:
+            xyz = pull_pseudoknots(xyz, pk, movable)
         key = tuple(choice)
         if key in seen and c > 0:
             continue
