@@ -103,7 +103,7 @@ def check_physical(coords: np.ndarray) -> None:
         assert step.max() < 25.0  # loops stretched around wide junctions, never a break
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 600))
 def test_any_structure_assembles(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)

@@ -18,6 +18,8 @@ MAX_STEP = 6.5
 PK_STIFFNESS = 0.2
 #: Backbone passes per round (each propagates a correction one residue further).
 CHAIN_PASSES = 4
+#: Backbone-only passes at the end, until every step is within its limit.
+FINAL_PASSES = 2000
 
 
 def pull_pseudoknots(
@@ -36,16 +38,24 @@ def pull_pseudoknots(
     step_max = np.maximum(MAX_STEP, np.linalg.norm(x[1:] - x[:-1], axis=-1))
     pairs = (pk[:, 0], pk[:, 1], np.full(len(pk), PAIR), PK_STIFFNESS)
     chain = (i, i + 1, step_max, 1.0)
+
+    def relax(p: np.ndarray, q: np.ndarray, target: np.ndarray, k: float) -> float:
+        d = x[q] - x[p]
+        n = np.linalg.norm(d, axis=-1)
+        excess = k * np.clip(n - target, 0.0, None)
+        wp, wq = mov[p], mov[q]
+        share = excess / np.maximum(wp + wq, 1e-9)
+        step = (share / np.maximum(n, 1e-9))[:, None] * d
+        delta = np.zeros_like(x)
+        np.add.at(delta, p, wp[:, None] * step)
+        np.add.at(delta, q, -wq[:, None] * step)
+        x[:] += delta
+        return float((excess * ((wp + wq) > 0)).max(initial=0.0))
+
     for _ in range(rounds):
-        for p, q, target, k in (pairs, *([chain] * CHAIN_PASSES)):
-            d = x[q] - x[p]
-            n = np.linalg.norm(d, axis=-1)
-            excess = k * np.clip(n - target, 0.0, None)
-            wp, wq = mov[p], mov[q]
-            share = excess / np.maximum(wp + wq, 1e-9)
-            step = (share / np.maximum(n, 1e-9))[:, None] * d
-            delta = np.zeros_like(x)
-            np.add.at(delta, p, wp[:, None] * step)
-            np.add.at(delta, q, -wq[:, None] * step)
-            x += delta
+        for c in (pairs, *([chain] * CHAIN_PASSES)):
+            relax(*c)
+    for _ in range(FINAL_PASSES):  # the backbone has the last word
+        if relax(*chain) < 0.01:
+            break
     return x
