@@ -1,16 +1,122 @@
 """Motif-library assembly: one secondary structure → helix graph → 3D C1′ candidates.
 
-Placeholder until the motif library lands: the A-form rule, one candidate.
+1. :func:`rnapredict.prior.helixgraph.helix_graph` splits the nested level into stems and loops.
+2. Every loop gets a geometry: a library instance matched on kind, strand lengths and sequence
+   (candidate 1 takes each loop's best match, the others sample by score), or the fallback —
+   the same loop measured on the A-form layout (:func:`rnapredict.geometry.aform.aform_c1`),
+   so the assembly never fails and reduces to the A-form rule where nothing matches.
+3. :func:`rnapredict.prior.place.place` builds ideal A-form stems top-down.
+4. Steric check: C1′ pairs closer than 3.5 Å (strands through each other), consecutive C1′
+   farther than :data:`MAX_STEP` and pseudoknot partners farther than :data:`PK_DIST` are
+   "bad pairs"; the loop that decides their
+   relative placement (lowest common ancestor) is resampled, a few rounds, best kept.
+5. Pseudoknot partners still apart are pulled together by moving unpaired residues
+   (:func:`rnapredict.prior.pseudoknot.pull_pseudoknots`); any remaining contact is pushed
+   apart (:func:`rnapredict.prior.steric.push_apart`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from rnapredict.prior.candidates import Candidate, aform_candidate
+from rnapredict.geometry.aform import aform_c1, layout_pairs
+from rnapredict.prior.candidates import Candidate
+from rnapredict.prior.helixgraph import HelixGraph, helix_graph
+from rnapredict.prior.library import (
+    LibraryConfig,
+    MotifLibrary,
+    default_library,
+    loop_kind,
+    loop_seq,
+    query_lengths,
+)
+from rnapredict.prior.motifs import LoopGeom, measure_loop
+from rnapredict.prior.place import place
+from rnapredict.prior.pseudoknot import pull_pseudoknots
 from rnapredict.prior.select import DEFAULT_SELECT, SelectConfig, select_candidates
+from rnapredict.prior.steric import clash_pairs, push_apart
+
+#: Pseudoknot partners farther apart than this (Å, C1′) count as unsatisfied.
+PK_DIST = 14.0
+#: Consecutive C1′ farther apart than this (Å) are a bad step (natives reach ~11 in junctions).
+MAX_STEP = 12.0
+#: Entries listed in a candidate's ``info["instances"]`` (the rest are counted).
+MAX_INFO = 20
+
+
+@dataclass(frozen=True)
+class AssemblyConfig:
+    """Assembly knobs.
+
+    Attributes:
+        rounds: steric / pseudoknot resampling rounds per candidate.
+        fallback_score: score of the A-form fallback among a loop's options when sampling.
+        pull_pk: pull pseudoknot partners together afterwards (unpaired residues move).
+        match: library matching weights.
+    """
+
+    rounds: int = 8
+    fallback_score: float = -3.0
+    pull_pk: bool = True
+    match: LibraryConfig = LibraryConfig()
+
+
+#: Configuration :func:`assemble` uses (benches may swap it to compare settings).
+DEFAULT_CONFIG = AssemblyConfig()
+
+
+def _tree(graph: HelixGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Owner loop of each residue [L], parent loop of each loop [N] and loop depth [N]."""
+    n_loops = len(graph.loops)
+    stem_owner = np.zeros(len(graph.stems), dtype=np.int64)
+    for l, lp in enumerate(graph.loops):
+        for c in lp.children:
+            stem_owner[c] = l
+    owner = np.zeros(graph.length, dtype=np.int64)
+    parent = np.full(n_loops, -1, dtype=np.int64)
+    for l, lp in enumerate(graph.loops):
+        for s in lp.strands:
+            owner[list(s)] = l
+        if lp.parent >= 0:
+            parent[l] = stem_owner[lp.parent]
+    for s, st in enumerate(graph.stems):
+        owner[st.strand1()] = stem_owner[s]
+        owner[st.strand2()] = stem_owner[s]
+    depth = np.zeros(n_loops, dtype=np.int64)
+    for l in range(1, n_loops):  # loops are listed parents first
+        depth[l] = depth[parent[l]] + 1
+    return owner, parent, depth
+
+
+def _lca(a: int, b: int, parent: np.ndarray, depth: np.ndarray) -> int:
+    while depth[a] > depth[b]:
+        a = int(parent[a])
+    while depth[b] > depth[a]:
+        b = int(parent[b])
+    while a != b:
+        a, b = int(parent[a]), int(parent[b])
+    return a
+
+
+def _bad_pairs(xyz: np.ndarray, pk: np.ndarray) -> tuple[np.ndarray, float]:
+    """Clashes, over-long backbone steps and distant pseudoknot partners [P, 2], and a
+    penalty (lower: better)."""
+    step = np.linalg.norm(np.diff(xyz, axis=0), axis=-1)
+    long = np.flatnonzero(step > MAX_STEP)
+    clash = np.concatenate([clash_pairs(xyz), np.stack([long, long + 1], axis=-1)])
+    far = np.zeros((0, 2), dtype=np.int64)
+    excess = 0.0
+    if len(pk):
+        d = np.linalg.norm(xyz[pk[:, 0]] - xyz[pk[:, 1]], axis=-1)
+        far = pk[d > PK_DIST]
+        excess = float(np.clip(d - PK_DIST, 0, None).sum())
+    return np.concatenate([clash, far]), len(clash) + 0.05 * excess + 0.5 * float(
+        (step[long] - MAX_STEP).sum()
+    )
 
 
 def assemble(
@@ -31,7 +137,81 @@ def assemble(
             cross-validation fold.
         ss_source: recorded in each candidate's ``info``.
     """
-    return [aform_candidate(seq, ss, ss_source)]
+    cfg = DEFAULT_CONFIG
+    seq = seq.upper().replace("T", "U")
+    lib = library if isinstance(library, MotifLibrary) else default_library()
+    base = np.asarray(aform_c1(seq, ss), dtype=np.float64)
+    graph = helix_graph(ss)
+    if not graph.stems:
+        return [Candidate(ss, base, "assembly", {"ss_source": ss_source, "instances": []})]
+    rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+    n_loops = len(graph.loops)
+    fallback = [measure_loop(graph, base, l) for l in range(n_loops)]
+    # Options per loop: library indices and scores (fallback = index -1).
+    options: list[tuple[np.ndarray, np.ndarray]] = []
+    for l, lp in enumerate(graph.loops):
+        ids, scores = np.zeros(0, dtype=np.int64), np.zeros(0)
+        kind = loop_kind(lp.kind)
+        if lib is not None and (kind != "exterior" or len(lp.children) >= 2):
+            ids, scores = lib.match(
+                kind, query_lengths(graph, l), loop_seq(graph, seq, l), cfg.match
+            )
+        options.append((np.append(ids, -1), np.append(scores, cfg.fallback_score)))
+    owner, parent, depth = _tree(graph)
+    pk = np.asarray(graph.pk_pairs, dtype=np.int64).reshape(-1, 2)
+    movable = layout_pairs(ss) < 0
+
+    def sample(l: int) -> int:
+        ids, scores = options[l]
+        w = np.exp((scores - scores.max()) / cfg.match.temperature)
+        return int(ids[rng.choice(len(ids), p=w / w.sum())])
+
+    def geom(l: int, choice: int) -> LoopGeom:
+        if choice < 0:
+            return fallback[l]
+        g = lib.geoms[choice]  # type: ignore[union-attr]
+        if graph.loops[l].parent < 0:  # exterior: tails from the fallback
+            fb = fallback[l].strands
+            return LoopGeom(g.transforms, (fb[0], *g.strands, fb[-1]), g.fit_rmsd)
+        return g
+
+    out: list[Candidate] = []
+    seen: set[tuple[int, ...]] = set()
+    for c in range(max(1, k)):
+        choice = [int(options[l][0][0]) if c == 0 else sample(l) for l in range(n_loops)]
+        best = None
+        for _ in range(cfg.rounds):
+            xyz = place(graph, [geom(l, ch) for l, ch in enumerate(choice)])
+            bad, penalty = _bad_pairs(xyz, pk)
+            if best is None or penalty < best[0]:
+                best = (penalty, xyz, list(choice))
+            if not len(bad):
+                break
+            a, b = bad[rng.integers(len(bad))]
+            oa, ob = int(owner[a]), int(owner[b])
+            if b == a + 1:  # a long step: the loop holding the strand decides it
+                l = oa if depth[oa] >= depth[ob] else ob
+            else:
+                l = _lca(oa, ob, parent, depth)
+            choice[l] = sample(l)
+        assert best is not None
+        penalty, xyz, choice = best
+        if len(pk) and cfg.pull_pk:
+            xyz = pull_pseudoknots(xyz, pk, movable)
+        key = tuple(choice)
+        if key in seen and c > 0:
+            continue
+        seen.add(key)
+        used = [lib.instances[ch].info() for ch in choice if ch >= 0] if lib else []  # type: ignore[union-attr]
+        info = {
+            "ss_source": ss_source,
+            "instances": used[:MAX_INFO],
+            "n_instances": len(used),
+            "n_fallback": sum(1 for ch in choice if ch < 0),
+            "clashes_pushed": int(len(clash_pairs(xyz))),
+        }
+        out.append(Candidate(ss, push_apart(xyz), "assembly", info))
+    return out
 
 
 def assembly_candidates(

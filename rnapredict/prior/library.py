@@ -1,0 +1,393 @@
+"""Motif library: loop geometries mined from train-split native chains, matched by topology.
+
+    python -m rnapredict.prior.library build [--data ../shared/data] [-o weights/motif_library.safetensors]
+        [--exclude ID ...] [--overwrite]
+
+One instance per loop of a native chain's helix graph (hairpins, internal loops and bulges,
+n-way junctions, exterior loops with ≥ 2 stems): child-stem transforms and strand C1′ paths
+in the loop's frame (:mod:`rnapredict.prior.motifs`), with provenance (PDB id, chain,
+1-based residue span, release date). Only chains released before 2020-01-01 are mined.
+Stored as safetensors (arrays) + JSON metadata; loading never unpickles. Same data → same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load as st_load
+
+from rnapredict.errors import WeightsError
+from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
+from rnapredict.prior.helixgraph import HelixGraph, helix_graph
+from rnapredict.prior.motifs import LoopGeom, measure_loop, strand_bounds
+from rnapredict.prior.natives import NativeChain, load_native_chains
+from rnapredict.train.data import TRAIN_BEFORE
+
+LIBRARY_FILE = "motif_library.safetensors"
+FORMAT = "1"
+#: Worst stem-end fit (Å) for an instance to be kept: larger means the SS does not fit the 3D.
+MAX_FIT_RMSD = 2.0
+#: Longest C1′–C1′ step (Å) inside an instance: longer is a chain break (natives reach ~11).
+MAX_STEP = 12.0
+KINDS = ("hairpin", "internal", "junction", "exterior")
+
+
+@dataclass(frozen=True)
+class LibraryConfig:
+    """How query loops are matched to instances.
+
+    Attributes:
+        len_weight: score lost per nucleotide of strand-length difference.
+        seq_weight: score gained at full sequence identity of the loop strands (+ flanks).
+        max_len_frac: allowed per-strand length difference, fraction of the query strand
+            (at least 1 nt).
+        temperature: softmax temperature of the score when sampling alternatives.
+        nearest: when nothing is within ``max_len_frac``, match the instances of the same
+            kind and strand count with the smallest total length difference (up to
+            ``nearest_slack`` nt more than the best) instead of falling back.
+    """
+
+    len_weight: float = 1.0
+    seq_weight: float = 5.0
+    max_len_frac: float = 0.3
+    temperature: float = 1.0
+    nearest: bool = True
+    nearest_slack: int = 2
+
+
+def loop_kind(kind: str) -> str:
+    """Library kind of a helix-graph loop kind (bulges and stacks are internal loops)."""
+    return "internal" if kind in ("bulge", "stack") else kind
+
+
+def loop_seq(graph: HelixGraph, seq: str, loop: int) -> str:
+    """Strands of a loop with their flanking bases, ``&``-joined (exterior: inner linkers)."""
+    lp = graph.loops[loop]
+    parts = [
+        seq[a] + "".join(seq[k] for k in s) + seq[b]
+        for s, (a, b) in zip(lp.strands, strand_bounds(graph, loop), strict=True)
+    ]
+    return "&".join(parts[1:-1] if lp.parent < 0 else parts)
+
+
+def query_lengths(graph: HelixGraph, loop: int) -> tuple[int, ...]:
+    """Strand lengths a loop is matched on (exterior: inner linkers only)."""
+    lp = graph.loops[loop]
+    return lp.lengths[1:-1] if lp.parent < 0 else lp.lengths
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Provenance and key of one library instance."""
+
+    kind: str
+    lengths: tuple[int, ...]
+    seq: str
+    id: str
+    residues: tuple[int, int]
+    release_date: str
+    fit_rmsd: float
+
+    def info(self) -> dict[str, object]:
+        pdb, _, chain = self.id.partition("_")
+        return {
+            "type": self.kind,
+            "pdb": pdb,
+            "chain": chain,
+            "residues": f"{self.residues[0]}-{self.residues[1]}",
+            "release_date": self.release_date,
+        }
+
+
+class MotifLibrary:
+    """Instances with their geometries, indexed by (kind, number of strands)."""
+
+    def __init__(self, instances: list[Instance], geoms: list[LoopGeom], meta: dict[str, str]):
+        self.instances = instances
+        self.geoms = geoms
+        self.meta = meta
+        self._index: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        groups: dict[tuple[str, int], list[int]] = {}
+        for k, inst in enumerate(instances):
+            groups.setdefault((inst.kind, len(inst.lengths)), []).append(k)
+        for key, ids in groups.items():
+            lens = np.array([instances[k].lengths for k in ids], dtype=np.int64)
+            self._index[key] = (np.asarray(ids, dtype=np.int64), lens.reshape(len(ids), key[1]))
+
+    def __len__(self) -> int:
+        return len(self.instances)
+
+    def without(self, exclude_ids: set[str] | frozenset[str]) -> MotifLibrary:
+        """The library less every instance of the given ``PDB_CHAIN`` or ``PDB`` ids."""
+        ex = {e.upper() for e in exclude_ids}
+        keep = [
+            k for k, inst in enumerate(self.instances)
+            if inst.id.upper() not in ex and inst.id.split("_")[0].upper() not in ex
+        ]  # fmt: skip
+        chains = json.loads(self.meta.get("chain_ids", "[]"))
+        chains = [c for c in chains if c.upper() not in ex and c.split("_")[0].upper() not in ex]
+        return MotifLibrary(
+            [self.instances[k] for k in keep], [self.geoms[k] for k in keep], _meta(chains)
+        )
+
+    def match(
+        self, kind: str, lengths: tuple[int, ...], seq: str, cfg: LibraryConfig = LibraryConfig()
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Instances fitting a query loop, best first: (indices [M], scores [M])."""
+        hit = self._index.get((kind, len(lengths)))
+        if hit is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids, lens = hit
+        q = np.asarray(lengths, dtype=np.int64)
+        diff = np.abs(lens - q)
+        allowed = np.maximum(1, np.floor(cfg.max_len_frac * q))
+        ok = (diff <= allowed).all(axis=1)
+        if (
+            not ok.any() and cfg.nearest
+        ):  # no close match: the nearest topologies still beat a flat layout
+            total = diff.sum(axis=1)
+            limit = max(4.0, 0.5 * q.sum())  # beyond this a resampled path is meaningless
+            ok = (total <= total.min() + cfg.nearest_slack) & (total <= limit)
+        ids, diff = ids[ok], diff[ok]
+        if not len(ids):
+            return ids, np.zeros(0)
+        ident = np.array([_identity(seq, self.instances[k].seq) for k in ids])
+        score = -cfg.len_weight * diff.sum(axis=1) + cfg.seq_weight * ident
+        order = np.lexsort((ids, -score))
+        return ids[order], score[order]
+
+
+def _identity(a: str, b: str) -> float:
+    """Fraction of equal letters, strand by strand over the common length (0 … 1)."""
+    same = total = 0
+    for x, y in zip(a.split("&"), b.split("&"), strict=False):
+        m = min(len(x), len(y))
+        same += sum(1 for p in range(m) if x[p] == y[p])
+        total += max(len(x), len(y))
+    return same / total if total else 1.0
+
+
+def mine_chain(chain: NativeChain) -> list[tuple[Instance, LoopGeom]]:
+    """Library instances of one native chain (its loops whose geometry fits the SS)."""
+    graph = helix_graph(chain.ss)
+    if not graph.stems:
+        return []
+    steps = np.linalg.norm(np.diff(chain.coords, axis=0), axis=-1)
+    out = []
+    for loop, lp in enumerate(graph.loops):
+        kind = loop_kind(lp.kind)
+        if kind == "exterior" and len(lp.children) < 2:
+            continue
+        geom = measure_loop(graph, chain.coords, loop)
+        if geom.fit_rmsd > MAX_FIT_RMSD:
+            continue
+        bounds = strand_bounds(graph, loop)
+        if kind == "exterior":
+            bounds = bounds[1:-1]
+            geom = LoopGeom(geom.transforms, geom.strands[1:-1], geom.fit_rmsd)
+            lo, hi = graph.stems[lp.children[0]].i, graph.stems[lp.children[-1]].j
+        else:
+            st = graph.stems[lp.parent]
+            lo, hi = st.inner
+        if hi > lo and steps[lo:hi].max() > MAX_STEP:
+            continue
+        inst = Instance(
+            kind,
+            query_lengths(graph, loop),
+            loop_seq(graph, chain.seq, loop),
+            chain.id,
+            (lo + 1, hi + 1),
+            chain.release_date,
+            round(geom.fit_rmsd, 3),
+        )
+        out.append((inst, geom))
+    return out
+
+
+def from_chains(chains: list[NativeChain], exclude_ids: set[str] | None = None) -> MotifLibrary:
+    """Library of the train chains (released before 2020-01-01) not in ``exclude_ids``."""
+    ex = {e.upper() for e in exclude_ids or ()}
+    instances, geoms = [], []
+    used = []
+    for ch in sorted(chains, key=lambda c: c.id):
+        if ch.release_date >= TRAIN_BEFORE or ch.id.upper() in ex or ch.pdb.upper() in ex:
+            continue
+        used.append(ch.id)
+        for inst, geom in mine_chain(ch):
+            instances.append(inst)
+            geoms.append(geom)
+    return MotifLibrary(instances, geoms, _meta(used))
+
+
+def _meta(chain_ids: list[str]) -> dict[str, str]:
+    """Library metadata: format, train cutoff and the mined chain ids (sorted)."""
+    return {
+        "format": FORMAT,
+        "train_before": TRAIN_BEFORE,
+        "chain_ids": json.dumps(sorted(chain_ids), separators=(",", ":")),
+    }
+
+
+def build_library(data_dir: Path, exclude_ids: set[str] | None = None) -> MotifLibrary:
+    """Mine ``data_dir`` (``../shared/data``) train chains, leaving out ``exclude_ids``.
+
+    ``exclude_ids``: ``PDB_CHAIN`` (one chain) or ``PDB`` (a whole entry), case-insensitive.
+    """
+    return from_chains(load_native_chains(Path(data_dir), ("train",)), exclude_ids)
+
+
+def to_bytes(lib: MotifLibrary) -> bytes:
+    """safetensors bytes of ``lib`` (deterministic)."""
+    tr = [g.transforms for g in lib.geoms]
+    pts = [p for g in lib.geoms for p in g.strands]
+    arrays = {
+        "transforms": np.concatenate(tr).astype(np.float32)
+        if tr
+        else np.zeros((0, 4, 4), np.float32),
+        "points": np.concatenate(pts).astype(np.float32) if pts else np.zeros((0, 3), np.float32),
+    }
+    rows = [
+        [i.kind, list(i.lengths), i.seq, i.id, list(i.residues), i.release_date, i.fit_rmsd]
+        for i in lib.instances
+    ]
+    meta = dict(lib.meta)
+    meta["instances"] = json.dumps(rows, separators=(",", ":"))
+    return _safetensors_bytes(arrays, meta)
+
+
+def _safetensors_bytes(arrays: dict[str, np.ndarray], meta: dict[str, str]) -> bytes:
+    """safetensors with a sorted header (the library's writer orders metadata at random)."""
+    header: dict[str, object] = {"__metadata__": meta}
+    blobs, offset = [], 0
+    for name in sorted(arrays):
+        blob = np.ascontiguousarray(arrays[name], dtype="<f4").tobytes()
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(arrays[name].shape),
+            "data_offsets": [offset, offset + len(blob)],
+        }
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + b"".join(blobs)
+
+
+def from_bytes(data: bytes, source: str = "<bytes>") -> MotifLibrary:
+    """Inverse of :func:`to_bytes` (WeightsError when the data is not a library)."""
+    try:
+        arrays = st_load(data)
+        n = int.from_bytes(data[:8], "little")
+        meta = json.loads(data[8 : 8 + n])["__metadata__"]
+        rows = json.loads(meta.pop("instances"))
+        tr_all, pts_all = (
+            arrays["transforms"].astype(np.float64),
+            arrays["points"].astype(np.float64),
+        )
+    except Exception as err:  # noqa: BLE001 - any decoding failure is a bad file
+        raise WeightsError(f"not a motif library: {err}", file=source) from None
+    if meta.get("format") != FORMAT:
+        raise WeightsError(f"motif library format {meta.get('format')!r} unknown", file=source)
+    instances, geoms = [], []
+    t = p = 0
+    for kind, lengths, seq, cid, res, date, rms in rows:
+        inst = Instance(kind, tuple(lengths), seq, cid, (res[0], res[1]), date, rms)
+        n_child = len(lengths) - 1 if kind != "exterior" else len(lengths) + 1
+        strands = []
+        for m in lengths:
+            strands.append(pts_all[p : p + m + 2])
+            p += m + 2
+        geoms.append(LoopGeom(tr_all[t : t + n_child], tuple(strands), rms))
+        t += n_child
+        instances.append(inst)
+    return MotifLibrary(instances, geoms, meta)
+
+
+def save_library(lib: MotifLibrary, path: Path, overwrite: bool = False) -> str:
+    """Write ``lib`` to ``path`` (temp + rename); returns its sha256."""
+    data = to_bytes(lib)
+    atomic_write_bytes(path, data, overwrite=overwrite)
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_library(path: Path) -> MotifLibrary:
+    """Library saved by :func:`save_library` (safetensors + JSON; never unpickled)."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError("no motif library", file=str(path))
+    return from_bytes(path.read_bytes(), str(path))
+
+
+@cache
+def default_library() -> MotifLibrary | None:
+    """The shipped library in the weights directory, verified against ``manifest.json``.
+
+    None when the weights directory has no library entry (the assembly then uses its
+    fallback rules only).
+    """
+    from rnapredict.engine.weights import default_weights_dir
+
+    wdir = default_weights_dir()
+    try:
+        entry = json.loads((wdir / "manifest.json").read_text()).get("motif_library")
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not entry:
+        return None
+    path = wdir / str(entry["file"])
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != entry["sha256"]:
+        raise WeightsError(f"sha256 {digest} does not match the manifest", file=str(path))
+    return from_bytes(data, str(path))
+
+
+def record_in_manifest(path: Path, digest: str) -> None:
+    """Set ``motif_library`` (file, sha256, bytes) in the manifest beside ``path``."""
+    mpath = path.parent / "manifest.json"
+    manifest = json.loads(mpath.read_text()) if mpath.is_file() else {}
+    manifest["motif_library"] = {
+        "file": path.name,
+        "sha256": digest,
+        "bytes": path.stat().st_size,
+        "train_before": TRAIN_BEFORE,
+    }
+    atomic_write_text(mpath, json.dumps(manifest, indent=1) + "\n", overwrite=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m rnapredict.prior.library")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="mine the train split into a motif library")
+    repo = Path(__file__).resolve().parents[2]
+    b.add_argument("--data", type=Path, default=repo.parent / "shared" / "data")
+    b.add_argument("-o", "--out", type=Path, default=repo / "weights" / LIBRARY_FILE)
+    b.add_argument("--exclude", nargs="*", default=[], help="PDB_CHAIN or PDB ids to leave out")
+    b.add_argument("--overwrite", action="store_true")
+    b.add_argument(
+        "--manifest", action="store_true", help="record file and sha256 in OUT's manifest.json"
+    )
+    a = p.parse_args(argv)
+    lib = build_library(a.data, set(a.exclude))
+    digest = save_library(lib, a.out, overwrite=a.overwrite)
+    if a.manifest:
+        record_in_manifest(a.out, digest)
+    kinds = {k: sum(1 for i in lib.instances if i.kind == k) for k in KINDS}
+    print(
+        f"{a.out}: {len(lib)} instances from {len(json.loads(lib.meta['chain_ids']))} chains {kinds}"
+    )
+    print(f"sha256 {digest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
