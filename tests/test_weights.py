@@ -108,3 +108,27 @@ def test_export_run_writes_loadable_weights_and_train_state(tmp_path: Path) -> N
         load_engine(tmp_path / "w").predict(rec, opts).extra["c1"],
         eng.predict(rec, opts).extra["c1"],
     )
+
+
+def test_reexport_keeps_the_shipped_assets(tmp_path: Path) -> None:
+    """Writing new weights into a directory keeps its motif/template library blocks while the
+    files match, and drops a block whose file changed."""
+    import shutil
+
+    repo_weights = Path(__file__).resolve().parents[1] / "weights"
+    shipped = json.loads((repo_weights / MANIFEST).read_text())
+    wdir = tmp_path / "w"
+    wdir.mkdir()
+    for key in ("motif_library", "templates"):
+        shutil.copy(repo_weights / shipped[key]["file"], wdir / shipped[key]["file"])
+    (wdir / MANIFEST).write_text(
+        json.dumps({k: shipped[k] for k in ("motif_library", "templates")})
+    )
+    net = tiny_engine(0).net
+    out = write_weights(wdir, net.state_dict(), net.cfg, {"model_version": "t"}, overwrite=True)
+    assert out["motif_library"] == shipped["motif_library"]
+    assert out["templates"] == shipped["templates"]
+    # a changed asset file is not vouched for
+    (wdir / shipped["templates"]["file"]).write_bytes(b"changed")
+    out = write_weights(wdir, net.state_dict(), net.cfg, {"model_version": "t"}, overwrite=True)
+    assert "templates" not in out and out["motif_library"] == shipped["motif_library"]

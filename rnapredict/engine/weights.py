@@ -101,6 +101,32 @@ def build_network(cfg: ModelConfig, tensors: dict[str, torch.Tensor]) -> RnaFold
     return net.eval()
 
 
+#: Manifest blocks of data files shipped beside the weights (not tied to them).
+ASSET_KEYS = ("motif_library", "templates")
+
+
+def kept_assets(weights_dir: Path) -> dict[str, Any]:
+    """Asset blocks of an existing manifest in ``weights_dir`` whose files still match.
+
+    Re-exporting weights into a directory must not drop the motif library or the template
+    library it already holds (the engine would silently lose them).
+    """
+    path = weights_dir / MANIFEST
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    kept: dict[str, Any] = {}
+    for key in ASSET_KEYS:
+        entry = old.get(key) if isinstance(old, dict) else None
+        if not isinstance(entry, dict) or "file" not in entry or "sha256" not in entry:
+            continue
+        asset = weights_dir / str(entry["file"])
+        if asset.is_file() and hashlib.sha256(asset.read_bytes()).hexdigest() == entry["sha256"]:
+            kept[key] = entry
+    return kept
+
+
 def write_weights(
     weights_dir: Path,
     tensors: dict[str, torch.Tensor],
@@ -108,11 +134,16 @@ def write_weights(
     meta: dict[str, Any],
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Write ``model.safetensors`` + ``manifest.json`` (temp + rename); return the manifest."""
+    """Write ``model.safetensors`` + ``manifest.json`` (temp + rename); return the manifest.
+
+    Asset blocks already in the directory's manifest (:data:`ASSET_KEYS`) are kept while their
+    files match (:func:`kept_assets`).
+    """
     weights_dir.mkdir(parents=True, exist_ok=True)
     data = save_safetensors({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
     manifest = {
         "format": 1,
+        **kept_assets(weights_dir),
         **meta,
         "file": WEIGHTS_FILE,
         "sha256": hashlib.sha256(data).hexdigest(),

@@ -342,8 +342,8 @@ def default_library() -> MotifLibrary | None:
     if not entry:
         return None
     path = wdir / str(entry["file"])
-    if not path.is_file():
-        return None
+    if not path.is_file():  # listed but gone: never fall back silently
+        raise WeightsError("motif library listed in manifest.json is missing", file=str(path))
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != entry["sha256"]:
