@@ -92,3 +92,53 @@ def test_single_model_and_chain_break_left_open() -> None:
     s = ideal.slot_index("A")
     assert float((out[8, s["O3'"]] - out[9, s["P"]]).norm()) > 10.0
     assert float((out[7, s["O3'"]] - out[8, s["P"]]).norm()) == pytest.approx(1.607, abs=0.05)
+
+
+def test_per_model_partners_equal_shared_partner_when_identical() -> None:
+    """[S, L] partners with identical rows give exactly the [L] result (same problem)."""
+    import numpy as np
+    import torch
+
+    from rnapredict.features.secondary import partner_array
+    from rnapredict.geometry.aform import aform_c1
+    from rnapredict.geometry.cleanup import clean_atoms
+    from rnapredict.geometry.from_c1 import c1_to_atoms
+
+    seq, ss = "GGGCGAAAGCCCAUGC", "((((....))))...."
+    c1 = torch.tensor(np.asarray(aform_c1(seq, ss)), dtype=torch.float64)
+    gen = torch.Generator().manual_seed(3)
+    x = c1[None] + 0.8 * torch.randn((2, len(seq), 3), generator=gen, dtype=torch.float64)
+    p = partner_array(ss)
+    atoms, _ = c1_to_atoms(seq, x, torch.from_numpy(p))
+    shared = clean_atoms(seq, atoms, p)
+    rows = clean_atoms(seq, atoms, np.stack([p, p]))
+    assert torch.equal(shared, rows)
+
+
+def test_each_model_gets_its_own_pairs() -> None:
+    """Two models folded with different structures: each forms its own pairs, not the other's."""
+    import numpy as np
+    import torch
+
+    from rnapredict.features.secondary import partner_array
+    from rnapredict.geometry.aform import aform_c1
+    from rnapredict.geometry.cleanup import clean_atoms
+    from rnapredict.geometry.convert import atoms_to_structure
+    from rnapredict.geometry.from_c1 import c1_to_atoms
+    from rnapredict.score.basepairs import canonical_pair_table
+
+    seq = "GGGGAAACCCCAGGGAAACCCU"
+    ss = ["((((...))))...........", "............(((...)))."]
+    parts = [partner_array(s) for s in ss]
+    built = []
+    for s, p in zip(ss, parts, strict=True):
+        c1 = torch.tensor(np.asarray(aform_c1(seq, s)), dtype=torch.float64)[None]
+        built.append(c1_to_atoms(seq, c1, torch.from_numpy(p)))
+    atoms = torch.cat([b[0] for b in built])
+    mask = built[0][1]
+    out = clean_atoms(seq, atoms, np.stack(parts))
+    for k, p in enumerate(parts):
+        table = canonical_pair_table(atoms_to_structure(seq, out[k], mask, None))
+        own = [(i, int(j)) for i, j in enumerate(p) if j > i]
+        found = sum(int(table[i]) == j for i, j in own)
+        assert found >= 0.75 * len(own), (k, found, len(own))

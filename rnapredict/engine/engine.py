@@ -45,15 +45,21 @@ def c1_models(
     from rnapredict.geometry.convert import atoms_to_structure
     from rnapredict.geometry.from_c1 import c1_to_atoms
 
-    models: list[RnaStructure | None] = [None] * c1.shape[0]
-    for one in dict.fromkeys(ss):  # one rebuild per distinct structure, model order kept
-        idx = [s for s in range(c1.shape[0]) if ss[s] == one]
+    n_s = c1.shape[0]
+    atoms = torch.empty(0)
+    mask = torch.empty(0)
+    for one in dict.fromkeys(ss):  # one rebuild per distinct structure
+        idx = [s for s in range(n_s) if ss[s] == one]
         xyz = torch.from_numpy(c1[idx]).double()
-        partner = torch.from_numpy(partner_array(one)).long()
-        atoms, mask = c1_to_atoms(seq, xyz, partner, cleanup=cleanup)
-        for row, s in enumerate(idx):
-            models[s] = atoms_to_structure(seq, atoms[row], mask, plddt[s])
-    return [m for m in models if m is not None]
+        part, mask = c1_to_atoms(seq, xyz, torch.from_numpy(partner_array(one)).long())
+        if atoms.numel() == 0:
+            atoms = part.new_zeros((n_s, *part.shape[1:]))
+        atoms[idx] = part
+    if cleanup and n_s:  # all models in one clean-up, each with its own pairs
+        from rnapredict.geometry.cleanup import clean_atoms
+
+        atoms = clean_atoms(seq, atoms, np.stack([partner_array(one) for one in ss]))
+    return [atoms_to_structure(seq, atoms[s], mask, plddt[s]) for s in range(n_s)]
 
 
 class FoldEngine:

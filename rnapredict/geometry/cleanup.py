@@ -199,8 +199,9 @@ def clean_atoms(
         seq: L residue letters.
         atoms: [S, L, A, 3] or [L, A, 3] models, e.g. from :func:`from_c1.c1_to_atoms`;
             absent slots (per residue type) are passed through unchanged.
-        partner: [L] base-pair partner of each residue (-1: unpaired), the structure the
-            model was folded with (its canonical pairs get hydrogen-bond restraints).
+        partner: [L] or [S, L] base-pair partner of each residue (-1: unpaired), the
+            structure each model was folded with (its canonical pairs get hydrogen-bond
+            restraints); [L] applies to every model.
         config: settings (default :class:`CleanupConfig`).
     Returns:
         Cleaned coordinates, same shape and dtype; not differentiable (detached).
@@ -211,13 +212,13 @@ def clean_atoms(
     n_s, n, n_slots = xs.shape[0], xs.shape[1], xs.shape[2]
     if n == 0 or n_s == 0:
         return atoms.detach().clone()
-    partner = np.asarray(partner, np.int64).reshape(n)
+    partners = np.broadcast_to(np.asarray(partner, np.int64).reshape(-1, n), (n_s, n))
     flat = xs.to(DTYPE).reshape(n_s, n * n_slots, 3)
     per_sample = []
     for s in range(n_s):
         c1 = xs[s, :, _C1].double().numpy()
         linked = np.linalg.norm(c1[1:] - c1[:-1], axis=1) <= BREAK_C1_A
-        per_sample.append(build_restraints(seq, partner, linked, cfg.hbond_weight, c1))
+        per_sample.append(build_restraints(seq, partners[s], linked, cfg.hbond_weight, c1))
     present = per_sample[0].present.numpy()
     slots = np.flatnonzero(present)  # compact atom -> flat slot index
     m = len(slots)
