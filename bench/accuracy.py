@@ -279,10 +279,12 @@ def main(argv: list[str] | None = None) -> dict:
         engine = load_engine(a.weights)
         if a.init_sigma is not None:
             engine.init_sigma = a.init_sigma if a.init_sigma > 0 else None
+            engine.source_sigma = {}  # one start level for every candidate source
         out["start_level"] = start_level(engine, a.steps)
     ss = SSCache(a.ss_cache)
     if engine is not None:
-        out |= {"model_version": engine.model_version, "init_sigma": engine.init_sigma}
+        out |= {"model_version": engine.model_version, "init_sigma": engine.init_sigma,
+                "source_sigma": dict(engine.source_sigma)}  # fmt: skip
     texts = []
     if a.only in (None, "validation"):
         targets = [t for t in validation_targets(a.data, ss) if len(t.seq) >= a.min_length]
@@ -314,7 +316,9 @@ def main(argv: list[str] | None = None) -> dict:
     version = out.get("model_version", "no diffusion")
     text = "\n".join(
         [f"C1′ scores ({version}, n = {a.samples}, seed {a.seed},"
-         f" init σ = {out.get('init_sigma')} Å → schedule level {out.get('start_level')} Å, steps {a.steps or 'default'}):", "", *texts]
+         f" init σ = {out.get('init_sigma')} Å → schedule level {out.get('start_level')} Å,"
+         f" per source {out.get('source_sigma') or '–'} (Å, snapped down to the schedule),"
+         f" steps {a.steps or 'default'}):", "", *texts]
     )  # fmt: skip
     out["markdown"] = text
     print()

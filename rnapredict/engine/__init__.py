@@ -43,6 +43,7 @@ def load_engine(weights_dir: Path | None = None, device: str = "cpu") -> FoldEng
         init_sigma=inference.get("init_sigma"),
         calibration=calibration,
         weights_sha256=manifest.get("sha256"),
+        source_sigma=inference.get("init_sigma_by_source"),
     )
 
 

@@ -81,8 +81,10 @@ class FoldEngine:
         init_sigma: float | None = None,
         calibration: PlddtCalibration | None = None,
         weights_sha256: str | None = None,
+        source_sigma: dict[str, float] | None = None,
     ) -> None:
         self.weights_sha256 = weights_sha256
+        self.source_sigma = dict(source_sigma or {})
         self.init_sigma = init_sigma
         self.calibration = calibration
         self.net = net.eval()
@@ -161,7 +163,7 @@ class FoldEngine:
             if count == 0:
                 continue
             prior = cand.coords.astype(np.float32)
-            sigma = cand.info.get("init_sigma")  # templates: start close to the template
+            sigma = cand.info.get("init_sigma", self.source_sigma.get(cand.source))
             parts.append(self.sample(seq, cand.ss, options, gen, prior, count, sigma))
             owner += [j] * count
         plddt = torch.cat([p.plddt for p in parts])
