@@ -138,14 +138,14 @@ def fold(a: argparse.Namespace) -> dict:
     lib_all = load_library(a.library)
     rows = []
     t0 = time.time()
-    for cid, seq, ss, ref in validation_chains(a.data, a.ss_cache):
+    for cid, seq, _ss, ref in validation_chains(a.data, a.ss_cache):
         row: dict = {"id": cid, "length": len(seq), "relative": relative(lib_all, cid, seq)}
         for mode, lib in (("none", "none"), ("templates", str(a.library))):
             opts = FoldOptions(
                 n_samples=a.samples, seed=a.seed, steps=a.steps, templates=lib,
                 template_cutoff=CUTOFF,
             )  # fmt: skip
-            pred = engine.predict(Record(cid, seq, ss=ss), opts)
+            pred = engine.predict(Record(cid, seq), opts)  # as `fold` does: ViennaRNA inside
             scores = [tm(c, ref) for c in pred.extra["c1"]]
             row[f"{mode}_best"], row[f"{mode}_m1"] = max(scores), scores[0]
             used = [p for p in pred.model_prior if p.get("source") == "template"]
