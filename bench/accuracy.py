@@ -130,6 +130,7 @@ def evaluate(
         scores = [tm_lddt(m, t.c1) for m in c1]
         r = {
             "tm_best": max(s[0] for s in scores), "tm_model1": scores[0][0],
+            "tm_mean": float(np.mean([s[0] for s in scores])),
             "lddt_best": max(s[1] for s in scores), "lddt_model1": scores[0][1],
             "n_models": len(scores), "n_ss": len(set(ss)),
         }  # fmt: skip
@@ -145,9 +146,9 @@ def summarize(rows: list[dict], modes: list[str]) -> tuple[dict, list[str]]:
     """Means per mode, per length bin and per data source (``c1``: chains the shipped diffusion
     was trained on when in the train split; ``allatom``: never seen by it); markdown lines."""
     md = [
-        "| bin | mode | n | TM best | TM model 1 | gap | lDDT best | lDDT model 1 |"
-        " n C3′ | C3′ TM best | C3′ TM model 1 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| bin | mode | n | TM best | TM model 1 | TM mean (random pick) | gap | lDDT best |"
+        " lDDT model 1 | n C3′ | C3′ TM best | C3′ TM model 1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     out: dict = {}
     sources = sorted({r["source"] for r in rows})
@@ -160,7 +161,7 @@ def summarize(rows: list[dict], modes: list[str]) -> tuple[dict, list[str]]:
             continue
         for mode in modes:
             m = {k: float(np.mean([r[mode][k] for r in sel])) for k in
-                 ("tm_best", "tm_model1", "lddt_best", "lddt_model1")}  # fmt: skip
+                 ("tm_best", "tm_model1", "tm_mean", "lddt_best", "lddt_model1")}  # fmt: skip
             m["gap"] = m["tm_best"] - m["tm_model1"]
             c3 = [r[mode] for r in sel if "tm_c3_best" in r[mode]]
             m["n_c3"] = len(c3)
@@ -174,7 +175,8 @@ def summarize(rows: list[dict], modes: list[str]) -> tuple[dict, list[str]]:
             )
             md.append(
                 f"| {name} | {mode} | {len(sel)} | {m['tm_best']:.3f} | {m['tm_model1']:.3f} |"
-                f" {m['gap']:+.3f} | {m['lddt_best']:.3f} | {m['lddt_model1']:.3f} | {c3s} |"
+                f" {m['tm_mean']:.3f} | {m['gap']:+.3f} | {m['lddt_best']:.3f} |"
+                f" {m['lddt_model1']:.3f} | {c3s} |"
             )
     return out, md
 
@@ -216,6 +218,9 @@ def checks(summary: dict, min_length: int = 50) -> list[str]:
         if best is not None:
             ok = "ok" if best - first >= 0.02 else "NOT MET"
             out.append(f"- {mode}: best-of-n − model 1 = {best - first:+.3f} (≥ +0.02: {ok})")
+            rand = mean(mode, "tm_mean")
+            if rand is not None:
+                out.append(f"- {mode}: model 1 − random pick = {first - rand:+.3f} (ranking)")
     return out
 
 
