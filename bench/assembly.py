@@ -36,13 +36,13 @@ from rnapredict.features.secondary import predict_ss  # noqa: E402
 from rnapredict.geometry.aform import aform_c1  # noqa: E402
 from rnapredict.io.structure import RnaStructure  # noqa: E402
 from rnapredict.prior.assembly import assemble  # noqa: E402
+from rnapredict.prior.families import kmer_families  # noqa: E402
 from rnapredict.prior.library import LibraryConfig, from_chains  # noqa: E402
 from rnapredict.prior.natives import NativeChain, load_native_chains  # noqa: E402
 from rnapredict.score.api import ScoreOptions, score_structures  # noqa: E402
 
 BINS = [("50-100", 50, 100), ("100-200", 100, 200), ("200+", 200, 10**9)]
 OPTS = ScoreOptions(atom="C1'", align="index", interactions=False, clashes=False)
-KMER, SHARED = 8, 0.3
 
 
 def c1_structure(seq: str, xyz: np.ndarray) -> RnaStructure:
@@ -55,26 +55,9 @@ def tm(xyz: np.ndarray, ref: RnaStructure) -> float:
 
 
 def families(chains: list[NativeChain]) -> dict[str, set[str]]:
-    """Chain id → ids of its sequence family (single linkage on shared k-mers)."""
-    kmers = [{c.seq[i : i + KMER] for i in range(len(c.seq) - KMER + 1)} for c in chains]
-    root = list(range(len(chains)))
-
-    def find(a: int) -> int:
-        while root[a] != a:
-            root[a] = root[root[a]]
-            a = root[a]
-        return a
-
-    for a in range(len(chains)):
-        for b in range(a + 1, len(chains)):
-            if kmers[a] and kmers[b]:
-                shared = len(kmers[a] & kmers[b]) / min(len(kmers[a]), len(kmers[b]))
-                if shared >= SHARED:
-                    root[find(a)] = find(b)
-    groups: dict[int, set[str]] = {}
-    for a, c in enumerate(chains):
-        groups.setdefault(find(a), set()).add(c.id)
-    return {c.id: groups[find(a)] for a, c in enumerate(chains)}
+    """Chain id → ids of its sequence family (:func:`rnapredict.prior.families.kmer_families`)."""
+    fam = kmer_families([c.id for c in chains], [c.seq for c in chains])
+    return {cid: set(members) for cid, members in fam.items()}
 
 
 def run_target(ch: NativeChain, lib, k: int, seed: int, mfe: str) -> dict:

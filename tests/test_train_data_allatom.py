@@ -48,3 +48,41 @@ def test_pick_chains_mixes_at_the_asked_rate() -> None:
     again = pick_chains(base, alt, [0, 1], 0.3, torch.Generator().manual_seed(5))
     assert again == pick_chains(base, alt, [0, 1], 0.3, torch.Generator().manual_seed(5))
     assert pick_chains(base, None, [2], 0.3, gen) == [base[2]]
+
+
+@pytest.mark.shared
+def test_assembled_priors_leave_the_family_out(shared_data: Path, tmp_path: Path) -> None:
+    """A train chain's assembled prior is built without its family: with the chain itself in
+    the library the prior reproduces its junctions far better (so leaving it out matters)."""
+    from rnapredict.prior.families import kmer_families
+    from rnapredict.prior.library import default_library
+    from rnapredict.train.data import with_assembled_priors
+    from rnapredict.train.losses import tm_after_kabsch
+
+    library = default_library()
+    assert library is not None
+    chains = [c for c in load_allatom_chains(shared_data, "train", tmp_path / "ss.json")
+              if c.id == "4KQY_A"]  # fmt: skip
+    assert chains, "4KQY_A (SAM-I riboswitch, 119 nt) missing from allatom train chains"
+    fam = kmer_families([c.id for c in chains], [c.seq for c in chains])
+    out = with_assembled_priors(chains, library, fam, seed=0)
+    again = with_assembled_priors(chains, library, fam, seed=0)
+    assert out[0].prior.tobytes() == again[0].prior.tobytes()
+    leaky = with_assembled_priors(chains, library, {"4KQY_A": frozenset()}, seed=0)
+
+    def tm(prior: np.ndarray) -> float:
+        x, y = (torch.from_numpy(a[None]).double() for a in (prior, chains[0].coords))
+        return float(tm_after_kabsch(x, y, torch.ones(1, len(prior), dtype=torch.bool)))
+
+    assert tm(leaky[0].prior) > tm(out[0].prior) + 0.2
+
+
+def test_prior_source_is_a_schedule_change_and_a_new_val_protocol() -> None:
+    from rnapredict.train.resume import schedule_changes, val_key
+
+    old = {"lr": 1e-3, "val_init_sigma": 6.0}  # a checkpoint written before prior_source
+    assert schedule_changes(old, {**old, "prior_source": "aform"}) == []
+    new = {**old, "prior_source": "assembly", "val_init_sigma": 1.0}
+    assert schedule_changes(old, new) == ["prior_source", "val_init_sigma"]
+    assert val_key(old) != val_key(new)
+    assert val_key(old) == val_key({**old, "prior_source": "aform"})

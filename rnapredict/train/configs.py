@@ -50,6 +50,9 @@ class TrainConfig:
         mfe_frac: fraction of train chains drawn with their ViennaRNA MFE structure (and its
             prior) instead of the 3D-annotated one — the structure the engine sees at
             inference — so the model learns not to trust the input pairs blindly.
+        prior_source: the prior the model is conditioned on and refinement draws start from:
+            ``aform`` (the A-form rule) or ``assembly`` (motif-library assembly with the
+            chain's own sequence family left out of the library, as ``fold`` sees new RNAs).
         loss: loss weights.
     """
 
@@ -72,6 +75,7 @@ class TrainConfig:
     val_init_sigma: float | None = None
     data_sources: tuple[str, ...] = ("c1",)
     mfe_frac: float = 0.0
+    prior_source: str = "aform"
     loss: LossWeights = field(default_factory=LossWeights)
 
     def lr_at(self, step: int) -> float:
@@ -108,8 +112,11 @@ CONFIGS: dict[str, TrainConfig] = {
     ),
     "small_aa": TrainConfig(
         model=SMALL_MODEL, n_noise=2, ema_decay=0.999, prior_frac=0.5, lr_decay=(10000, 16000),
-        val_steps=20, val_init_sigma=6.0, curriculum=((0, 32), (1500, 64), (4000, 128)),
+        val_steps=20, curriculum=((0, 32), (1500, 64), (4000, 128)),
         data_sources=("c1", "allatom"), mfe_frac=0.3,
+        # from step 3,6xx (session 3; steps before: A-form priors, val at σ 6): assembled
+        # priors, refinement draws from the whole prior at σ ≥ 0.5 Å, val as fold runs
+        prior_source="assembly", val_init_sigma=1.0, prior_full_sigma=0.5,
     ),
     "small_noprior": TrainConfig(
         model=dataclasses.replace(SMALL_MODEL, aform_prior=False), n_noise=2
@@ -126,6 +133,8 @@ def check_config(cfg: TrainConfig) -> None:
         raise SystemExit(f"lr_decay must be (start, end) with 0 <= start <= end: {cfg.lr_decay}")
     if not 0.0 <= cfg.ema_decay < 1.0:
         raise SystemExit(f"ema_decay must be in [0, 1) (got {cfg.ema_decay})")
+    if cfg.prior_source not in ("aform", "assembly"):
+        raise SystemExit(f"prior_source must be aform or assembly (got {cfg.prior_source!r})")
     if not 0.0 <= cfg.mfe_frac <= 1.0:
         raise SystemExit(f"mfe_frac must be in [0, 1] (got {cfg.mfe_frac})")
     if not 0.0 <= cfg.prior_frac <= 1.0:

@@ -241,9 +241,7 @@ def with_priors(chains: list[Chain]) -> list[Chain]:
 
 
 def with_mfe(chains: list[Chain], ss_cache: Path | None = None) -> list[Chain]:
-    """The chains with their ViennaRNA MFE structure (prior recomputed when they have one)."""
-    from rnapredict.features.featurize import aform_prior
-
+    """The chains with their ViennaRNA MFE structure (prior dropped: recompute it after)."""
     cache = _read_cache(ss_cache)
     n_before = len(cache)
     out = []
@@ -253,10 +251,37 @@ def with_mfe(chains: list[Chain], ss_cache: Path | None = None) -> list[Chain]:
             continue
         if c.seq not in cache:
             cache[c.seq] = predict_ss(c.seq)
-        mfe = cache[c.seq]
-        prior = None if c.prior is None else aform_prior(c.seq, mfe)
-        out.append(dataclasses.replace(c, ss=mfe, ss_source="vienna", prior=prior))
+        out.append(dataclasses.replace(c, ss=cache[c.seq], ss_source="vienna", prior=None))
     _write_cache(ss_cache, cache, n_before)
+    return out
+
+
+PRIOR_SOURCES = ("aform", "assembly")
+
+
+def with_assembled_priors(
+    chains: list[Chain], library: object, families: dict[str, frozenset[str]], seed: int = 0
+) -> list[Chain]:
+    """The chains with an assembled C1′ prior, as ``fold`` builds it for a new RNA.
+
+    Each chain's candidate comes from :func:`rnapredict.prior.assembly.assemble` (first
+    alternative) on its own structure, with the motif library less the chain's sequence family
+    (``families[id]``), so training sees the errors the assembly makes on unseen RNAs.
+
+    Args:
+        library: :class:`rnapredict.prior.library.MotifLibrary` (train split only).
+        families: chain id → family ids (:func:`rnapredict.prior.families.kmer_families`).
+        seed: candidate choice seed (per chain: derived from it and the chain id).
+    """
+    from rnapredict.engine.api import record_seed
+    from rnapredict.prior.assembly import assemble
+
+    out = []
+    for c in chains:
+        lib = library.without(families.get(c.id, frozenset({c.id})))  # type: ignore[attr-defined]
+        gen = torch.Generator().manual_seed(record_seed(seed, c.id))
+        cand = assemble(c.seq, c.ss, gen, 1, lib, c.ss_source)[0]
+        out.append(dataclasses.replace(c, prior=cand.coords.astype(np.float32)))
     return out
 
 

@@ -35,6 +35,7 @@ from rnapredict.train.data import (
     load_chains,
     make_batch,
     pick_chains,
+    with_assembled_priors,
     with_mfe,
     with_priors,
 )
@@ -106,6 +107,21 @@ def _save_best(out: Path, net: RnaFoldNet, meta: dict[str, Any]) -> None:
     tmp.rmdir()
 
 
+def prior_adder(cfg: TrainConfig, train_chains: list[Chain], seed: int):  # noqa: ANN201
+    """Chains → chains with their prior (``cfg.prior_source``): the A-form rule, or the motif
+    assembly with each chain's family left out of the shipped (train-split) library."""
+    if cfg.prior_source == "aform":
+        return with_priors
+    from rnapredict.prior.families import kmer_families
+    from rnapredict.prior.library import default_library
+
+    library = default_library()
+    if library is None:
+        raise SystemExit("prior_source assembly needs the motif library in weights/")
+    families = kmer_families([c.id for c in train_chains], [c.seq for c in train_chains])
+    return lambda chains: with_assembled_priors(chains, library, families, seed)
+
+
 def train(opts: RunOptions) -> dict[str, Any]:
     """Train (or resume) until ``max_minutes`` / ``max_steps``; returns the final state dict."""
     torch.set_num_threads(opts.threads)
@@ -150,9 +166,11 @@ def _train(opts: RunOptions) -> dict[str, Any]:
     val_chains: list[Chain] = load_chains(opts.data, "validation", cache, sources)
     if opts.val_limit is not None:
         val_chains = val_chains[: opts.val_limit]
-    if cfg.model.aform_prior:
-        train_chains, val_chains = with_priors(train_chains), with_priors(val_chains)
     train_alt = with_mfe(train_chains, cache) if cfg.mfe_frac > 0 else None
+    if cfg.model.aform_prior:
+        add = prior_adder(cfg, train_chains, opts.seed)
+        train_chains, val_chains = add(train_chains), add(val_chains)
+        train_alt = add(train_alt) if train_alt is not None else None
     sampler = BatchSampler(len(train_chains), cfg.batch_size)
     state: dict[str, Any] = {
         "config_name": opts.config,

@@ -15,7 +15,11 @@ from rnapredict.train.lora import LoraConfig
 SCHEDULE_KEYS = (
     "lr", "warmup", "lr_decay", "lr_final", "curriculum", "ema_decay", "prior_frac",
     "prior_sigma", "prior_full_sigma", "val_steps", "val_samples", "val_init_sigma",
+    "prior_source",
 )  # fmt: skip
+
+# values of keys added after a checkpoint was written (a missing key means this default)
+_DEFAULTS: dict[str, Any] = {"prior_source": "aform"}
 
 
 def schedule_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
@@ -23,6 +27,8 @@ def schedule_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[str
 
     Raises SystemExit when anything else differs (model, batch, loss weights).
     """
+    saved = {**_DEFAULTS, **saved}
+    current = {**_DEFAULTS, **current}
     rest = {k for k in set(saved) | set(current) if k not in SCHEDULE_KEYS}
     bad = sorted(k for k in rest if saved.get(k) != current.get(k))
     if bad:
@@ -73,7 +79,9 @@ def lora_settings(
 
 
 def val_key(cfg: dict[str, Any]) -> tuple:
-    return tuple(json.dumps(cfg.get(k)) for k in ("val_steps", "val_samples", "val_init_sigma"))
+    cfg = {**_DEFAULTS, **cfg}
+    keys = ("val_steps", "val_samples", "val_init_sigma", "prior_source")
+    return tuple(json.dumps(cfg.get(k)) for k in keys)
 
 
 def starting_point(

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from rnapredict.engine.sampling import sample_ensemble
-from rnapredict.features.featurize import featurize
+from rnapredict.features.featurize import collate, featurize, featurize_arrays
+from rnapredict.features.secondary import partner_array
 from rnapredict.model.network import RnaFoldNet
 from rnapredict.train.data import Chain
 from rnapredict.train.losses import kabsch_superpose, lddt_per_residue, tm_after_kabsch
@@ -36,11 +37,16 @@ def validate(
 ) -> dict[str, float]:
     """Mean C1′ metrics of model 1 (highest ranking score) over ``chains``.
 
-    ``init_sigma``: sample from the A-form prior noised to this σ (as the shipped engine does).
+    ``init_sigma``: sample from the chain's prior (``Chain.prior``: A-form or assembled; the
+    A-form rule when it has none) noised to this σ, as the shipped engine does.
     """
     rows = []
     for k, ch in enumerate(chains):
-        f = featurize(ch.seq, ch.ss, net.cfg.edges, with_prior=net.cfg.aform_prior)
+        if net.cfg.aform_prior and ch.prior is not None:
+            arrays = featurize_arrays(ch.seq, partner_array(ch.ss), net.cfg.edges, ch.prior)
+            f = collate([arrays])
+        else:
+            f = featurize(ch.seq, ch.ss, net.cfg.edges, with_prior=net.cfg.aform_prior)
         gen = torch.Generator().manual_seed(seed + k)
         ens = sample_ensemble(net, f, n_samples, gen, steps=steps, init_sigma=init_sigma)
         best = int(torch.argmax(ens.ranking_score))
