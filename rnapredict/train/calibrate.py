@@ -38,7 +38,7 @@ def collect(weights: Path | None, data: Path, limit: int | None, seed: int) -> l
     chains = load_chains(data, "validation", None, ("c1", "allatom"))[:limit]
     rows = []
     for ch in chains:
-        pred = engine.predict(Record(ch.id, ch.seq, ss=ch.ss), FoldOptions(seed=seed))
+        pred = engine.predict(Record(ch.id, ch.seq), FoldOptions(seed=seed))  # as fold: no --ss
         c1 = pred.extra["c1"]
         real = np.stack([lddt(m, ch.coords).per_residue for m in c1])
         rows.append({"id": ch.id, "plddt": pred.plddt, "lddt": real * 100.0})
