@@ -72,3 +72,35 @@ def test_chunk_size_does_not_change_prediction(engine) -> None:
     a = engine.predict(REC, FoldOptions(n_samples=2, steps=5, chunk_size=None))
     b = engine.predict(REC, FoldOptions(n_samples=2, steps=5, chunk_size=4))
     np.testing.assert_allclose(a.extra["c1"], b.extra["c1"], atol=1e-3)
+
+
+def test_a_cleanup_that_breaks_a_bond_is_reverted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: a clean-up result with a stretched bond is never written; the raw
+    model (intact geometry) is kept and the reason recorded."""
+    import numpy as np
+    import torch
+
+    import rnapredict.geometry.cleanup as cleanup_mod
+    from rnapredict.engine.engine import c1_models
+    from rnapredict.geometry.aform import aform_c1
+    from rnapredict.geometry.check import model_problem
+
+    seq, ss = "GGGCGAAAGCCC", "((((....))))"
+    c1 = np.asarray(aform_c1(seq, ss), dtype=np.float64)[None].repeat(2, 0)
+    plddt = np.full((2, len(seq)), 70.0)
+    real = cleanup_mod.clean_atoms
+    calls = {"n": 0}
+
+    def break_first(seq_, atoms, partner, config=None):  # noqa: ANN001, ANN202
+        out = real(seq_, atoms, partner, config)
+        calls["n"] += 1
+        if calls["n"] == 1:  # stretch residue 3's C4′ bonds: move the atom by 2 Å
+            out = out.clone()
+            out[3, 5] += torch.tensor([2.0, 0.0, 0.0], dtype=out.dtype)
+        return out
+
+    monkeypatch.setattr(cleanup_mod, "clean_atoms", break_first)
+    models, notes = c1_models(seq, c1, [ss, ss], plddt, cleanup=True)
+    assert all(model_problem(m) is None for m in models)
+    assert notes[0] is not None and notes[0].startswith("clean-up reverted")
+    assert notes[1] is None

@@ -23,9 +23,9 @@ from rnapredict.cli import app
 from rnapredict.engine.api import FoldOptions, Prediction
 from rnapredict.errors import EXIT_OUTPUT_FAILED, InputError, OutputWriteError
 from rnapredict.fold import FoldRunOptions, fold_inputs
-from rnapredict.fold.model_check import MIN_LENGTH, model_problem
 from rnapredict.fold.outputs import choose_format, read_complete
 from rnapredict.fold.summary import read_summary
+from rnapredict.geometry.check import MIN_LENGTH, model_problem
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.records import Record
 from tests.conftest import REPO, shared_path

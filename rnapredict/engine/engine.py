@@ -34,14 +34,20 @@ def resolve_device(device: str) -> torch.device:
 
 def c1_models(
     seq: str, c1: np.ndarray, ss: list[str], plddt: np.ndarray, cleanup: bool = True
-) -> list[RnaStructure]:
+) -> tuple[list[RnaStructure], list[str | None]]:
     """All-atom models from C1′ traces via :mod:`rnapredict.geometry`.
 
     Args:
         c1: [S, L, 3] Å; ss: [S] dot-bracket per model (pairs for the rebuild and the
         clean-up); plddt: [S, L] 0–100; cleanup: clash clean-up
         (:mod:`rnapredict.geometry.cleanup`).
+
+    Returns:
+        The S models and, per model, None or why its clean-up was reverted: a cleaned model
+        that fails :func:`rnapredict.geometry.check.model_problem` while the raw one passes is
+        replaced by the raw one (clashes kept, geometry intact), never written broken.
     """
+    from rnapredict.geometry.check import model_problem
     from rnapredict.geometry.convert import atoms_to_structure
     from rnapredict.geometry.from_c1 import c1_to_atoms
 
@@ -55,11 +61,25 @@ def c1_models(
         if atoms.numel() == 0:
             atoms = part.new_zeros((n_s, *part.shape[1:]))
         atoms[idx] = part
-    if cleanup and n_s:  # all models in one clean-up, each with its own pairs
-        from rnapredict.geometry.cleanup import clean_atoms
+    raw = [atoms_to_structure(seq, atoms[s], mask, plddt[s]) for s in range(n_s)]
+    if not cleanup:
+        return raw, [None] * n_s
+    from rnapredict.geometry.cleanup import clean_atoms
 
-        atoms = clean_atoms(seq, atoms, np.stack([partner_array(one) for one in ss]))
-    return [atoms_to_structure(seq, atoms[s], mask, plddt[s]) for s in range(n_s)]
+    models: list[RnaStructure] = []
+    notes: list[str | None] = []
+    for s in range(n_s):  # one model at a time: a joint L-BFGS settles each model less
+        clean = atoms_to_structure(
+            seq, clean_atoms(seq, atoms[s], partner_array(ss[s])), mask, plddt[s]
+        )
+        problem = model_problem(clean)
+        if problem is not None and model_problem(raw[s]) is None:
+            models.append(raw[s])
+            notes.append(f"clean-up reverted ({problem})")
+        else:
+            models.append(clean)
+            notes.append(None)
+    return models, notes
 
 
 class FoldEngine:
@@ -200,7 +220,7 @@ class FoldEngine:
         c1 = ens.coords.numpy()[order].astype(np.float64)
         plddt = ens.plddt.numpy()[order].astype(np.float64)
         ranked = [cands[owner[i]] for i in order]
-        models = c1_models(seq, c1, [c.ss for c in ranked], plddt, options.cleanup)
+        models, geometry_notes = c1_models(seq, c1, [c.ss for c in ranked], plddt, options.cleanup)
         timing = {"prior": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
         extra = {"c1": c1, "timing_s": timing, "weights_sha256": self.weights_sha256}
         if constraint is not None:
@@ -219,5 +239,8 @@ class FoldEngine:
             model_version=self.model_version,
             extra=extra,
             model_ss=[c.ss for c in ranked],
-            model_prior=[{"source": c.source, **c.info} for c in ranked],
+            model_prior=[
+                {"source": c.source, **c.info, **({"geometry": g} if g else {})}
+                for c, g in zip(ranked, geometry_notes, strict=True)
+            ],
         )

@@ -1,7 +1,7 @@
 """Fold one record into its output directory, or fail it cleanly.
 
 Every failure a record can have (shorter than :data:`MIN_LENGTH`, over ``--max-len``, over the
-memory limit, an engine error, a model that fails :mod:`rnapredict.fold.model_check`, out of
+memory limit, an engine error, a model that fails :mod:`rnapredict.geometry.check`, out of
 memory while folding) ends in :func:`fail_record`: partial model files removed, ``error.txt``
 written, a ``failed`` outcome returned. Only an output write failure
 (:class:`~rnapredict.errors.OutputWriteError`: disk full, I/O error) escapes, for the runner
@@ -21,10 +21,10 @@ from typing import Any
 from rnapredict.engine.api import Engine, FoldOptions, Prediction
 from rnapredict.errors import OutputWriteError, RecordError, RnapredictError
 from rnapredict.fold import outputs
-from rnapredict.fold.model_check import MIN_LENGTH, models_problem
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import estimate_memory, memory_refusal
 from rnapredict.fold.results import RecordOutcome
+from rnapredict.geometry.check import MIN_LENGTH, models_problem
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 

@@ -26,22 +26,31 @@ def clash_pairs(xyz: np.ndarray, cutoff: float = CLASH) -> np.ndarray:
     return pairs[pairs[:, 1] - pairs[:, 0] > 1]
 
 
-def push_apart(xyz: np.ndarray, min_sep: float = MIN_SEP, iters: int = 200) -> np.ndarray:
-    """Copy of ``xyz`` [L, 3] with non-consecutive C1′ pairs moved to ≥ ``min_sep`` Å.
+def push_apart(
+    xyz: np.ndarray, min_sep: float = MIN_SEP, iters: int = 200, min_step: float | None = None
+) -> np.ndarray:
+    """Copy of ``xyz`` [L, 3] with non-consecutive C1′ pairs moved to ≥ ``min_sep`` Å (and,
+    with ``min_step``, consecutive C1′ to ≥ ``min_step`` Å).
 
     Each round moves both atoms of every close pair half the deficit (plus 2 %) along their
-    line; coincident atoms separate along a fixed direction. Deterministic.
+    line; coincident atoms separate along a fixed direction. Deterministic; an array without
+    violations is returned unchanged (bit for bit).
     """
     x = np.array(xyz, dtype=np.float64)
-    target = min_sep * 1.02
     for _ in range(iters):
         p = clash_pairs(x, min_sep)
+        want = np.full(len(p), min_sep * 1.02)
+        if min_step is not None and len(x) > 1:
+            step = np.linalg.norm(np.diff(x, axis=0), axis=-1)
+            short = np.flatnonzero(step < min_step)
+            p = np.concatenate([p, np.stack([short, short + 1], axis=-1)])
+            want = np.concatenate([want, np.full(len(short), min_step * 1.02)])
         if not len(p):
             break
         d = x[p[:, 1]] - x[p[:, 0]]
         n = np.linalg.norm(d, axis=-1)
         u = np.where(n[:, None] > 1e-6, d / np.maximum(n, 1e-6)[:, None], [0.577, 0.577, 0.577])
-        shift = ((target - n) / 2)[:, None] * u
+        shift = ((want - n) / 2)[:, None] * u
         delta = np.zeros_like(x)
         np.add.at(delta, p[:, 0], -shift)
         np.add.at(delta, p[:, 1], shift)
