@@ -23,6 +23,7 @@ import numpy as np
 
 from rnapredict.features.secondary import predict_ss
 from rnapredict.io.atomic import atomic_write_text
+from rnapredict.prior.families import UnionFind
 from rnapredict.train.data import load_chains
 
 #: Alignment score per residue of the shorter chain at which two chains are one family
@@ -174,24 +175,17 @@ def families(targets: list[Target], min_score: float = FAMILY_SCORE) -> list[int
         return al.score(long_, short) / len(short)
 
     long_ids = [i for i, s in enumerate(seqs) if len(s) >= FAMILY_LINK_LEN]
-    parent = list(range(len(targets)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    uf = UnionFind(len(targets))
     for a, i in enumerate(long_ids):
         for j in long_ids[a + 1 :]:
-            if root(i) != root(j) and score(i, j) >= min_score:
-                parent[root(j)] = root(i)
+            if uf.root(i) != uf.root(j) and score(i, j) >= min_score:
+                uf.join(i, j)
     for i, s in enumerate(seqs):
         if FAMILY_MIN_LEN <= len(s) < FAMILY_LINK_LEN:
             best = max(((score(i, j), -j) for j in long_ids), default=(-1.0, 0))
             if best[0] >= min_score:
-                parent[i] = root(-best[1])
-    roots = [root(i) for i in range(len(targets))]
+                uf.join(-best[1], i)
+    roots = [uf.root(i) for i in range(len(targets))]
     ids = {r: k for k, r in enumerate(dict.fromkeys(roots))}
     return [ids[r] for r in roots]
 

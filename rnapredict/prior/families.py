@@ -12,6 +12,22 @@ from collections.abc import Sequence
 KMER, SHARED = 8, 0.3
 
 
+class UnionFind:
+    """Disjoint sets over ``0 … n−1`` (path halving; ``join(a, b)`` hangs b's set under a's)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def root(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, a: int, b: int) -> None:
+        self.parent[self.root(b)] = self.root(a)
+
+
 def kmer_families(
     ids: Sequence[str], seqs: Sequence[str], k: int = KMER, shared: float = SHARED
 ) -> dict[str, frozenset[str]]:
@@ -22,21 +38,14 @@ def kmer_families(
     intersections: fine for the ~10³ chains of the training data.
     """
     kmers = [{s[i : i + k] for i in range(len(s) - k + 1)} for s in seqs]
-    root = list(range(len(ids)))
-
-    def find(a: int) -> int:
-        while root[a] != a:
-            root[a] = root[root[a]]
-            a = root[a]
-        return a
-
+    uf = UnionFind(len(ids))
     for a in range(len(ids)):
         for b in range(a + 1, len(ids)):
             if kmers[a] and kmers[b]:
                 common = len(kmers[a] & kmers[b]) / min(len(kmers[a]), len(kmers[b]))
                 if common >= shared:
-                    root[find(a)] = find(b)
+                    uf.join(b, a)
     groups: dict[int, set[str]] = {}
     for a, cid in enumerate(ids):
-        groups.setdefault(find(a), set()).add(cid)
-    return {cid: frozenset(groups[find(a)]) for a, cid in enumerate(ids)}
+        groups.setdefault(uf.root(a), set()).add(cid)
+    return {cid: frozenset(groups[uf.root(a)]) for a, cid in enumerate(ids)}
