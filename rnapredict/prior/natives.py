@@ -21,7 +21,14 @@ from rnapredict.io.pdbio import read_structure
 from rnapredict.io.secondary import pairs_from_list, to_dot_bracket
 from rnapredict.prior.motifs import kabsch, stem_local
 from rnapredict.score.basepairs import structure_dot_bracket
-from rnapredict.train.data import TRAIN_BEFORE, VAL_BEFORE, VAL_FROM, _pdb_ss
+from rnapredict.train.data import (
+    TRAIN_BEFORE,
+    VAL_BEFORE,
+    VAL_FROM,
+    _pdb_ss,
+    chain_with_c1,
+    read_c1_coords,
+)
 
 _CAN_PAIR = {"AU", "UA", "GC", "CG", "GU", "UG"}
 #: Window of C1′–C1′ distances (Å) across a canonical pair considered when inferring pairs.
@@ -101,13 +108,7 @@ def infer_pairs_c1(seq: str, xyz: np.ndarray) -> str:
 def _c1_chains(data_dir: Path) -> list[NativeChain]:
     with (data_dir / "c1" / "sequences.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    coords: dict[str, list[tuple[int, float, float, float]]] = {}
-    with (data_dir / "c1" / "coords.csv").open(newline="") as fh:
-        for r in csv.DictReader(fh):
-            tid = r["ID"].rsplit("_", 1)[0]
-            coords.setdefault(tid, []).append(
-                (int(r["resid"]), float(r["x"]), float(r["y"]), float(r["z"]))
-            )
+    coords = read_c1_coords(data_dir, None, np.float64)
     pdb = _pdb_ss(data_dir)
     out = []
     for r in rows:
@@ -115,7 +116,7 @@ def _c1_chains(data_dir: Path) -> list[NativeChain]:
         if split is None or r["split"] != split:
             continue
         seq = r["sequence"].upper().replace("T", "U")
-        xyz = np.array([c[1:] for c in sorted(coords[r["target_id"]])], dtype=np.float64)
+        xyz = coords[r["target_id"]]
         ss, source = None, "pdb"
         if r.get("dot_bracket_pdb") and len(r["dot_bracket_pdb"]) == len(seq):
             ss = r["dot_bracket_pdb"]
@@ -151,15 +152,10 @@ def _allatom_chains(data_dir: Path, skip: set[str]) -> list[NativeChain]:
             continue
         model = read_structure(path)
         for r in by_entry[entry]:
-            idx = [
-                k
-                for k in range(model.n_residues)
-                if model.chain_ids[k] == r["chain"] and "C1'" in model.residue_atoms(k)
-            ]
-            if len(idx) < 2:
+            sub = chain_with_c1(model, r["chain"])
+            if sub.n_residues < 2:
                 continue
-            sub = model.select_residues(idx)
-            xyz = np.stack([sub.residue_atoms(k)["C1'"] for k in range(sub.n_residues)])
+            xyz, _ = sub.atom_coords("C1'")
             ss = structure_dot_bracket(sub)
             out.append(
                 NativeChain(f"{entry}_{r['chain']}", entry, r["chain"], sub.seq, xyz, ss,

@@ -23,6 +23,7 @@ from rnapredict.features.edges import EdgeConfig
 from rnapredict.features.featurize import Features, collate, featurize_arrays
 from rnapredict.features.secondary import partner_array, predict_ss
 from rnapredict.io.atomic import atomic_write_text
+from rnapredict.io.structure import RnaStructure
 from rnapredict.model.diffusion import random_rotation
 
 TRAIN_BEFORE = "2020-01-01"
@@ -127,19 +128,24 @@ def _write_cache(ss_cache: Path | None, cache: dict[str, str], n_before: int) ->
         atomic_write_text(ss_cache, json.dumps(cache, sort_keys=True), overwrite=True)
 
 
-def allatom_c1(path: Path, chain: str) -> tuple[str, np.ndarray, str]:
-    """(sequence, C1′ [L, 3] Å, 3D-annotated dot-bracket) of one chain of an all-atom file.
+def chain_with_c1(model: RnaStructure, chain: str) -> RnaStructure:
+    """The residues of ``chain`` that have a C1′ atom, in file order (``chains.csv`` counts
+    these nucleotides)."""
+    sub = model.select_residues([i for i, c in enumerate(model.chain_ids) if c == chain])
+    _, present = sub.atom_coords("C1'")
+    return sub.select_residues(np.flatnonzero(present))
 
-    Residues without a C1′ atom are dropped (``chains.csv`` counts nucleotides with a C1′).
-    """
+
+def allatom_c1(path: Path, chain: str) -> tuple[str, np.ndarray, str]:
+    """(sequence, C1′ [L, 3] Å, 3D-annotated dot-bracket) of one chain of an all-atom file."""
     from rnapredict.io.pdbio import read_structure
+
+    return _c1_and_pairs(chain_with_c1(read_structure(path), chain))
+
+
+def _c1_and_pairs(st: RnaStructure) -> tuple[str, np.ndarray, str]:
     from rnapredict.score.basepairs import structure_dot_bracket
 
-    st = read_structure(path)
-    idx = [i for i, c in enumerate(st.chain_ids) if c == chain]
-    st = st.select_residues(idx)
-    _, present = st.atom_coords("C1'")
-    st = st.select_residues(np.flatnonzero(present))
     xyz, _ = st.atom_coords("C1'")
     return st.seq, np.asarray(xyz, dtype=np.float32), structure_dot_bracket(st)
 
@@ -157,10 +163,16 @@ def load_allatom_chains(data_dir: Path, split: str, ss_cache: Path | None = None
         rows = [r for r in csv.DictReader(fh) if _in_split(r, split)]
     cache = _read_cache(ss_cache)
     n_before = len(cache)
+    from rnapredict.io.pdbio import read_structure
+
     chains = []
+    entry, model = None, None
     for r in sorted(rows, key=lambda r: (r["entry"], r["chain"])):
         cid = f"{r['entry']}_{r['chain']}"
-        seq, xyz, native = allatom_c1(data_dir / "allatom" / f"{r['entry']}.pdb.gz", r["chain"])
+        if r["entry"] != entry:  # one read per entry, not per chain
+            entry = r["entry"]
+            model = read_structure(data_dir / "allatom" / f"{entry}.pdb.gz")
+        seq, xyz, native = _c1_and_pairs(chain_with_c1(model, r["chain"]))
         if len(seq) < 2:
             continue
         # The sequence is the product reader's (parent bases of every residue with a C1′);
@@ -176,17 +188,20 @@ def load_allatom_chains(data_dir: Path, split: str, ss_cache: Path | None = None
     return chains
 
 
-def read_c1_coords(data_dir: Path, wanted: set[str]) -> dict[str, np.ndarray]:
-    """C1′ coordinates [L, 3] (Å, float32, in residue order) of the wanted ``c1/`` target ids."""
+def read_c1_coords(
+    data_dir: Path, wanted: set[str] | None = None, dtype: type = np.float32
+) -> dict[str, np.ndarray]:
+    """C1′ coordinates [L, 3] (Å, in residue order) of the wanted ``c1/`` target ids (None:
+    all)."""
     rows: dict[str, list[tuple[int, float, float, float]]] = {}
     with (data_dir / "c1" / "coords.csv").open(newline="") as fh:
         for r in csv.DictReader(fh):
             tid = r["ID"].rsplit("_", 1)[0]
-            if tid in wanted:
+            if wanted is None or tid in wanted:
                 rows.setdefault(tid, []).append(
                     (int(r["resid"]), float(r["x"]), float(r["y"]), float(r["z"]))
                 )
-    return {t: np.array([p[1:] for p in sorted(v)], dtype=np.float32) for t, v in rows.items()}
+    return {t: np.array([p[1:] for p in sorted(v)], dtype=dtype) for t, v in rows.items()}
 
 
 def _load_c1(data_dir: Path, split: str, ss_cache: Path | None = None) -> list[Chain]:
