@@ -23,11 +23,17 @@ from rnapredict.relax.fixer import PreparedModel, prepare
 from rnapredict.relax.minimize import (
     Minimized,
     check_finite,
+    energy_at,
+    make_context,
     minimize,
-    potential_energy,
     separate_overlaps,
 )
-from rnapredict.relax.system import SystemConfig, build_system, recenter_restraints
+from rnapredict.relax.system import (
+    DEFAULT_CUTOFF_NM,
+    SystemConfig,
+    build_system,
+    recenter_restraints,
+)
 from rnapredict.score.clash import clashscore
 
 #: Default restraint constant, kcal/mol/Å² (AlphaFold's relaxer uses the same). Measured on
@@ -36,10 +42,6 @@ from rnapredict.score.clash import clashscore
 #: 0.042 Å of equilibrium, a second relaxation moves it 0.0004 Å. One round alone (rounds=1)
 #: leaves O3' bonds of the pushed residues 0.074 Å long and moves 0.13 Å on a second pass.
 DEFAULT_RESTRAIN_HEAVY = 10.0
-#: Non-bonded/GB cutoff, nm. GBn2 on the CPU costs ~0.2 s per energy call for 24 nt without a
-#: cutoff (measured); 1.2 nm is ~3x cheaper, scales O(N), and leaves the relaxed geometry the
-#: same (heavy-atom RMSD to the no-cutoff result 0.011 Å on distorted 1a9n R).
-DEFAULT_CUTOFF_NM = 1.2
 #: Above this fraction of atoms sitting on another atom, a model is degenerate (collapsed),
 #: not clashing: it is rejected at once rather than minimized for minutes.
 MAX_COINCIDENT_FRACTION = 0.25
@@ -74,8 +76,10 @@ class RelaxOptions:
         cutoff_nm: non-bonded cutoff (nm); None: none (exact, O(N²)).
         max_rmsd: reject a result that moved farther than this from the input (Å).
         vacuum_prestage: first minimize in vacuum (same force field and restraints, cheap)
-            when the start's GBn2 energy is >= :data:`PRESTAGE_ENERGY` (clashes), then in
+            when the start's GBn2 energy is >= ``prestage_energy`` (clashes), then in
             GBn2 implicit solvent; False: GBn2 only.
+        prestage_energy: GBn2 energy of the start (kJ/mol) from which the vacuum pre-stage
+            runs; ``-inf``: always (see :data:`FOLD_RELAX`).
         rounds: most GBn2 minimizations; after each, the restraints are re-centred on its
             result, so strain they held (stretched bonds) relaxes and the output is nearly a
             fixed point (relaxing it again moves it little). 1: one minimization.
@@ -93,6 +97,7 @@ class RelaxOptions:
     cutoff_nm: float | None = DEFAULT_CUTOFF_NM
     max_rmsd: float = MAX_RMSD
     vacuum_prestage: bool = True
+    prestage_energy: float = PRESTAGE_ENERGY
     rounds: int = DEFAULT_ROUNDS
     round_tol: float = DEFAULT_ROUND_TOL
     round_restrain: float = DEFAULT_ROUND_RESTRAIN
@@ -115,10 +120,13 @@ class RelaxOptions:
 
 
 #: ``fold --relax``: the models are already clash-free (:mod:`rnapredict.geometry.cleanup`),
-#: so one GBn2 minimization to a looser tolerance does: measured on the cleaned 29-nt HIV-1
-#: TAR model (2 OpenMM threads): 36 s CPU with the ``minimize`` defaults (4 rounds, 10
-#: kJ/mol/nm), 5.3 s with these; clashscore 0 → 1.6, heavy-atom RMSD 0.23 Å (0.69 Å).
-FOLD_RELAX = RelaxOptions(rounds=1, tolerance=50.0)
+#: so one GBn2 minimization to a looser tolerance does (measured on the cleaned 29-nt HIV-1
+#: TAR model: 36 s CPU with the ``minimize`` defaults, 5.3 s with one round at 50 kJ/mol/nm;
+#: clashscore 0 → 1.6, heavy-atom RMSD 0.23 Å). The vacuum pre-stage always runs: it takes
+#: the bonded strain out at ~1/40 of a GBn2 step's cost, so GBn2 needs 15–19 L-BFGS
+#: iterations instead of 30–43 (cleaned models of 29–115 nt; end state 0.04–0.05 Å heavy-atom
+#: RMSD from the GBn2-only one, same or lower clashscore, lower GBn2 energy).
+FOLD_RELAX = RelaxOptions(rounds=1, tolerance=50.0, prestage_energy=-math.inf)
 
 
 @dataclass
@@ -138,6 +146,9 @@ class RelaxResult:
         source / model_index / output: input file, 1-based model number, output file (files
             API only).
         platform: OpenMM platform that ran the minimization.
+        stages: wall seconds per stage of the last relaxation run (``prepare``: PDBFixer and
+            GBn2 system; ``start``: context and energy before; ``vacuum``: the pre-stage;
+            ``gbn2``: the GBn2 minimization; ``check``: back-conversion, RMSD, clashscore).
     """
 
     model: RnaStructure | None
@@ -154,6 +165,7 @@ class RelaxResult:
     output: str = ""
     platform: str = ""
     warnings: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -193,7 +205,11 @@ def _heavy_shift(a_nm: np.ndarray, b_nm: np.ndarray, heavy: np.ndarray) -> tuple
 
 
 def _minimize_rounds(
-    system: openmm.System, start: np.ndarray, prepared: PreparedModel, opts: RelaxOptions
+    system: openmm.System,
+    start: np.ndarray,
+    prepared: PreparedModel,
+    opts: RelaxOptions,
+    context: openmm.Context | None = None,
 ) -> Minimized:
     """Restrained minimization, re-centring the restraints on each result (``opts.rounds``).
 
@@ -203,10 +219,11 @@ def _minimize_rounds(
     restraints (``round_restrain``) on the last result, so that strain goes in steps of a few
     hundredths of an Å with the fold held at each; the last result's residual force is then
     below the minimizer's tolerance, so relaxing it again is a near no-op (idempotent). The
-    RMSD guard measures from the input.
+    RMSD guard measures from the input. ``context`` (of ``system``) runs the first round; the
+    re-centred rounds change the system, so each gets a new context.
     """
     run = {"steps": opts.steps, "tolerance": opts.tolerance, "platform": opts.platform}
-    out = minimize(system, start, **run)
+    out = minimize(system, start, context=context, **run)
     heavy = prepared.heavy_mask
     for _ in range(1, opts.rounds if opts.restrain_heavy > 0 else 1):
         recenter_restraints(system, out.positions, min(opts.round_restrain, opts.restrain_heavy))
@@ -305,6 +322,18 @@ def _relax_checked(model: RnaStructure, opts: RelaxOptions) -> RelaxResult:
     return result
 
 
+class _Laps:
+    """Records wall seconds since the previous lap under a stage name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into, self.t = into, time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.into[stage] = self.into.get(stage, 0.0) + now - self.t
+        self.t = now
+
+
 def _relax_once(model: RnaStructure, options: RelaxOptions | None = None) -> RelaxResult:
     """Relax one model: PDBFixer completion, restrained L-BFGS minimization, back-conversion.
 
@@ -343,15 +372,25 @@ def _relax_once(model: RnaStructure, options: RelaxOptions | None = None) -> Rel
         )
     result.clash_before = _clash(heavy)
     config = SystemConfig(restrain_heavy=opts.restrain_heavy, cutoff_nm=opts.cutoff_nm)
+    lap = _Laps(result.stages)
     try:
-        prepared, solvated = _prepare(model, config)
-        start, n_moved = separate_overlaps(prepared.positions)
+        # Coincident atoms are pushed apart before PDBFixer too, so the hydrogens it places
+        # (and the restraint centres) do not sit on two atoms at once: without that a
+        # residue dropped onto another came out of the minimizer with a broken P–O5' bond.
+        separated, n_moved = separate_overlaps(model.coords / 10.0)
+        fixer_in = model.with_coords(10.0 * separated) if n_moved else model
+        prepared, solvated = _prepare(fixer_in, config)
+        lap("prepare")
+        start, n_more = separate_overlaps(prepared.positions)
+        n_moved += n_more
         if n_moved:
             prepared.warnings.append(
                 f"{n_moved} atom(s) coincided with another atom and were pushed apart first"
             )
-        before = potential_energy(solvated, start, opts.platform)
-        if opts.vacuum_prestage and not before < PRESTAGE_ENERGY:
+        context = make_context(solvated, opts.platform)  # energy before + first round
+        before = energy_at(context, start)
+        lap("start")
+        if opts.vacuum_prestage and not before < opts.prestage_energy:
             # Clashes hold most of the iterations; removing them in vacuum costs a few ms per
             # step instead of GBn2's ~100x more. The solvated stage then only polishes.
             vacuum = _system(prepared, config, solvent=False)
@@ -365,7 +404,10 @@ def _relax_once(model: RnaStructure, options: RelaxOptions | None = None) -> Rel
             if not moved <= opts.max_rmsd:  # fold already lost: spare the expensive stage
                 result.rmsd = moved
                 raise RelaxError(_fold_lost(moved, opts.max_rmsd))
-        out = _minimize_rounds(solvated, start, prepared, opts)
+            lap("vacuum")
+        out = _minimize_rounds(solvated, start, prepared, opts, context)
+        del context
+        lap("gbn2")
         relaxed = to_structure(heavy, prepared, out.positions, keep_h=opts.keep_h)
     except RelaxError as exc:
         return fail(str(exc))
@@ -383,6 +425,7 @@ def _relax_once(model: RnaStructure, options: RelaxOptions | None = None) -> Rel
     if not rmsd <= opts.max_rmsd:
         return fail(_fold_lost(rmsd, opts.max_rmsd))
     result.clash_after = _clash(relaxed)
+    lap("check")
     result.model = relaxed
     result.ok = True
     result.warnings = list(prepared.warnings)
