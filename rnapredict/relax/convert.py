@@ -42,16 +42,23 @@ def to_structure(
     mapped = prepared.source_atom >= 0
     new_xyz[prepared.source_atom[mapped]] = xyz[mapped]
 
-    # Carried atoms (5' phosphate, OP3): rigid motion of the relaxed atoms they are bonded to
-    # (a local frame), so their bonds keep the input's lengths.
+    # Carried atoms (5' phosphate, OP3): turned as the relaxed atoms next to them (a local
+    # frame) and hung on the relaxed atom they are bonded to, so that bond keeps its length.
     carried_res = sorted({int(model.atom_res[k]) for k in prepared.carried})
     for i in carried_res:
         sel = np.flatnonzero(mapped & (input_res == i))
         ks = [k for k in prepared.carried if model.atom_res[k] == i]
-        sel = _anchors(model, sel, prepared.source_atom, {model.atom_names[k] for k in ks})
-        src = prepared.source_atom[sel]
-        r, t = kabsch(model.coords[src], xyz[sel])
-        new_xyz[ks] = apply(model.coords[ks], r, t)
+        key = "P" if any(model.atom_names[k] == "P" for k in ks) else "OP3"
+        names = [model.atom_names[prepared.source_atom[a]] for a in sel]
+        local = sel[[n in CARRY_ANCHORS[key] for n in names]]
+        fit = local if len(local) >= 3 else sel
+        r, t = kabsch(model.coords[prepared.source_atom[fit]], xyz[fit])
+        hook = sel[[n == CARRY_ANCHORS[key][0] for n in names]]
+        if len(hook):  # rotate about the bonded atom: exact bond length
+            h_in = model.coords[prepared.source_atom[hook[0]]]
+            new_xyz[ks] = xyz[hook[0]] + (model.coords[ks] - h_in) @ r.T
+        else:
+            new_xyz[ks] = apply(model.coords[ks], r, t)
 
     # Atoms absent from the input: PDBFixer's heavy atoms, then hydrogens (if kept).
     extra: dict[int, list[int]] = {}
@@ -101,25 +108,15 @@ def to_structure(
     )
 
 
-#: Relaxed atoms whose rigid motion carries a residue's unrelaxed atoms: the 5' phosphate
-#: (no template: a segment's first residue) moves with O5'–C5'–C4'–C3', an ``OP3`` with its
-#: phosphate. A fit to the whole residue instead let a 5' terminal O5', which the force field
-#: turns into a hydroxyl and moves on its own, leave P–O5' 0.16 Å short (6g90, 100 nt).
+#: Relaxed atoms whose motion carries a residue's unrelaxed atoms, the bonded one first: the
+#: 5' phosphate (no template: a segment's first residue) hangs on O5' and turns with
+#: O5'–C5'–C4'–C3', an ``OP3`` hangs on its phosphate. A rigid fit to the whole residue
+#: instead left P–O5' 0.16 Å short when the force field moved the 5' terminal O5' (a hydroxyl
+#: in Amber) on its own (6g90, 100 nt).
 CARRY_ANCHORS = {
     "P": ("O5'", "C5'", "C4'", "C3'"),
     "OP3": ("P", "OP1", "OP2", "O5'"),
 }
-
-
-def _anchors(
-    model: RnaStructure, atoms: np.ndarray, source: np.ndarray, carried: set[str]
-) -> np.ndarray:
-    """The OpenMM atoms among ``atoms`` (one residue's, mapped) that carry ``carried`` names:
-    :data:`CARRY_ANCHORS` when at least three of them are relaxed, else all of ``atoms``."""
-    key = "P" if "P" in carried else "OP3"
-    wanted = CARRY_ANCHORS[key]
-    local = np.array([a for a in atoms if model.atom_names[source[a]] in wanted], np.int64)
-    return local if len(local) >= 3 else atoms
 
 
 def heavy_rmsd(before: RnaStructure, after: RnaStructure) -> float:
