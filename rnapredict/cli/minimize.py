@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.table import Table
@@ -26,13 +26,15 @@ from rich.text import Text
 from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, out_console, user_errors
 from rnapredict.errors import EXIT_SOME_FAILED, InputError
-from rnapredict.relax.api import (
+from rnapredict.relax.options import (
     DEFAULT_RESTRAIN_HEAVY,
     DEFAULT_ROUNDS,
     FOLD_RELAX,
     RelaxOptions,
-    RelaxResult,
 )
+
+if TYPE_CHECKING:
+    from rnapredict.relax.api import RelaxResult
 
 T = TypeVar("T")
 #: Exit status after Ctrl-C (128 + SIGINT), as a shell reports it.

@@ -15,6 +15,8 @@ import openmm
 import openmm.app as app
 import openmm.unit as unit
 
+from rnapredict.relax.options import DEFAULT_CUTOFF_NM
+
 #: Force-field files (OpenMM's bundled Amber14: RNA.OL3 for RNA; GBn2 implicit solvent).
 FORCEFIELD_FILES = ("amber14-all.xml", "implicit/gbn2.xml")
 #: The same force field in vacuum: hydrogen placement and the cheap clash-removal pre-stage.
@@ -23,13 +25,6 @@ VACUUM_FILES = ("amber14-all.xml",)
 KCAL_A2_TO_KJ_NM2 = 4.184 * 100.0
 #: Force group of the position restraints (energies are reported without them).
 RESTRAINT_GROUP = 1
-#: Non-bonded/GB cutoff, nm. GBn2 (an OpenMM CustomGBForce) costs ~0.32 s per energy call
-#: for a 103-nt model (3,316 atoms) at 1.2 nm, ~0.2 s at 0.9 nm, against 0.008 s in vacuum;
-#: without a cutoff it is O(N²) (~10x slower at 100 nt). Relaxed with ``fold --relax``, the
-#: heavy atoms at 1.0 nm lie 0.005–0.017 Å (heavy-atom RMSD) from those at 1.2 nm (cleaned
-#: models of 29–103 nt) and 0.03–0.04 Å from those without a cutoff (1a9n R, HIV-1 TAR, 56 nt),
-#: clashscore equal or lower; only the reported energies shift (a cutoff-dependent constant).
-DEFAULT_CUTOFF_NM = 1.0
 #: Platforms in order of preference for ``platform="auto"``.
 PLATFORM_PREFERENCE = ("CUDA", "HIP", "OpenCL", "CPU", "Reference")
 
