@@ -11,7 +11,8 @@ system, start energy, vacuum pre-stage, GBn2 minimization, check), atoms in the 
 whether the covalent check passed (``ok``).
 
 Presets: ``fold`` (``fold --relax``: :data:`~rnapredict.relax.api.FOLD_RELAX`), ``fold-old``
-(the preset before issue 15's last round: GBn2 only, cutoff 1.2 nm), ``minimize`` (the
+(the options before issue 15's last round: GBn2 only, cutoff 1.2 nm; it
+shares the new PDBFixer platform and context reuse, ~1 s of the saving), ``minimize`` (the
 ``minimize`` command's defaults), ``custom`` (the options below).
 
     python bench/minimize.py                                  # 50, 100, 200 nt; fold-old, fold
