@@ -209,3 +209,25 @@ def test_ctrl_c_stops_within_seconds(tmp_path: Path, hairpin_file: Path):
     assert rc == 130
     assert latency < 10.0
     assert not (out / "1ATO_A.pdb").exists()
+
+
+@pytest.mark.slow
+def test_fast_uses_the_fold_relax_settings(tmp_path: Path, hairpin_file: Path):
+    """--fast: vacuum pre-stage, one GBn2 minimization to 50 kJ/mol/nm; the model relaxes
+    with clashscore ≤ 5 and every bond and O3'–P link intact."""
+    from rnapredict.relax.covalent import broken_bonds
+
+    out = tmp_path / "o"
+    r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", str(out), "--fast", "--json"])
+    assert r.exit_code == 0, r.stderr
+    (row,) = [json.loads(line) for line in r.stdout.splitlines()]
+    assert row["status"] == "ok"
+    opts = row["options"]
+    assert (opts["rounds"], opts["tolerance_kj_mol_nm"], opts["vacuum_prestage"]) == (
+        1,
+        50.0,
+        "always",
+    )
+    assert row["clashscore_after"] <= 5.0
+    relaxed = read_structure(row["output"])
+    assert broken_bonds(read_structure(hairpin_file), relaxed) == []

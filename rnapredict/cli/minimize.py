@@ -15,8 +15,9 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.table import Table
@@ -25,7 +26,15 @@ from rich.text import Text
 from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, out_console, user_errors
 from rnapredict.errors import EXIT_SOME_FAILED, InputError
-from rnapredict.relax.api import DEFAULT_RESTRAIN_HEAVY, DEFAULT_ROUNDS, RelaxOptions, RelaxResult
+from rnapredict.relax.options import (
+    DEFAULT_RESTRAIN_HEAVY,
+    DEFAULT_ROUNDS,
+    FOLD_RELAX,
+    RelaxOptions,
+)
+
+if TYPE_CHECKING:
+    from rnapredict.relax.api import RelaxResult
 
 T = TypeVar("T")
 #: Exit status after Ctrl-C (128 + SIGINT), as a shell reports it.
@@ -95,6 +104,12 @@ def minimize_command(
         help="Most GBn2 minimizations; the restraints are re-centred on each result "
         "(1: a single minimization).",
     ),
+    fast: bool = typer.Option(
+        False,
+        "--fast",
+        help="The fold --relax settings: a vacuum pre-stage, then one GBn2 minimization to "
+        "50 kJ/mol/nm (overrides --rounds; ~10x faster at 100 nt, for clash-free models).",
+    ),
     keep_h: bool = typer.Option(False, "--keep-h", help="Write hydrogens too."),
     fmt: str = typer.Option(
         None, "--format", help="pdb or cif (default: the format of each input)."
@@ -118,10 +133,10 @@ def minimize_command(
         if fmt is not None and fmt not in ("pdb", "cif"):
             raise InputError(f"--format must be pdb or cif, not {fmt!r}")
         try:
-            options = RelaxOptions(
+            options = replace(
+                FOLD_RELAX if fast else RelaxOptions(rounds=rounds),
                 steps=steps,
                 restrain_heavy=restrain_heavy,
-                rounds=rounds,
                 keep_h=keep_h,
                 platform=platform,
             )

@@ -23,102 +23,21 @@ from rnapredict.relax.fixer import PreparedModel, prepare
 from rnapredict.relax.minimize import (
     Minimized,
     check_finite,
+    energy_at,
+    make_context,
     minimize,
-    potential_energy,
     separate_overlaps,
 )
-from rnapredict.relax.system import SystemConfig, build_system, recenter_restraints
+from rnapredict.relax.options import DEFAULT_RESTRAIN_HEAVY as DEFAULT_RESTRAIN_HEAVY
+from rnapredict.relax.options import DEFAULT_ROUNDS as DEFAULT_ROUNDS
+from rnapredict.relax.options import FOLD_RELAX as FOLD_RELAX
+from rnapredict.relax.options import MAX_COINCIDENT_FRACTION, RelaxOptions
+from rnapredict.relax.system import (
+    SystemConfig,
+    build_system,
+    recenter_restraints,
+)
 from rnapredict.score.clash import clashscore
-
-#: Default restraint constant, kcal/mol/Å² (AlphaFold's relaxer uses the same). Measured on
-#: 1ATO with four residues pushed halfway into their neighbours (default rounds below):
-#: clashscore 348 → 0, heavy-atom RMSD to the input 0.78 Å, every heavy-atom bond within
-#: 0.042 Å of equilibrium, a second relaxation moves it 0.0004 Å. One round alone (rounds=1)
-#: leaves O3' bonds of the pushed residues 0.074 Å long and moves 0.13 Å on a second pass.
-DEFAULT_RESTRAIN_HEAVY = 10.0
-#: Non-bonded/GB cutoff, nm. GBn2 on the CPU costs ~0.2 s per energy call for 24 nt without a
-#: cutoff (measured); 1.2 nm is ~3x cheaper, scales O(N), and leaves the relaxed geometry the
-#: same (heavy-atom RMSD to the no-cutoff result 0.011 Å on distorted 1a9n R).
-DEFAULT_CUTOFF_NM = 1.2
-#: Above this fraction of atoms sitting on another atom, a model is degenerate (collapsed),
-#: not clashing: it is rejected at once rather than minimized for minutes.
-MAX_COINCIDENT_FRACTION = 0.25
-#: A relaxed model that moved farther than this (heavy-atom RMSD, Å) from its input has lost
-#: its fold (restraints overwhelmed by an exploding clash): it is rejected, the input is kept.
-MAX_RMSD = 3.0
-#: The vacuum pre-stage runs only when the start's GBn2 energy (kJ/mol) is at least this: a
-#: clash-free RNA is bound in implicit solvent (negative), and a vacuum pass would only pull
-#: it towards the vacuum minimum (0.03–0.04 Å RMS on a relaxed model, breaking idempotence).
-PRESTAGE_ENERGY = 0.0
-#: Most GBn2 minimizations per model: after each, the restraints are re-centred on its result.
-DEFAULT_ROUNDS = 4
-#: Restraint constant of the re-centred rounds, kcal/mol/Å² (measured on distorted 1ATO: 2
-#: leaves a residual force below the minimizer's tolerance, so a second relaxation moves
-#: 0.0004 Å; 5 leaves 0.12 Å, 10 leaves 0.15 Å of soft-mode drift for the next pass).
-DEFAULT_ROUND_RESTRAIN = 2.0
-#: Re-centring stops once a round moves the heavy atoms less than this (RMS), Å.
-DEFAULT_ROUND_TOL = 0.03
-
-
-@dataclass(frozen=True)
-class RelaxOptions:
-    """Options of a relaxation.
-
-    Attributes:
-        steps: maximum L-BFGS iterations (OpenMM ``maxIterations``; 0: until converged).
-        restrain_heavy: harmonic restraint on each heavy atom's input position, kcal/mol/Å²
-            (energy ½·k·d²); 0: unrestrained.
-        keep_h: keep the force field's hydrogens in the output model.
-        platform: OpenMM platform (``auto``: fastest present, ``CPU``, ``CUDA``, ...).
-        tolerance: convergence criterion, RMS force in kJ/mol/nm.
-        cutoff_nm: non-bonded cutoff (nm); None: none (exact, O(N²)).
-        max_rmsd: reject a result that moved farther than this from the input (Å).
-        vacuum_prestage: first minimize in vacuum (same force field and restraints, cheap)
-            when the start's GBn2 energy is >= :data:`PRESTAGE_ENERGY` (clashes), then in
-            GBn2 implicit solvent; False: GBn2 only.
-        rounds: most GBn2 minimizations; after each, the restraints are re-centred on its
-            result, so strain they held (stretched bonds) relaxes and the output is nearly a
-            fixed point (relaxing it again moves it little). 1: one minimization.
-        round_tol: stop re-centring once a round moved the heavy atoms less than this
-            (RMS displacement, Å).
-        round_restrain: restraint constant of the re-centred rounds (2nd on), kcal/mol/Å²;
-            never stiffer than ``restrain_heavy``.
-    """
-
-    steps: int = 1000
-    restrain_heavy: float = DEFAULT_RESTRAIN_HEAVY
-    keep_h: bool = False
-    platform: str = "auto"
-    tolerance: float = 10.0
-    cutoff_nm: float | None = DEFAULT_CUTOFF_NM
-    max_rmsd: float = MAX_RMSD
-    vacuum_prestage: bool = True
-    rounds: int = DEFAULT_ROUNDS
-    round_tol: float = DEFAULT_ROUND_TOL
-    round_restrain: float = DEFAULT_ROUND_RESTRAIN
-
-    def __post_init__(self) -> None:
-        if self.steps < 0:
-            raise ValueError(f"steps must be >= 0, got {self.steps}")
-        if not (self.restrain_heavy >= 0 and math.isfinite(self.restrain_heavy)):
-            raise ValueError(
-                f"restrain_heavy must be a finite number >= 0, got {self.restrain_heavy}"
-            )
-        if self.rounds < 1:
-            raise ValueError(f"rounds must be >= 1, got {self.rounds}")
-        if not self.round_tol >= 0:
-            raise ValueError(f"round_tol must be >= 0, got {self.round_tol}")
-        if not (self.round_restrain >= 0 and math.isfinite(self.round_restrain)):
-            raise ValueError(
-                f"round_restrain must be a finite number >= 0, got {self.round_restrain}"
-            )
-
-
-#: ``fold --relax``: the models are already clash-free (:mod:`rnapredict.geometry.cleanup`),
-#: so one GBn2 minimization to a looser tolerance does: measured on the cleaned 29-nt HIV-1
-#: TAR model (2 OpenMM threads): 36 s CPU with the ``minimize`` defaults (4 rounds, 10
-#: kJ/mol/nm), 5.3 s with these; clashscore 0 → 1.6, heavy-atom RMSD 0.23 Å (0.69 Å).
-FOLD_RELAX = RelaxOptions(rounds=1, tolerance=50.0)
 
 
 @dataclass
@@ -138,6 +57,9 @@ class RelaxResult:
         source / model_index / output: input file, 1-based model number, output file (files
             API only).
         platform: OpenMM platform that ran the minimization.
+        stages: wall seconds per stage of the last relaxation run (``prepare``: PDBFixer and
+            GBn2 system; ``start``: context and energy before; ``vacuum``: the pre-stage;
+            ``gbn2``: the GBn2 minimization; ``check``: back-conversion, RMSD, clashscore).
     """
 
     model: RnaStructure | None
@@ -154,6 +76,7 @@ class RelaxResult:
     output: str = ""
     platform: str = ""
     warnings: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -193,7 +116,11 @@ def _heavy_shift(a_nm: np.ndarray, b_nm: np.ndarray, heavy: np.ndarray) -> tuple
 
 
 def _minimize_rounds(
-    system: openmm.System, start: np.ndarray, prepared: PreparedModel, opts: RelaxOptions
+    system: openmm.System,
+    start: np.ndarray,
+    prepared: PreparedModel,
+    opts: RelaxOptions,
+    context: openmm.Context | None = None,
 ) -> Minimized:
     """Restrained minimization, re-centring the restraints on each result (``opts.rounds``).
 
@@ -203,10 +130,11 @@ def _minimize_rounds(
     restraints (``round_restrain``) on the last result, so that strain goes in steps of a few
     hundredths of an Å with the fold held at each; the last result's residual force is then
     below the minimizer's tolerance, so relaxing it again is a near no-op (idempotent). The
-    RMSD guard measures from the input.
+    RMSD guard measures from the input. ``context`` (of ``system``) runs the first round; the
+    re-centred rounds change the system, so each gets a new context.
     """
     run = {"steps": opts.steps, "tolerance": opts.tolerance, "platform": opts.platform}
-    out = minimize(system, start, **run)
+    out = minimize(system, start, context=context, **run)
     heavy = prepared.heavy_mask
     for _ in range(1, opts.rounds if opts.restrain_heavy > 0 else 1):
         recenter_restraints(system, out.positions, min(opts.round_restrain, opts.restrain_heavy))
@@ -305,6 +233,18 @@ def _relax_checked(model: RnaStructure, opts: RelaxOptions) -> RelaxResult:
     return result
 
 
+class _Laps:
+    """Records wall seconds since the previous lap under a stage name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into, self.t = into, time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.into[stage] = self.into.get(stage, 0.0) + now - self.t
+        self.t = now
+
+
 def _relax_once(model: RnaStructure, options: RelaxOptions | None = None) -> RelaxResult:
     """Relax one model: PDBFixer completion, restrained L-BFGS minimization, back-conversion.
 
@@ -343,15 +283,25 @@ def _relax_once(model: RnaStructure, options: RelaxOptions | None = None) -> Rel
         )
     result.clash_before = _clash(heavy)
     config = SystemConfig(restrain_heavy=opts.restrain_heavy, cutoff_nm=opts.cutoff_nm)
+    lap = _Laps(result.stages)
     try:
-        prepared, solvated = _prepare(model, config)
-        start, n_moved = separate_overlaps(prepared.positions)
+        # Coincident atoms are pushed apart before PDBFixer too, so the hydrogens it places
+        # (and the restraint centres) do not sit on two atoms at once: without that a
+        # residue dropped onto another came out of the minimizer with a broken P–O5' bond.
+        separated, n_moved = separate_overlaps(model.coords / 10.0)
+        fixer_in = model.with_coords(10.0 * separated) if n_moved else model
+        prepared, solvated = _prepare(fixer_in, config)
+        lap("prepare")
+        start, n_more = separate_overlaps(prepared.positions)
+        n_moved += n_more
         if n_moved:
             prepared.warnings.append(
                 f"{n_moved} atom(s) coincided with another atom and were pushed apart first"
             )
-        before = potential_energy(solvated, start, opts.platform)
-        if opts.vacuum_prestage and not before < PRESTAGE_ENERGY:
+        context = make_context(solvated, opts.platform)  # energy before + first round
+        before = energy_at(context, start)
+        lap("start")
+        if opts.vacuum_prestage and not before < opts.prestage_energy:
             # Clashes hold most of the iterations; removing them in vacuum costs a few ms per
             # step instead of GBn2's ~100x more. The solvated stage then only polishes.
             vacuum = _system(prepared, config, solvent=False)
@@ -365,7 +315,10 @@ def _relax_once(model: RnaStructure, options: RelaxOptions | None = None) -> Rel
             if not moved <= opts.max_rmsd:  # fold already lost: spare the expensive stage
                 result.rmsd = moved
                 raise RelaxError(_fold_lost(moved, opts.max_rmsd))
-        out = _minimize_rounds(solvated, start, prepared, opts)
+            lap("vacuum")
+        out = _minimize_rounds(solvated, start, prepared, opts, context)
+        del context
+        lap("gbn2")
         relaxed = to_structure(heavy, prepared, out.positions, keep_h=opts.keep_h)
     except RelaxError as exc:
         return fail(str(exc))
@@ -383,6 +336,7 @@ def _relax_once(model: RnaStructure, options: RelaxOptions | None = None) -> Rel
     if not rmsd <= opts.max_rmsd:
         return fail(_fold_lost(rmsd, opts.max_rmsd))
     result.clash_after = _clash(relaxed)
+    lap("check")
     result.model = relaxed
     result.ok = True
     result.warnings = list(prepared.warnings)

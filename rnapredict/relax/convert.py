@@ -42,14 +42,23 @@ def to_structure(
     mapped = prepared.source_atom >= 0
     new_xyz[prepared.source_atom[mapped]] = xyz[mapped]
 
-    # Carried atoms (5' phosphate, OP3): rigid motion of their residue's relaxed atoms.
+    # Carried atoms (5' phosphate, OP3): turned as the relaxed atoms next to them (a local
+    # frame) and hung on the relaxed atom they are bonded to, so that bond keeps its length.
     carried_res = sorted({int(model.atom_res[k]) for k in prepared.carried})
     for i in carried_res:
-        sel = mapped & (input_res == i)
-        src = prepared.source_atom[sel]
-        r, t = kabsch(model.coords[src], xyz[sel])
+        sel = np.flatnonzero(mapped & (input_res == i))
         ks = [k for k in prepared.carried if model.atom_res[k] == i]
-        new_xyz[ks] = apply(model.coords[ks], r, t)
+        key = "P" if any(model.atom_names[k] == "P" for k in ks) else "OP3"
+        names = [model.atom_names[prepared.source_atom[a]] for a in sel]
+        local = sel[[n in CARRY_ANCHORS[key] for n in names]]
+        fit = local if len(local) >= 3 else sel
+        r, t = kabsch(model.coords[prepared.source_atom[fit]], xyz[fit])
+        hook = sel[[n == CARRY_ANCHORS[key][0] for n in names]]
+        if len(hook):  # rotate about the bonded atom: exact bond length
+            h_in = model.coords[prepared.source_atom[hook[0]]]
+            new_xyz[ks] = xyz[hook[0]] + (model.coords[ks] - h_in) @ r.T
+        else:
+            new_xyz[ks] = apply(model.coords[ks], r, t)
 
     # Atoms absent from the input: PDBFixer's heavy atoms, then hydrogens (if kept).
     extra: dict[int, list[int]] = {}
@@ -97,6 +106,17 @@ def to_structure(
         elements=elements,
         b_factors=np.asarray(bfac) if model.b_factors is not None else None,
     )
+
+
+#: Relaxed atoms whose motion carries a residue's unrelaxed atoms, the bonded one first: the
+#: 5' phosphate (no template: a segment's first residue) hangs on O5' and turns with
+#: O5'–C5'–C4'–C3', an ``OP3`` hangs on its phosphate. A rigid fit to the whole residue
+#: instead left P–O5' 0.16 Å short when the force field moved the 5' terminal O5' (a hydroxyl
+#: in Amber) on its own (6g90, 100 nt).
+CARRY_ANCHORS = {
+    "P": ("O5'", "C5'", "C4'", "C3'"),
+    "OP3": ("P", "OP1", "OP2", "O5'"),
+}
 
 
 def heavy_rmsd(before: RnaStructure, after: RnaStructure) -> float:

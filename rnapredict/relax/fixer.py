@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,8 +151,9 @@ def prepare(
         forcefield: the force field whose templates place the hydrogens (default: Amber14 in
             vacuum; placement only needs the templates, and vacuum is much cheaper than GBn2).
         ph: pH for protonation states.
-        platform: OpenMM platform for PDBFixer's own small minimizations (default: Reference,
-            which is deterministic; these runs are tiny).
+        platform: OpenMM platform for PDBFixer's own small minimizations (default: the CPU
+            platform on one thread, deterministic and ~1.7x faster than Reference: 1.2 s
+            against 2.0 s for the hydrogens of a 103-nt model).
         seed: seed of PDBFixer's integrator (placing missing atoms), for reproducibility.
         keep_input_h: keep the input's hydrogens (names as Amber's) instead of rebuilding.
 
@@ -160,7 +163,6 @@ def prepare(
         RelaxError: no standard residue to relax, or a residue does not match its template.
     """
     forcefield = forcefield or vacuum_forcefield()
-    platform = platform or openmm.Platform.getPlatformByName("Reference")
     full = model
     model = full.heavy_atoms()
     check_templates(model)
@@ -220,26 +222,8 @@ def prepare(
     phys.ins_codes = [""] * len(order)
     phys.plddt, phys.b_factors = None, None
 
-    fixer = PDBFixer(pdbfile=io.StringIO(structure_text([phys], "pdb")), platform=platform)
-    if fixer.topology.getNumResidues() != len(order) or fixer.topology.getNumChains() != len(segs):
-        raise RelaxError(
-            f"PDBFixer read {fixer.topology.getNumResidues()} residues in "
-            f"{fixer.topology.getNumChains()} chains, expected {len(order)} in {len(segs)}"
-        )
-    fixer.missingResidues = {}  # never invent residues; a gap is a chain break
-    fixer.findMissingAtoms()
-    fixer.missingTerminals = {}
-    fixer.addMissingAtoms(seed=seed)
-    # Modeller places hydrogens from Python's global `random`: seed it for this call only and
-    # restore the caller's state, so results are reproducible and nobody else's RNG is touched.
-    saved = random.getstate()
-    random.seed(seed)
-    try:
-        fixer.addMissingHydrogens(ph, forcefield=forcefield)
-    except ValueError as exc:  # Modeller: no hydrogen template for a residue
-        raise RelaxError(f"template does not match while adding hydrogens: {exc}") from None
-    finally:
-        random.setstate(saved)
+    with _fixer_platform(platform) as chosen:
+        fixer = _fix(phys, chosen, len(order), len(segs), forcefield, ph, seed)
 
     residue_of = np.asarray(order, np.int64)
     source: list[int] = []
@@ -261,3 +245,66 @@ def prepare(
         frozen=frozen,
         warnings=warnings,
     )
+
+
+#: Properties of the CPU platform while PDBFixer runs: one thread, so its hydrogen
+#: minimization gives the same bytes every run (two threads move hydrogens by up to 0.06 Å
+#: between runs, DeterministicForces notwithstanding).
+_FIXER_CPU = {"Threads": "1", "DeterministicForces": "true"}
+
+
+@contextmanager
+def _fixer_platform(platform: openmm.Platform | None) -> Iterator[openmm.Platform]:
+    """``platform``, or the CPU platform set to :data:`_FIXER_CPU` for the duration (PDBFixer
+    and Modeller create their contexts without properties, so the defaults are set and then
+    restored)."""
+    if platform is not None:
+        yield platform
+        return
+    try:
+        cpu = openmm.Platform.getPlatformByName("CPU")
+    except openmm.OpenMMException:
+        yield openmm.Platform.getPlatformByName("Reference")
+        return
+    saved = {k: cpu.getPropertyDefaultValue(k) for k in _FIXER_CPU}
+    for k, v in _FIXER_CPU.items():
+        cpu.setPropertyDefaultValue(k, v)
+    try:
+        yield cpu
+    finally:
+        for k, v in saved.items():
+            cpu.setPropertyDefaultValue(k, v)
+
+
+def _fix(
+    phys: RnaStructure,
+    platform: openmm.Platform,
+    n_residues: int,
+    n_chains: int,
+    forcefield: app.ForceField,
+    ph: float,
+    seed: int,
+) -> PDBFixer:
+    """PDBFixer on the physics copy ``phys``: missing heavy atoms, then hydrogens."""
+    fixer = PDBFixer(pdbfile=io.StringIO(structure_text([phys], "pdb")), platform=platform)
+    if fixer.topology.getNumResidues() != n_residues or fixer.topology.getNumChains() != n_chains:
+        raise RelaxError(
+            f"PDBFixer read {fixer.topology.getNumResidues()} residues in "
+            f"{fixer.topology.getNumChains()} chains, expected {n_residues} in {n_chains}"
+        )
+    fixer.missingResidues = {}  # never invent residues; a gap is a chain break
+    fixer.findMissingAtoms()
+    fixer.missingTerminals = {}
+    fixer.addMissingAtoms(seed=seed)
+    # Modeller places hydrogens from Python's global `random`: seed it for this call only and
+    # restore the caller's state, so results are reproducible and nobody else's RNG is touched.
+    saved = random.getstate()
+    random.seed(seed)
+    try:
+        fixer.addMissingHydrogens(ph, forcefield=forcefield)
+    except ValueError as exc:  # Modeller: no hydrogen template for a residue
+        raise RelaxError(f"template does not match while adding hydrogens: {exc}") from None
+    finally:
+        random.setstate(saved)
+
+    return fixer

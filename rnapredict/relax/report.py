@@ -67,9 +67,20 @@ def json_line(r: RelaxResult, options: RelaxOptions) -> dict[str, object]:
             "tolerance_kj_mol_nm": options.tolerance,
             "cutoff_nm": options.cutoff_nm,
             "rounds": options.rounds,
+            "vacuum_prestage": _prestage(options),
         },
         "units": UNITS,
     }
+
+
+def _prestage(options: RelaxOptions) -> str:
+    """When the vacuum pre-stage runs: ``always``, ``if the start's GBn2 energy >= E kJ/mol``
+    or ``never`` (a string: JSON has no infinity)."""
+    if not options.vacuum_prestage:
+        return "never"
+    if options.prestage_energy == -math.inf:
+        return "always"
+    return f"if the start's GBn2 energy >= {options.prestage_energy:g} kJ/mol"
 
 
 def _cell(x: object) -> str:

@@ -15,6 +15,8 @@ import openmm
 import openmm.app as app
 import openmm.unit as unit
 
+from rnapredict.relax.options import DEFAULT_CUTOFF_NM
+
 #: Force-field files (OpenMM's bundled Amber14: RNA.OL3 for RNA; GBn2 implicit solvent).
 FORCEFIELD_FILES = ("amber14-all.xml", "implicit/gbn2.xml")
 #: The same force field in vacuum: hydrogen placement and the cheap clash-removal pre-stage.
@@ -40,7 +42,7 @@ class SystemConfig:
     """
 
     restrain_heavy: float = 10.0
-    cutoff_nm: float | None = 1.2
+    cutoff_nm: float | None = DEFAULT_CUTOFF_NM
     salt_molar: float = 0.15
 
 
