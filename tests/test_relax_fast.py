@@ -112,3 +112,23 @@ def test_carried_phosphate_moves_with_its_backbone(hairpin: RnaStructure):
             np.linalg.norm(before["P"] - before[name]),
             abs=2e-3,  # PDB rounding in PDBFixer
         )
+
+
+def test_cpu_threads_default_to_one_for_identical_bytes(
+    hairpin: RnaStructure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same seed, same bytes: the CPU platform runs on one thread unless the user sets
+    OPENMM_CPU_THREADS (several threads sum forces in a scheduling-dependent order)."""
+    from rnapredict.relax.minimize import _context
+
+    system = openmm.System()
+    system.addParticle(1.0)
+    cpu = openmm.Platform.getPlatformByName("CPU")
+    monkeypatch.delenv("OPENMM_CPU_THREADS", raising=False)
+    ctx = _context(system, cpu)
+    assert cpu.getPropertyValue(ctx, "Threads") == "1"
+    monkeypatch.setenv("OPENMM_CPU_THREADS", "2")
+    assert cpu.getPropertyValue(_context(system, cpu), "Threads") == "2"
+    monkeypatch.delenv("OPENMM_CPU_THREADS")
+    a, b = relax_model(hairpin, FOLD_RELAX), relax_model(hairpin, FOLD_RELAX)
+    assert a.ok and np.array_equal(a.model.coords, b.model.coords)

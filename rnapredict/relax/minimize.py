@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,12 +56,15 @@ def make_context(system: openmm.System, platform: str = "auto") -> openmm.Contex
 
 def _context(system: openmm.System, chosen: openmm.Platform) -> openmm.Context:
     """Context with deterministic force summation where the platform offers it, so the same
-    input relaxes to the same coordinates whatever the thread scheduling."""
-    props = (
-        {"DeterministicForces": "true"}
-        if "DeterministicForces" in chosen.getPropertyNames()
-        else {}
-    )
+    input relaxes to the same coordinates whatever the thread scheduling.
+
+    The CPU platform sums in a thread-dependent order even with DeterministicForces (models
+    differ by ~0.001 Å run to run on 2 threads), so it runs on one thread unless the user sets
+    ``OPENMM_CPU_THREADS`` (same seed, same bytes by default)."""
+    names = chosen.getPropertyNames()
+    props = {"DeterministicForces": "true"} if "DeterministicForces" in names else {}
+    if chosen.getName() == "CPU" and "Threads" in names:
+        props["Threads"] = os.environ.get("OPENMM_CPU_THREADS", "1")
     return openmm.Context(system, openmm.VerletIntegrator(0.001), chosen, props)
 
 
