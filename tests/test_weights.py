@@ -110,6 +110,41 @@ def test_export_run_writes_loadable_weights_and_train_state(tmp_path: Path) -> N
     )
 
 
+def test_export_ships_a_given_model_with_extra_manifest_and_kept_card(tmp_path: Path) -> None:
+    """``--model`` (e.g. confidence_ft output) replaces the run's weights; ``--extra`` merges
+    into the manifest one level deep; ``--keep-card`` leaves a hand-written card alone."""
+    import torch
+    from safetensors.torch import save_file
+
+    from rnapredict.train.checkpoint import save_checkpoint
+    from rnapredict.train.configs import CONFIGS
+    from rnapredict.train.export import export_run
+
+    run_net, other = tiny_engine(5).net, tiny_engine(6).net
+    cfg = json.loads(json.dumps(CONFIGS["tiny"].to_dict()))
+    state = {
+        "config_name": "tiny", "config": cfg, "train_seconds": 3600.0, "sessions": 1,
+        "train_ids_sha256": "a" * 64, "val_ids_sha256": "b" * 64, "n_train": 1, "n_val": 1,
+        "sampler": {"perm": [], "pos": 0, "epoch": 0},
+    }  # fmt: skip
+    opt = torch.optim.AdamW(run_net.parameters())
+    save_checkpoint(tmp_path / "run", 7, run_net, opt, torch.Generator(), state)
+    save_file({k: v.contiguous() for k, v in other.state_dict().items()}, tmp_path / "m.st")
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "MODEL_CARD.md").write_text("hand-written\n")
+    extra = {"inference": {"init_sigma_by_source": {"assembly": 1.0}}, "confidence_ft": {"e": 4}}
+    m = export_run(
+        tmp_path / "run", tmp_path / "w", init_sigma=6.0, model=tmp_path / "m.st", extra=extra,
+        card=False,
+    )  # fmt: skip
+    assert m["inference"] == {"init_sigma": 6.0, "init_sigma_by_source": {"assembly": 1.0}}
+    assert m["confidence_ft"] == {"e": 4}
+    assert (tmp_path / "w" / "MODEL_CARD.md").read_text() == "hand-written\n"
+    shipped = load_engine(tmp_path / "w").net.state_dict()
+    for k, v in other.state_dict().items():
+        assert torch.equal(shipped[k], v), k
+
+
 def test_reexport_keeps_the_shipped_assets(tmp_path: Path) -> None:
     """Writing new weights into a directory keeps its motif/template library blocks while the
     files match, and drops a block whose file changed."""

@@ -42,6 +42,9 @@ def export_run(
     init_sigma: float | None = None,
     source: str = "best",
     notes: Path | None = None,
+    model: Path | None = None,
+    extra: dict[str, Any] | None = None,
+    card: bool = True,
 ) -> dict[str, Any]:
     """Export ``run`` into ``out`` (overwrites the previous export); returns the manifest.
 
@@ -64,6 +67,8 @@ def export_run(
         src, info, step = ckpt / "model.safetensors", {}, state["step"]
         if (ckpt / EMA_FILE).exists():
             src = ckpt / EMA_FILE
+    if model is not None:  # e.g. the run's weights with a fine-tuned confidence head
+        src = model
     cfg = ModelConfig.from_dict(state["config"]["model"])
     meta = {
         "model_version": f"rnapredict-{state['config_name']}-step{step}",
@@ -81,6 +86,9 @@ def export_run(
         "inference": {"init_sigma": init_sigma},
         "exported": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
     }  # fmt: skip
+    for key, value in (extra or {}).items():  # merged one level deep (e.g. "inference")
+        both = isinstance(value, dict) and isinstance(meta.get(key), dict)
+        meta[key] = {**meta[key], **value} if both else value
     tensors = {k: v for k, v in load_file(str(src)).items() if not k.startswith("__")}
     if state.get("lora"):
         with torch.random.fork_rng(devices=[]):  # a skeleton: every tensor is loaded over
@@ -109,11 +117,12 @@ def export_run(
         f.chmod(0o755 if f.is_dir() else 0o644)
     shutil.rmtree(ts, ignore_errors=True)
     tmp.rename(ts)
-    acc = json.loads(accuracy.read_text()) if accuracy is not None else None
-    card = model_card(manifest, state, run, acc)
-    if notes is not None:  # the release's own selection notes, verbatim
-        card += "\n" + notes.read_text()
-    (out / "MODEL_CARD.md").write_text(card)
+    if card:
+        acc = json.loads(accuracy.read_text()) if accuracy is not None else None
+        text = model_card(manifest, state, run, acc)
+        if notes is not None:  # the release's own selection notes, verbatim
+            text += "\n" + notes.read_text()
+        (out / "MODEL_CARD.md").write_text(text)
     return manifest
 
 
@@ -270,8 +279,23 @@ def main(argv: list[str] | None = None) -> None:
         help="best validation weights, or the latest checkpoint (its EMA weights when kept)",
     )  # fmt: skip
     p.add_argument("--notes", type=Path, default=None, help="markdown appended to the card")
+    p.add_argument(
+        "--model", type=Path, default=None,
+        help="safetensors to ship instead of the run's (same network; e.g. confidence_ft fit)",
+    )  # fmt: skip
+    p.add_argument(
+        "--extra", type=Path, default=None,
+        help="JSON object merged into the manifest (one level deep, e.g. inference settings)",
+    )  # fmt: skip
+    p.add_argument(
+        "--keep-card", action="store_true", help="keep OUT/MODEL_CARD.md (maintained by hand)"
+    )
     a = p.parse_args(argv)
-    m = export_run(a.run, a.out, a.accuracy, a.init_sigma, a.source, a.notes)
+    extra = json.loads(a.extra.read_text()) if a.extra is not None else None
+    m = export_run(
+        a.run, a.out, a.accuracy, a.init_sigma, a.source, a.notes, a.model, extra,
+        card=not a.keep_card,
+    )  # fmt: skip
     print(f"exported {m['model_version']} to {a.out} (sha256 {m['sha256'][:12]}…)")
 
 
