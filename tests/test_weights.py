@@ -80,22 +80,29 @@ def test_config_mismatch_refused(wdir: Path) -> None:
         load_engine(wdir)
 
 
-def test_export_run_writes_loadable_weights_and_train_state(tmp_path: Path) -> None:
+def _tiny_checkpoint(run: Path, step: int, net: object, seconds: float) -> None:
+    """A training checkpoint of the tiny config at ``step`` (410 train / 44 val chains)."""
     import torch
 
     from rnapredict.train.checkpoint import save_checkpoint
     from rnapredict.train.configs import CONFIGS
-    from rnapredict.train.export import export_run
 
-    eng = tiny_engine(5)
-    opt = torch.optim.AdamW(eng.net.parameters())
     cfg = json.loads(json.dumps(CONFIGS["tiny"].to_dict()))
     state = {
-        "config_name": "tiny", "config": cfg, "train_seconds": 7200.0, "sessions": 1,
+        "config_name": "tiny", "config": cfg, "train_seconds": seconds, "sessions": 1,
         "train_ids_sha256": "a" * 64, "val_ids_sha256": "b" * 64, "n_train": 410, "n_val": 44,
         "sampler": {"perm": [], "pos": 0, "epoch": 0},
     }  # fmt: skip
-    save_checkpoint(tmp_path / "run", 42, eng.net, opt, torch.Generator(), state)
+    opt = torch.optim.AdamW(net.parameters())  # type: ignore[attr-defined]
+    save_checkpoint(run, step, net, opt, torch.Generator(), state)
+
+
+def test_export_run_writes_loadable_weights_and_train_state(tmp_path: Path) -> None:
+
+    from rnapredict.train.export import export_run
+
+    eng = tiny_engine(5)
+    _tiny_checkpoint(tmp_path / "run", 42, eng.net, 7200.0)
     (tmp_path / "run" / "train.jsonl").write_text('{"step": 42, "loss": 1.5}\n')
     m = export_run(tmp_path / "run", tmp_path / "w")
     assert m["model_version"] == "rnapredict-tiny-step42" and m["data_cutoff"] == "2022-05-01"
@@ -116,19 +123,10 @@ def test_export_ships_a_given_model_with_extra_manifest_and_kept_card(tmp_path: 
     import torch
     from safetensors.torch import save_file
 
-    from rnapredict.train.checkpoint import save_checkpoint
-    from rnapredict.train.configs import CONFIGS
     from rnapredict.train.export import export_run
 
     run_net, other = tiny_engine(5).net, tiny_engine(6).net
-    cfg = json.loads(json.dumps(CONFIGS["tiny"].to_dict()))
-    state = {
-        "config_name": "tiny", "config": cfg, "train_seconds": 3600.0, "sessions": 1,
-        "train_ids_sha256": "a" * 64, "val_ids_sha256": "b" * 64, "n_train": 1, "n_val": 1,
-        "sampler": {"perm": [], "pos": 0, "epoch": 0},
-    }  # fmt: skip
-    opt = torch.optim.AdamW(run_net.parameters())
-    save_checkpoint(tmp_path / "run", 7, run_net, opt, torch.Generator(), state)
+    _tiny_checkpoint(tmp_path / "run", 7, run_net, 3600.0)
     save_file({k: v.contiguous() for k, v in other.state_dict().items()}, tmp_path / "m.st")
     (tmp_path / "w").mkdir()
     (tmp_path / "w" / "MODEL_CARD.md").write_text("hand-written\n")
