@@ -192,7 +192,13 @@ def test_ctrl_c_stops_within_seconds(tmp_path: Path, hairpin_file: Path):
     cmd = [sys.executable, "-m", "rnapredict", "minimize", str(hairpin_file), "-o", str(out),
            "--steps", "0", "--rounds", "8"]  # fmt: skip
     env = {**os.environ, "OPENMM_CPU_THREADS": "1"}
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    # A shell without job control starts background jobs with SIGINT ignored, and Python keeps
+    # an inherited SIG_IGN (no KeyboardInterrupt): give the child the default disposition, as
+    # an interactive shell would.
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     assert proc.stderr is not None
     line = proc.stderr.readline()  # "relaxing 1 file(s) → ..." once the work starts
     assert "relaxing" in line, line
