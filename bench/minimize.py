@@ -43,7 +43,7 @@ from rnapredict.relax.api import FOLD_RELAX, RelaxOptions, relax_model  # noqa: 
 SOURCE = REPO.parent / "shared" / "fixtures" / "score" / "natives" / "6g90_1_1.pdb"
 CHAINS = "ABCDEFGHIJ"
 #: ``fold --relax`` before: GBn2 only (no vacuum pre-stage for a clash-free start), 1.2 nm.
-FOLD_OLD = replace(FOLD_RELAX, cutoff_nm=1.2, prestage_energy=0.0)
+FOLD_OLD = replace(FOLD_RELAX, cutoff_nm=1.2, prestage_energy=0.0, restrain_heavy=10.0)
 STAGES = ("prepare", "start", "vacuum", "gbn2", "check")
 
 
