@@ -219,7 +219,8 @@ def test_ctrl_c_stops_within_seconds(tmp_path: Path, hairpin_file: Path):
 
 @pytest.mark.slow
 def test_fast_uses_the_fold_relax_settings(tmp_path: Path, hairpin_file: Path):
-    """--fast: vacuum pre-stage, one GBn2 minimization to 50 kJ/mol/nm; the model relaxes
+    """--fast: vacuum pre-stage, one GBn2 minimization to 100 kJ/mol/nm under 2 kcal/mol/Å²
+    restraints; the model relaxes
     with clashscore ≤ 5 and every bond and O3'–P link intact."""
     from rnapredict.relax.covalent import broken_bonds
 
@@ -231,9 +232,26 @@ def test_fast_uses_the_fold_relax_settings(tmp_path: Path, hairpin_file: Path):
     opts = row["options"]
     assert (opts["rounds"], opts["tolerance_kj_mol_nm"], opts["vacuum_prestage"]) == (
         1,
-        50.0,
+        100.0,
         "always",
     )
     assert row["clashscore_after"] <= 5.0
     relaxed = read_structure(row["output"])
     assert broken_bonds(read_structure(hairpin_file), relaxed) == []
+
+
+def test_fast_takes_the_presets_restraints_unless_given(tmp_path: Path, hairpin_file: Path):
+    """--fast uses fold --relax's soft restraints; an explicit --restrain-heavy still wins."""
+    from rnapredict.relax.options import DEFAULT_RESTRAIN_HEAVY, FOLD_RELAX
+
+    got = []
+    for extra in ([], ["--restrain-heavy", "7"]):
+        out = tmp_path / f"o{len(extra)}"
+        args = ["minimize", str(hairpin_file), "-o", str(out), "--fast", "--json", "--steps", "1"]
+        r = runner.invoke(app, args + extra)
+        assert r.exit_code == 0, r.stderr
+        got.append(json.loads(r.stdout.splitlines()[0])["options"]["restrain_heavy_kcal_mol_a2"])
+    assert (
+        got == [FOLD_RELAX.restrain_heavy, 7.0]
+        and FOLD_RELAX.restrain_heavy != DEFAULT_RESTRAIN_HEAVY
+    )

@@ -49,14 +49,20 @@ def test_fold_preset_relaxes_with_intact_backbone(hairpin: RnaStructure, fast: R
 
 
 def test_prestage_and_cutoff_keep_the_end_state(hairpin: RnaStructure, fast: RelaxResult):
-    """Against GBn2 alone (the previous preset) and against GBn2 without a cutoff: the same
-    relaxed model within about a tenth of an Å (measured 0.12 Å with the preset's soft 2
-    kcal/mol/Å² restraints, 0.04 Å at 10), no more clashes."""
-    for opts in (replace(FOLD_RELAX, prestage_energy=0.0), replace(FOLD_RELAX, cutoff_nm=None)):
+    """Against GBn2 alone (the previous preset) and against GBn2 without a cutoff, all to a
+    tight tolerance (where the end state is defined; the preset's loose 100 kJ/mol/nm stops
+    wherever the path reaches it): the same relaxed model within 0.2 Å (measured 0.14 Å for the
+    pre-stage under the soft 2 kcal/mol/Å² restraints, which leave nearby minima; relaxing
+    itself moves the model ~0.5 Å), no more clashes; the preset itself ends near that state."""
+    tight = replace(FOLD_RELAX, tolerance=5.0)
+    ref = relax_model(hairpin, tight)
+    assert ref.ok, ref.message
+    for opts in (replace(tight, prestage_energy=0.0), replace(tight, cutoff_nm=None)):
         other = relax_model(hairpin, opts)
         assert other.ok, other.message
-        assert heavy_rmsd(other.model, fast.model) < 0.15
-        assert fast.clash_after <= other.clash_after + 1.0
+        assert heavy_rmsd(other.model, ref.model) < 0.2
+        assert ref.clash_after <= other.clash_after + 1.0
+    assert heavy_rmsd(fast.model, ref.model) < 0.3
 
 
 def test_minimize_in_a_given_context_equals_a_new_one(hairpin: RnaStructure):

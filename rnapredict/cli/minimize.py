@@ -93,10 +93,12 @@ def minimize_command(
     steps: int = typer.Option(
         1000, "--steps", help="Maximum L-BFGS iterations per stage (0: until converged)."
     ),
-    restrain_heavy: float = typer.Option(
-        DEFAULT_RESTRAIN_HEAVY,
+    restrain_heavy: float | None = typer.Option(
+        None,
         "--restrain-heavy",
-        help="Harmonic restraint on heavy atoms, kcal/mol/Å² (0: none).",
+        help=f"Harmonic restraint on heavy atoms, kcal/mol/Å² (0: none; default "
+        f"{DEFAULT_RESTRAIN_HEAVY:g}, with --fast {FOLD_RELAX.restrain_heavy:g}).",
+        show_default=False,
     ),
     rounds: int = typer.Option(
         DEFAULT_ROUNDS,
@@ -108,7 +110,8 @@ def minimize_command(
         False,
         "--fast",
         help="The fold --relax settings: a vacuum pre-stage, then one GBn2 minimization to "
-        "50 kJ/mol/nm (overrides --rounds; ~10x faster at 100 nt, for clash-free models).",
+        "100 kJ/mol/nm under 2 kcal/mol/Å² restraints (overrides --rounds; ~10x faster at "
+        "100 nt, for clash-free models).",
     ),
     keep_h: bool = typer.Option(False, "--keep-h", help="Write hydrogens too."),
     fmt: str = typer.Option(
@@ -133,10 +136,11 @@ def minimize_command(
         if fmt is not None and fmt not in ("pdb", "cif"):
             raise InputError(f"--format must be pdb or cif, not {fmt!r}")
         try:
+            base = FOLD_RELAX if fast else RelaxOptions(rounds=rounds)
             options = replace(
-                FOLD_RELAX if fast else RelaxOptions(rounds=rounds),
+                base,
                 steps=steps,
-                restrain_heavy=restrain_heavy,
+                restrain_heavy=base.restrain_heavy if restrain_heavy is None else restrain_heavy,
                 keep_h=keep_h,
                 platform=platform,
             )
