@@ -25,6 +25,12 @@ EDGE_ROW_BUDGET = 4_000_000
 DEFAULT_CHUNK = 512
 
 
+#: confidence.json ``prior.refinement`` of a model that is its unrefined candidate.
+KEPT_START_NOTE = (
+    "the candidate unrefined: the diffusion broke more than a quarter of its base pairs"
+)
+
+
 def resolve_device(device: str) -> torch.device:
     """``auto`` → CUDA when available, else CPU."""
     if device == "auto":
@@ -189,8 +195,15 @@ class FoldEngine:
         plddt = torch.cat([p.plddt for p in parts])
         if self.calibration is not None:
             plddt = self.calibration.apply(plddt)
+        kept = [
+            p.kept_start if p.kept_start is not None else torch.zeros(len(p.ptm), dtype=torch.bool)
+            for p in parts
+        ]
         ens = Ensemble(
-            torch.cat([p.coords for p in parts]), plddt, torch.cat([p.ptm for p in parts])
+            torch.cat([p.coords for p in parts]),
+            plddt,
+            torch.cat([p.ptm for p in parts]),
+            torch.cat(kept),
         )
         return ens, owner
 
@@ -240,7 +253,12 @@ class FoldEngine:
             extra=extra,
             model_ss=[c.ss for c in ranked],
             model_prior=[
-                {"source": c.source, **c.info, **({"geometry": g} if g else {})}
-                for c, g in zip(ranked, geometry_notes, strict=True)
+                {
+                    "source": c.source,
+                    **c.info,
+                    **({"geometry": g} if g else {}),
+                    **({"refinement": KEPT_START_NOTE} if bool(ens.kept_start[i]) else {}),
+                }
+                for c, g, i in zip(ranked, geometry_notes, order, strict=True)
             ],
         )
