@@ -46,7 +46,7 @@ from targets import (  # noqa: E402
     validation_targets,
 )
 
-from rnapredict.engine.api import FoldOptions, record_seed  # noqa: E402
+from rnapredict.engine.api import FoldOptions, record_generators  # noqa: E402
 from rnapredict.io.atomic import atomic_write_text  # noqa: E402
 from rnapredict.prior.assembly import assembly_candidates  # noqa: E402
 from rnapredict.prior.candidates import Candidate  # noqa: E402
@@ -97,9 +97,7 @@ def predict_mode(
     library: object | None,
 ) -> tuple[np.ndarray, list[str]]:
     """Ranked C1′ models [S, L, 3] (Å) and the structure of each, for one target and mode."""
-    seed = record_seed(a.seed, t.id)
-    gen = torch.Generator().manual_seed(seed)
-    prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
+    _, gen, prior_gen = record_generators(a.seed, t.id)
     prior = "aform" if mode in ("release", "aform") else "assembly"
     cands: list[Candidate]
     if library is None or prior == "aform":

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from rnapredict.features.probing import ProbingConfig
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -90,3 +93,17 @@ def record_seed(run_seed: int, record_id: str) -> int:
     """Deterministic per-record seed from the run seed and the record id (not its position)."""
     digest = hashlib.sha256(f"{run_seed}\x00{record_id}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def record_generators(
+    run_seed: int, record_id: str
+) -> tuple[int, torch.Generator, torch.Generator]:
+    """The record's seed and its two generators, as ``fold`` uses them: (seed, sampling
+    generator, candidate generator) — the candidates draw from their own stream, so the
+    number of candidates never shifts the diffusion noise."""
+    import torch
+
+    seed = record_seed(run_seed, record_id)
+    gen = torch.Generator().manual_seed(seed)
+    prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
+    return seed, gen, prior_gen

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import torch
 
-from rnapredict.engine.api import FoldOptions, Prediction, record_seed
+from rnapredict.engine.api import FoldOptions, Prediction, record_generators
 from rnapredict.engine.calibration import PlddtCalibration
 from rnapredict.engine.sampling import Ensemble, sample_ensemble
 from rnapredict.features.featurize import collate, featurize, featurize_arrays
@@ -195,15 +195,11 @@ class FoldEngine:
         plddt = torch.cat([p.plddt for p in parts])
         if self.calibration is not None:
             plddt = self.calibration.apply(plddt)
-        kept = [
-            p.kept_start if p.kept_start is not None else torch.zeros(len(p.ptm), dtype=torch.bool)
-            for p in parts
-        ]
         ens = Ensemble(
             torch.cat([p.coords for p in parts]),
             plddt,
             torch.cat([p.ptm for p in parts]),
-            torch.cat(kept),
+            torch.cat([p.kept_start for p in parts]),
         )
         return ens, owner
 
@@ -218,9 +214,7 @@ class FoldEngine:
             ss, ss_source = record.ss, "input"
         else:
             ss, ss_source = predict_ss(seq, probing=constraint), "vienna"
-        seed = record_seed(options.seed, record.id)
-        gen = torch.Generator().manual_seed(seed)
-        prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
+        seed, gen, prior_gen = record_generators(options.seed, record.id)
         popts = PriorOptions(
             options.prior, options.n_samples, options.templates, options.template_cutoff, constraint
         )

@@ -25,18 +25,23 @@ class Ensemble:
         plddt: [S, L] pLDDT 0–100.
         ptm: [S] pTM-like score 0–1.
         kept_start: [S] bool — the sample is its starting candidate, unrefined, because the
-            refinement broke the candidate's base pairs (:func:`broken_pairs`); None: none.
+            refinement broke the candidate's base pairs (:func:`broken_pairs`).
     """
 
     coords: torch.Tensor
     plddt: torch.Tensor
     ptm: torch.Tensor
-    kept_start: torch.Tensor | None = None
+    kept_start: torch.Tensor
 
     @property
     def ranking_score(self) -> torch.Tensor:
-        """[S] 0.8·pTM + 0.2·mean pLDDT / 100 (AF3-like)."""
-        return 0.8 * self.ptm + 0.2 * self.plddt.mean(-1) / 100.0
+        """[S] see :func:`ranking_score`."""
+        return ranking_score(self.ptm, self.plddt)
+
+
+def ranking_score(ptm: torch.Tensor, plddt: torch.Tensor) -> torch.Tensor:
+    """[S] 0.8·pTM + 0.2·mean pLDDT / 100 (AF3-like) from pTM [S] and pLDDT [S, L]."""
+    return 0.8 * ptm + 0.2 * plddt.mean(-1) / 100.0
 
 
 #: A base pair is "formed" when its C1′ atoms are at most this far apart (Å; canonical pairs
@@ -109,14 +114,13 @@ def sample_ensemble(
         init = fs.prior if init_sigma is not None and bool(f.has_prior.all()) else None
         x = sample(denoise, fs.mask, g, net.cfg.edm, steps, init, init_sigma)
         x = x.to(f.mask.device)
+        bad = torch.zeros(len(g), dtype=torch.bool)
         if init is not None:  # a refinement must not undo its candidate's base pairs
-            bad = broken_pairs(x.cpu(), init.cpu().float(), f.partner[0].cpu()).to(x.device)
-            x = torch.where(bad[:, None, None], init.to(x.dtype), x)
-            kept.append(bad.cpu())
+            bad = broken_pairs(x.cpu(), init.cpu().float(), f.partner[0].cpu())
+            x = torch.where(bad[:, None, None].to(x.device), init.to(x.dtype), x)
+        kept.append(bad)
         pl_logits, ptm_logit = net.confidence_logits(x, cs, fs)
         coords.append(x.cpu())
         plddt.append(plddt_from_logits(pl_logits).cpu())
         ptm.append(torch.sigmoid(ptm_logit.float()).cpu())
-    return Ensemble(
-        torch.cat(coords), torch.cat(plddt), torch.cat(ptm), torch.cat(kept) if kept else None
-    )
+    return Ensemble(torch.cat(coords), torch.cat(plddt), torch.cat(ptm), torch.cat(kept))

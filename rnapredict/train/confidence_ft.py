@@ -83,7 +83,7 @@ def collect(
         ``plddt`` [S] (the frozen head's, raw).
     """
     from rnapredict.engine import load_engine
-    from rnapredict.engine.api import FoldOptions, record_seed
+    from rnapredict.engine.api import FoldOptions, record_generators
     from rnapredict.prior.assembly import assembly_candidates
     from rnapredict.prior.families import kmer_families
     from rnapredict.prior.library import default_library
@@ -102,9 +102,7 @@ def collect(
     t0 = time.time()
     for k, ch in enumerate(chains):
         lib = library.without(fams.get(ch.id, frozenset({ch.id}))) if fams else library
-        rs = record_seed(seed, ch.id)
-        gen = torch.Generator().manual_seed(rs)
-        pgen = torch.Generator().manual_seed((rs + 1) % (1 << 63))
+        _, gen, pgen = record_generators(seed, ch.id)
         mfe = predict_ss(ch.seq)
         cands = assembly_candidates(ch.seq, mfe, "vienna", n_candidates, pgen, library=lib)
         opts = FoldOptions(n_samples=len(cands), seed=seed)
@@ -177,6 +175,7 @@ def evaluate(net: RnaFoldNet, rows: list[dict[str, Any]], calib: bool = False) -
     """
     from scipy.stats import spearmanr
 
+    from rnapredict.engine.sampling import ranking_score
     from rnapredict.model.confidence import plddt_from_logits
 
     net.eval()
@@ -185,8 +184,9 @@ def evaluate(net: RnaFoldNet, rows: list[dict[str, Any]], calib: bool = False) -
         f = _features(row["seq"], row["ss"], row["prior"], net)
         cond = net.run_trunk(f)
         pl, ptm_logit = net.confidence_logits(row["x"], cond, f)
-        plddt = plddt_from_logits(pl).mean(-1).numpy()
-        score = 0.8 * torch.sigmoid(ptm_logit).numpy() + 0.2 * plddt / 100.0
+        per_res = plddt_from_logits(pl)
+        score = ranking_score(torch.sigmoid(ptm_logit), per_res).numpy()
+        plddt = per_res.mean(-1).numpy()
         tm, lddt = row["tm"].numpy(), row["lddt"].mean(-1).numpy()
         k = min(5, len(tm))
         top = int(np.argmax(score[:k]))
