@@ -150,7 +150,8 @@ def bond_table(system: openmm.System) -> tuple[np.ndarray, np.ndarray]:
 def select_platform(name: str = "auto") -> openmm.Platform:
     """OpenMM platform by name (``CPU``, ``CUDA``, ...), or the fastest present for ``auto``.
 
-    The CPU platform takes its thread count from ``OPENMM_CPU_THREADS`` (default: all cores).
+    The CPU platform's contexts run on ``OPENMM_CPU_THREADS`` threads, default one (see
+    :func:`rnapredict.relax.minimize.make_context`: same input, same bytes).
 
     Raises:
         ValueError: the named platform is not available.
