@@ -10,7 +10,7 @@ import torch
 from rnapredict.engine.api import FoldOptions, Prediction, record_generators
 from rnapredict.engine.calibration import PlddtCalibration
 from rnapredict.engine.sampling import Ensemble, sample_ensemble
-from rnapredict.features.featurize import collate, featurize, featurize_arrays
+from rnapredict.features.featurize import featurize
 from rnapredict.features.probing import probing_report, soft_constraint
 from rnapredict.features.secondary import partner_array, predict_ss
 from rnapredict.io.records import Record
@@ -144,11 +144,7 @@ class FoldEngine:
         if device != self.device:
             self.net.to(device)
             self.device = device
-        use_prior = self.net.cfg.aform_prior
-        if use_prior and prior is not None:
-            f = collate([featurize_arrays(seq, partner_array(ss), self.net.cfg.edges, prior)])
-        else:
-            f = featurize(seq, ss, self.net.cfg.edges, with_prior=use_prior)
+        f = featurize(seq, ss, self.net.cfg.edges, self.net.cfg.aform_prior, prior)
         f = f.to(self.device)
         k = self.net.cfg.edges.k + self.net.cfg.denoiser.knn
         per_sample = max(1, len(seq) * k)

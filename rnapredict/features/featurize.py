@@ -108,14 +108,25 @@ def aform_prior(seq: str, ss: str) -> np.ndarray:
     return np.asarray(aform_c1(seq, ss), dtype=np.float32)
 
 
-def featurize(seq: str, ss: str, cfg: EdgeConfig, with_prior: bool = False) -> Features:
+def featurize(
+    seq: str,
+    ss: str,
+    cfg: EdgeConfig,
+    with_prior: bool = False,
+    prior: np.ndarray | None = None,
+) -> Features:
     """Features of one chain with B = 1.
 
     Args:
         seq: sequence (``ACGUN``), length L.
         ss: dot-bracket of length L.
         cfg: sparse edge settings.
-        with_prior: add the A-form C1′ prior (:func:`aform_prior`).
+        with_prior: add a C1′ prior: ``prior`` when given, else the A-form one
+            (:func:`aform_prior`).
+        prior: [L, 3] Å, the starting candidate (used only with ``with_prior``).
     """
-    prior = aform_prior(seq, ss) if with_prior else None
+    if not with_prior:
+        prior = None
+    elif prior is None:
+        prior = aform_prior(seq, ss)
     return collate([featurize_arrays(seq, partner_array(ss), cfg, prior)])

@@ -6,8 +6,7 @@ import numpy as np
 import torch
 
 from rnapredict.engine.sampling import sample_ensemble
-from rnapredict.features.featurize import collate, featurize, featurize_arrays
-from rnapredict.features.secondary import partner_array
+from rnapredict.features.featurize import featurize
 from rnapredict.model.network import RnaFoldNet
 from rnapredict.train.data import Chain
 from rnapredict.train.losses import kabsch_superpose, lddt_per_residue, tm_after_kabsch
@@ -42,11 +41,7 @@ def validate(
     """
     rows = []
     for k, ch in enumerate(chains):
-        if net.cfg.aform_prior and ch.prior is not None:
-            arrays = featurize_arrays(ch.seq, partner_array(ch.ss), net.cfg.edges, ch.prior)
-            f = collate([arrays])
-        else:
-            f = featurize(ch.seq, ch.ss, net.cfg.edges, with_prior=net.cfg.aform_prior)
+        f = featurize(ch.seq, ch.ss, net.cfg.edges, net.cfg.aform_prior, ch.prior)
         gen = torch.Generator().manual_seed(seed + k)
         ens = sample_ensemble(net, f, n_samples, gen, steps=steps, init_sigma=init_sigma)
         best = int(torch.argmax(ens.ranking_score))
