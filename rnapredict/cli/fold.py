@@ -120,7 +120,12 @@ def fold_command(
         False, "--report", help="Also write OUT/<id>/report.html (+ .png, .svg) per record."
     ),
     weights: Path | None = typer.Option(
-        None, "--weights", hidden=True, help="Weights directory (default: the shipped weights)."
+        None,
+        "--weights",
+        hidden=True,
+        help="Network weights directory (default: the shipped weights). The motif and template "
+        "libraries still come from $RNAPREDICT_WEIGHTS or the shipped directory; set "
+        "RNAPREDICT_WEIGHTS to move everything.",
     ),
 ) -> None:
     """Predict 3D structures: OUT/<id>/model_*.pdb, confidence.json, OUT/summary.tsv."""

@@ -53,6 +53,12 @@ class TrainConfig:
         prior_source: the prior the model is conditioned on and refinement draws start from:
             ``aform`` (the A-form rule) or ``assembly`` (motif-library assembly with the
             chain's own sequence family left out of the library, as ``fold`` sees new RNAs).
+        seq_mask: probability that a training chain's nucleotides are hidden (all ``N``) from
+            the features (:func:`rnapredict.train.data.make_batch`): against memorising the
+            native of a sequence instead of learning corrections of its candidate.
+        refresh_priors: with ``prior_source="assembly"``, rebuild every training chain's
+            candidate at each epoch (another library choice per chain and epoch) instead of
+            one candidate for the whole run.
         loss: loss weights.
     """
 
@@ -76,6 +82,8 @@ class TrainConfig:
     data_sources: tuple[str, ...] = ("c1",)
     mfe_frac: float = 0.0
     prior_source: str = "aform"
+    seq_mask: float = 0.0
+    refresh_priors: bool = False
     loss: LossWeights = field(default_factory=LossWeights)
 
     def lr_at(self, step: int) -> float:
@@ -101,6 +109,18 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
+_SMALL_AA = TrainConfig(
+    model=SMALL_MODEL, n_noise=2, ema_decay=0.999, prior_frac=0.5, lr_decay=(8113, 10500),
+    val_steps=20, curriculum=((0, 32), (1500, 64), (4000, 128)),
+    data_sources=("c1", "allatom"), mfe_frac=0.3,
+    # from step 3,6xx (session 3; steps before: A-form priors, val at σ 6): assembled
+    # priors, refinement draws from the whole prior at σ ≥ 0.5 Å, val as fold runs
+    prior_source="assembly", val_init_sigma=1.0, prior_full_sigma=0.5,
+    # lr_decay was (10000, 16000) until step 8,113; validation drifted down from ~6,200 at
+    # lr 1e-3, so session 5 decays from the state at 8,113 instead
+)  # fmt: skip
+
+
 CONFIGS: dict[str, TrainConfig] = {
     "tiny": TrainConfig(
         model=TINY_MODEL, batch_size=4, n_noise=2, lr=3e-3, warmup=5,
@@ -110,13 +130,16 @@ CONFIGS: dict[str, TrainConfig] = {
         model=SMALL_MODEL, n_noise=2, ema_decay=0.999, prior_frac=0.5, lr_decay=(6000, 11000),
         val_steps=20, val_init_sigma=3.0,
     ),
-    "small_aa": TrainConfig(
-        model=SMALL_MODEL, n_noise=2, ema_decay=0.999, prior_frac=0.5, lr_decay=(10000, 16000),
-        val_steps=20, curriculum=((0, 32), (1500, 64), (4000, 128)),
-        data_sources=("c1", "allatom"), mfe_frac=0.3,
-        # from step 3,6xx (session 3; steps before: A-form priors, val at σ 6): assembled
-        # priors, refinement draws from the whole prior at σ ≥ 0.5 Å, val as fold runs
-        prior_source="assembly", val_init_sigma=1.0, prior_full_sigma=0.5,
+    "small_aa": _SMALL_AA,
+    # session 5: fine-tunes of the released weights (--init-from weights) against memorising
+    # natives: nucleotides hidden for half the chains / a fresh candidate per chain and epoch
+    "small_aa_ft_mask": dataclasses.replace(
+        _SMALL_AA, lr=3e-4, warmup=100, lr_decay=None, curriculum=((0, 128),),
+        weight_decay=0.05, seq_mask=0.5,
+    ),
+    "small_aa_ft_fresh": dataclasses.replace(
+        _SMALL_AA, lr=3e-4, warmup=100, lr_decay=None, curriculum=((0, 128),),
+        weight_decay=0.05, refresh_priors=True,
     ),
     "small_noprior": TrainConfig(
         model=dataclasses.replace(SMALL_MODEL, aform_prior=False), n_noise=2
@@ -137,6 +160,10 @@ def check_config(cfg: TrainConfig) -> None:
         raise SystemExit(f"prior_source must be aform or assembly (got {cfg.prior_source!r})")
     if not 0.0 <= cfg.mfe_frac <= 1.0:
         raise SystemExit(f"mfe_frac must be in [0, 1] (got {cfg.mfe_frac})")
+    if not 0.0 <= cfg.seq_mask <= 1.0:
+        raise SystemExit(f"seq_mask must be in [0, 1] (got {cfg.seq_mask})")
+    if cfg.refresh_priors and cfg.prior_source != "assembly":
+        raise SystemExit("refresh_priors needs prior_source assembly")
     if not 0.0 <= cfg.prior_frac <= 1.0:
         raise SystemExit(f"prior_frac must be in [0, 1] (got {cfg.prior_frac})")
     if cfg.prior_frac > 0:

@@ -331,12 +331,28 @@ def crop(
 
 
 def make_batch(
-    chains: list[Chain], crop_len: int, edges: EdgeConfig, generator: torch.Generator
+    chains: list[Chain],
+    crop_len: int,
+    edges: EdgeConfig,
+    generator: torch.Generator,
+    seq_mask: float = 0.0,
 ) -> Batch:
-    """Crop, featurize, centre and randomly rotate a list of chains."""
+    """Crop, featurize, centre and randomly rotate a list of chains.
+
+    ``seq_mask``: probability that a chain's nucleotides are hidden (all ``N``) from the
+    features, so the network must work from the structure and its prior alone (no draws are
+    taken from ``generator`` when 0, so older runs replay unchanged).
+    """
     items, xyz = [], []
-    for ch in chains:
+    hide = (
+        (torch.rand(len(chains), generator=generator) < seq_mask).tolist()
+        if seq_mask > 0
+        else [False] * len(chains)
+    )
+    for ch, masked in zip(chains, hide, strict=True):
         seq, partner, c, prior = crop(ch, crop_len, generator)
+        if masked:
+            seq = "N" * len(seq)
         items.append(featurize_arrays(seq, partner, edges, prior))
         c = torch.from_numpy(c - c.mean(0, keepdims=True)).double()
         c = c @ random_rotation(1, generator)[0].T

@@ -109,9 +109,10 @@ def _save_best(out: Path, net: RnaFoldNet, meta: dict[str, Any]) -> None:
 
 def prior_adder(cfg: TrainConfig, train_chains: list[Chain], seed: int):  # noqa: ANN201
     """Chains → chains with their prior (``cfg.prior_source``): the A-form rule, or the motif
-    assembly with each chain's family left out of the shipped (train-split) library."""
+    assembly with each chain's family left out of the shipped (train-split) library. The
+    returned function takes an optional ``seed`` (candidate choice; default ``seed``)."""
     if cfg.prior_source == "aform":
-        return with_priors
+        return lambda chains, seed=seed: with_priors(chains)
     from rnapredict.prior.families import kmer_families
     from rnapredict.prior.library import default_library
 
@@ -119,7 +120,7 @@ def prior_adder(cfg: TrainConfig, train_chains: list[Chain], seed: int):  # noqa
     if library is None:
         raise SystemExit("prior_source assembly needs the motif library in weights/")
     families = kmer_families([c.id for c in train_chains], [c.seq for c in train_chains])
-    return lambda chains: with_assembled_priors(chains, library, families, seed)
+    return lambda chains, seed=seed: with_assembled_priors(chains, library, families, seed)
 
 
 def train(opts: RunOptions) -> dict[str, Any]:
@@ -167,10 +168,13 @@ def _train(opts: RunOptions) -> dict[str, Any]:
     if opts.val_limit is not None:
         val_chains = val_chains[: opts.val_limit]
     train_alt = with_mfe(train_chains, cache) if cfg.mfe_frac > 0 else None
+    raw_train, raw_alt = train_chains, train_alt
+    add = None
     if cfg.model.aform_prior:
         add = prior_adder(cfg, train_chains, opts.seed)
         train_chains, val_chains = add(train_chains), add(val_chains)
         train_alt = add(train_alt) if train_alt is not None else None
+    prior_epoch = None  # epoch whose fresh candidates train_chains hold (refresh_priors)
     sampler = BatchSampler(len(train_chains), cfg.batch_size)
     state: dict[str, Any] = {
         "config_name": opts.config,
@@ -234,11 +238,16 @@ def _train(opts: RunOptions) -> dict[str, Any]:
             lr = cfg.lr_at(step)
             for g in opt.param_groups:
                 g["lr"] = lr
+            if cfg.refresh_priors and add is not None and sampler.epoch != prior_epoch:
+                prior_epoch = sampler.epoch
+                train_chains = add(raw_train, opts.seed + prior_epoch)
+                train_alt = add(raw_alt, opts.seed + prior_epoch) if raw_alt is not None else None
             batch = make_batch(
                 pick_chains(train_chains, train_alt, sampler.next_indices(gen), cfg.mfe_frac, gen),
                 cfg.crop_len(step),
                 cfg.model.edges,
                 gen,
+                cfg.seq_mask,
             )
             terms = compute_losses(net, batch, cfg, gen)
             opt.zero_grad(set_to_none=True)
