@@ -82,6 +82,8 @@ def test_usage_errors_exit_2(tmp_path: Path, hairpin_file: Path):
     out = str(tmp_path / "o")
     r = runner.invoke(app, ["minimize", str(tmp_path / "missing.pdb"), "-o", out])
     assert r.exit_code == 2 and "no such file" in r.output
+    r = runner.invoke(app, ["minimize", str(tmp_path), "-o", out])
+    assert r.exit_code == 2 and "is a directory, not a structure file" in r.output
     r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", out, "--format", "xyz"])
     assert r.exit_code == 2
     r = runner.invoke(app, ["minimize", str(hairpin_file), "-o", out, "--restrain-heavy", "-1"])

@@ -153,6 +153,8 @@ def test_plan_rules_and_refusals(tmp_path, ensemble):
     with pytest.raises(InputError, match="no such file") as ei:
         plan_outputs([tmp_path / "nope.pdb"], tmp_path / "o.cif", ExportOptions("cif"))
     assert ei.value.file == str(tmp_path / "nope.pdb")
+    with pytest.raises(InputError, match="is a directory, not a structure file"):
+        plan_outputs([tmp_path], tmp_path / "o.cif", ExportOptions("cif"))
     with pytest.raises(InputError, match="replace an input"):
         plan_outputs([path], path, ExportOptions("pdb", overwrite=True))
     with pytest.raises(InputError, match="replace an input"):

@@ -272,3 +272,29 @@ def test_best_of_line_copes_with_na() -> None:
     )
     assert summary_line([no_tm]) == "none of 1 has a TM-score"
     assert summary_line([]) == "no model scored"
+
+
+@pytest.mark.shared
+def test_cli_multi_model_files_say_only_model_1_is_scored(tmp_path: Path) -> None:
+    native = read_structure(fixture("natives", "1ehz_A.pdb"))
+    ens = tmp_path / "ens.pdb"
+    write_models([native, rotated(native, 3)], ens)
+    r = runner.invoke(app, ["score", str(ens), "--ref", str(ens), "--json", "--no-inf"])
+    assert r.exit_code == 0, r.output
+    (row,) = json_lines(r.stdout)
+    assert row["tm_ref"] == pytest.approx(1.0)
+    assert f"warning: {ens}: 2 models in the file; only model 1 is scored" in r.stderr
+    assert f"note: {ens} (reference): 2 models in the file; model 1 is the reference" in r.stderr
+    single = tmp_path / "one.pdb"
+    write_models([native], single)
+    r = runner.invoke(app, ["score", str(single), "--ref", str(single), "--no-inf"])
+    assert r.exit_code == 0 and "models in the file" not in r.stderr
+
+
+@pytest.mark.shared
+def test_cli_directory_given_as_structure_is_named_as_such(tmp_path: Path) -> None:
+    ref = str(fixture("natives", "1ehz_A.pdb"))
+    r = runner.invoke(app, ["score", str(tmp_path), "--ref", ref])
+    assert r.exit_code == 3 and f"{tmp_path}: is a directory, not a structure file" in r.stderr
+    r = runner.invoke(app, ["score", ref, "--ref", str(tmp_path)])
+    assert r.exit_code == 2 and "is a directory" in r.stderr

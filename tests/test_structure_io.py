@@ -143,6 +143,8 @@ def test_missing_file_is_clear_error(tmp_path):
     with pytest.raises(StructureError, match="no such file") as ei:
         read_models(tmp_path / "none.cif")
     assert ei.value.file == str(tmp_path / "none.cif")
+    with pytest.raises(StructureError, match="is a directory, not a structure file"):
+        read_models(tmp_path)
 
 
 def test_pdb_column_limits_need_mmcif(tmp_path):

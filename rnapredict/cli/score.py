@@ -24,7 +24,7 @@ from rnapredict.score.api import (
     ScoreResult,
     failure_dict,
     prepare_reference,
-    read_for_scoring,
+    read_first_model,
     score_against,
 )
 from rnapredict.score.report import json_line, summary_line, table, to_tsv
@@ -81,14 +81,20 @@ def score_command(
             from rnapredict.report.scores import check_report_paths
 
             check_report_paths(report)  # before any work
-        reference = prepare_reference(read_for_scoring(ref), options, str(ref))
+        ref_structure, n_ref_models = read_first_model(ref)
+        reference = prepare_reference(ref_structure, options, str(ref))
+        if n_ref_models > 1:
+            _message(
+                f"note: {ref} (reference): {n_ref_models} models in the file; model 1 is the "
+                "reference"
+            )
         _reference_notes(reference, options)
         results: list[ScoreResult] = []
         failed = 0
         scored: list[RnaStructure] = []
         for path in models:
             try:
-                structure = read_for_scoring(path)
+                structure, n_models = read_first_model(path)
                 result = score_against(structure, reference, options, str(path))
             except RnapredictError as err:
                 _message(str(err), error=True)
@@ -96,6 +102,11 @@ def score_command(
                 if as_json:
                     typer.echo(json_line(failure_dict(str(path), str(ref), str(err), options)))
                 continue
+            if n_models > 1:
+                _message(
+                    f"warning: {path}: {n_models} models in the file; only model 1 is scored "
+                    "(split them with: rnapredict export --to pdb --split-models)"
+                )
             _model_notes(result, reference, options)
             results.append(result)
             if as_json:

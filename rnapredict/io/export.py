@@ -112,7 +112,10 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
         raise InputError("--merge applies to --to pdb|cif|c1-csv only")
     for p in inputs:
         if not Path(p).is_file():
-            raise InputError("no such file" if not Path(p).exists() else "not a file", file=str(p))
+            why = "no such file" if not Path(p).exists() else "not a file"
+            if Path(p).is_dir():
+                why = "is a directory, not a structure file"
+            raise InputError(why, file=str(p))
     ext = SUFFIX[opts.to]
     if opts.split_models:
         if out.exists() and not out.is_dir():

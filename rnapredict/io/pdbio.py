@@ -156,7 +156,8 @@ def read_models(path: str | Path, *, heavy_only: bool = True) -> list[RnaStructu
     """
     path = Path(path)
     if not path.is_file():
-        raise StructureError("no such file", file=str(path))
+        why = "is a directory, not a structure file" if path.is_dir() else "no such file"
+        raise StructureError(why, file=str(path))
     models = _models_from_gemmi(read_gemmi(path), str(path), heavy_only)
     if not models:
         raise StructureError(

@@ -49,7 +49,8 @@ def plan_outputs(
     seen: dict[Path, Path] = {}
     for p in map(Path, paths):
         if not p.is_file():
-            raise InputError("no such file", file=str(p))
+            why = "is a directory, not a structure file" if p.is_dir() else "no such file"
+            raise InputError(why, file=str(p))
         out = output_path(p, out_dir, fmt)
         if out in seen:
             raise InputError(

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rnapredict.errors import ScoringError, StructureError
-from rnapredict.io.pdbio import read_structure
+from rnapredict.io.pdbio import read_models
 from rnapredict.io.structure import RnaStructure
 from rnapredict.score.basepairs import Interactions, annotate
 from rnapredict.score.clash import ClashReport, clashscore
@@ -347,12 +347,19 @@ def score_structures(
 
 def read_for_scoring(path: Path | str) -> RnaStructure:
     """First model of a structure file (errors name the file)."""
+    return read_first_model(path)[0]
+
+
+def read_first_model(path: Path | str) -> tuple[RnaStructure, int]:
+    """First model of a structure file and how many models the file holds (only the first
+    is scored; callers say so when there are more). Errors name the file."""
     try:
-        return read_structure(path)
+        models = read_models(path)
     except StructureError:
         raise
     except (OSError, ValueError, RuntimeError) as err:
         raise StructureError(f"cannot read structure: {err}", file=str(path)) from None
+    return models[0], len(models)
 
 
 def score_models(
