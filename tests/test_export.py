@@ -232,3 +232,20 @@ def test_text_targets_refuse_ambiguous_target_names(tmp_path, ensemble):
     with pytest.raises(InputError, match="same target name 'ens'"):
         export([path, twin], tmp_path / "x.csv", ExportOptions("c1-csv"))
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_cli_dash_means_standard_output(tmp_path, monkeypatch):
+    """``-o -`` prints the one output on stdout; it used to write a file named '-'."""
+    monkeypatch.chdir(tmp_path)
+    src = str(shared_path("data", "structures", "1ATO.pdb"))
+    r = runner.invoke(app, ["export", src, "--to", "fasta", "-o", "-"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].startswith(">1ATO_A") and not (tmp_path / "-").exists()
+    r = runner.invoke(app, ["export", src, "--to", "cif", "-o", "-"])
+    assert r.exit_code == 0, r.output
+    back = gemmi.make_structure_from_block(gemmi.cif.read_string(r.stdout).sole_block())
+    assert back[0].count_atom_sites() == gemmi.read_structure(src)[0].count_atom_sites()
+    r = runner.invoke(app, ["export", src, src, "--to", "pdb", "-o", "-"])
+    assert r.exit_code == 2 and "standard output" in r.stderr
+    r = runner.invoke(app, ["export", src, "--to", "pdb", "--split-models", "-o", "-"])
+    assert r.exit_code == 2 and not list(tmp_path.iterdir())

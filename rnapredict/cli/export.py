@@ -30,8 +30,9 @@ def export_command(
         ...,
         "-o",
         "--out",
-        help="Output file; a directory for several pdb/cif inputs or --split-models "
-        "(an existing directory or a path ending in '/' always means a directory).",
+        help="Output file ('-' for standard output); a directory for several pdb/cif inputs "
+        "or --split-models (an existing directory or a path ending in '/' always means a "
+        "directory).",
         show_default=False,
     ),
     split_models: bool = typer.Option(
@@ -58,5 +59,7 @@ def export_command(
         result = export(inputs, out, opts)
         for note in result.notes:
             err_console.print(f"note: {note}", markup=False)
+        if result.stdout is not None:
+            typer.echo(result.stdout, nl=False)
         for path in result.written:
             err_console.print(f"wrote {path}", markup=False)

@@ -12,7 +12,9 @@ Targets (``--to``):
   base, unknown ones as ``N``.
 - ``dot-bracket`` — base pairs annotated from 3D (model 1), as dot-bracket FASTA.
 
-Where outputs go (``out`` = ``-o``): see :func:`plan_outputs`. Nothing is overwritten without
+Where outputs go (``out`` = ``-o``): see :func:`plan_outputs`; ``-`` means standard output
+(one output file only: the text is returned in :attr:`ExportResult.stdout`, nothing is written).
+Nothing is overwritten without
 ``overwrite``; every input is read and converted before the first file is written, so an
 export either writes all its outputs or none.
 """
@@ -32,6 +34,7 @@ from rnapredict.io.c1csv import c1_csv_text
 from rnapredict.io.pdbio import PDB_MAX_ATOMS, PDB_MAX_RESIDUES, read_gemmi, read_models
 from rnapredict.io.structure import RnaStructure
 
+STDOUT = "-"
 STRUCTURE_TARGETS = ("pdb", "cif")
 TEXT_TARGETS = ("c1-csv", "fasta", "dot-bracket")
 TARGETS = STRUCTURE_TARGETS + TEXT_TARGETS
@@ -58,10 +61,12 @@ class ExportOptions:
 
 @dataclass
 class ExportResult:
-    """Files written and notes for the user (e.g. padded c1-csv models)."""
+    """Files written, notes for the user (e.g. padded c1-csv models) and, for ``-o -``, the
+    text meant for standard output."""
 
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stdout: str | None = None
 
 
 def _stem(path: Path) -> str:
@@ -117,6 +122,15 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
                 why = "is a directory, not a structure file"
             raise InputError(why, file=str(p))
     ext = SUFFIX[opts.to]
+    if str(out) == STDOUT:
+        if opts.split_models or (
+            opts.to in STRUCTURE_TARGETS and len(inputs) > 1 and not opts.merge
+        ):
+            raise InputError(
+                "-o - (standard output) takes one output file: not with --split-models or "
+                "several pdb/cif inputs without --merge"
+            )
+        return [out]
     if opts.split_models:
         if out.exists() and not out.is_dir():
             raise InputError("--split-models needs -o to be a directory", file=str(out))
@@ -282,6 +296,9 @@ def export(inputs: Sequence[Path | str], out: Path | str, opts: ExportOptions) -
         texts = _structure_texts(inputs, out, outs, opts)
     else:
         texts = [(outs[0], _text_output(inputs, opts, result))]
+    if str(out) == STDOUT:
+        result.stdout = "".join(text for _, text in texts)
+        return result
     for o, text in texts:
         result.written.append(atomic_write_text(o, text, overwrite=opts.overwrite))
     return result
