@@ -14,7 +14,13 @@ from rnapredict.errors import RelaxError
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.structure import RnaStructure
 from rnapredict.relax.convert import heavy_rmsd, to_structure
-from rnapredict.relax.fixer import PreparedModel, check_templates, prepare, segments
+from rnapredict.relax.fixer import (
+    PreparedModel,
+    check_templates,
+    closed_gaps,
+    prepare,
+    segments,
+)
 from rnapredict.relax.minimize import potential_energy, separate_overlaps
 from rnapredict.relax.system import (
     KCAL_A2_TO_KJ_NM2,
@@ -187,3 +193,24 @@ def test_separate_overlaps_is_deterministic_and_minimal() -> None:
     assert np.linalg.norm(out[1] - out[0]) == pytest.approx(0.05)
     again, _ = separate_overlaps(pos)
     np.testing.assert_array_equal(out, again)
+
+
+def test_backbone_gap_closed_by_the_force_field_is_reported(
+    hairpin: RnaStructure, prepared: PreparedModel
+) -> None:
+    """A residue moved 3 Å stays in its segment (links up to 4 Å are bonded, so minimize pulls
+    it back); that used to pass silently as ``ok``, now both stretched links are named."""
+    assert not any("backbone gap" in w for w in prepared.warnings)
+    xyz = hairpin.coords.copy()
+    xyz[hairpin.atom_res == 12] += np.array([3.0, 0.0, 0.0])
+    moved = hairpin.with_coords(xyz)
+    segs, _ = segments(moved)
+    assert segs == [list(range(24))]
+    gaps = closed_gaps(moved, segs)
+    assert (
+        len(gaps) == 2 and gaps[0].startswith("O3'(A:A:11)–P(A:G:12) ") and gaps[0].endswith(" Å")
+    )
+    d = [float(g.split()[-2]) for g in gaps]
+    assert all(2.5 < x < 4.0 for x in d)
+    (text,) = [w for w in prepare(moved).warnings if "backbone gap" in w]
+    assert text.startswith("2 backbone gap(s) in the input closed by the force field")

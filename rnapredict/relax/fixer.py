@@ -38,6 +38,9 @@ from rnapredict.relax.system import forcefield as _forcefield
 #: O3'(i)–P(i+1) distance (Å) above which consecutive residues are treated as a chain break.
 #: Stretched bonds of a predicted model below it are pulled together by the force field.
 LINK_MAX = 4.0
+#: An O3'(i)–P(i+1) link longer than this (Å) but within :data:`LINK_MAX` is a backbone gap
+#: that the force field closes; the input was not a continuous chain there, so it is reported.
+GAP_WARN = 2.5
 #: Fallback link tests when O3' or P is missing: (atom of i, atom of i+1, max distance Å).
 _LINK_TESTS = (("O3'", "P", LINK_MAX), ("O3'", "O5'", 5.0), ("C3'", "P", 5.0), ("C3'", "O5'", 6.0))
 #: Residue names the Amber RNA templates cover.
@@ -122,6 +125,21 @@ def segments(model: RnaStructure) -> tuple[list[list[int]], list[int]]:
     return segs, frozen
 
 
+def closed_gaps(model: RnaStructure, segs: list[list[int]]) -> list[str]:
+    """Backbone gaps inside segments that the force field will close: O3'(i)–P(i+1) longer
+    than :data:`GAP_WARN` Å (ideal 1.6 Å), as texts like ``O3'(29)–P(30) 2.96 Å``."""
+    labels = model.residue_labels()
+    out = []
+    for seg in segs:
+        for i, j in zip(seg[:-1], seg[1:], strict=True):
+            a, b = model.residue_atoms(i), model.residue_atoms(j)
+            if "O3'" in a and "P" in b:
+                d = float(np.linalg.norm(a["O3'"] - b["P"]))
+                if d > GAP_WARN:
+                    out.append(f"O3'({labels[i]})–P({labels[j]}) {d:.2f} Å")
+    return out
+
+
 def check_templates(model: RnaStructure) -> None:
     """Raise :class:`RelaxError` if a standard residue has an atom its template lacks."""
     labels = model.residue_labels()
@@ -176,6 +194,13 @@ def prepare(
         )
     if not segs:
         raise RelaxError("no standard A/C/G/U residue to relax (only N or modified residues)")
+    gaps = closed_gaps(model, segs)
+    if gaps:
+        shown = ", ".join(gaps[:3]) + (" ..." if len(gaps) > 3 else "")
+        warnings.append(
+            f"{len(gaps)} backbone gap(s) in the input closed by the force field "
+            f"(O3'–P over {GAP_WARN:g} Å; ideal 1.6 Å): {shown}"
+        )
 
     # Which input atoms enter the physics: all of a segment except a 5' phosphate and OP3.
     keep = np.zeros(model.n_atoms, bool)
