@@ -249,3 +249,23 @@ def test_cli_dash_means_standard_output(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "standard output" in r.stderr
     r = runner.invoke(app, ["export", src, "--to", "pdb", "--split-models", "-o", "-"])
     assert r.exit_code == 2 and not list(tmp_path.iterdir())
+
+
+def test_gz_output_is_gzipped_and_suffix_must_match_format(tmp_path):
+    """``-o x.pdb.gz`` wrote plain text under a .gz name, and ``--to cif -o y.pdb`` wrote
+    mmCIF into a .pdb file (which then failed to parse as PDB)."""
+    src = shared_path("data", "structures", "1ATO.pdb")
+    gz = tmp_path / "x.pdb.gz"
+    export([src], gz, ExportOptions("pdb"))
+    first = gz.read_bytes()
+    assert first[:2] == b"\x1f\x8b"
+    keys, xyz = _atoms(gz)
+    keys0, xyz0 = _atoms(src)
+    assert keys == keys0 and np.abs(xyz - xyz0).max() < 1e-3
+    export([src], gz, ExportOptions("pdb", overwrite=True))
+    assert gz.read_bytes() == first  # same input, same bytes (no timestamp in the header)
+    for name, to in (("y.pdb", "cif"), ("y.cif.gz", "pdb"), ("y.cif", "fasta")):
+        with pytest.raises(InputError, match=f"output name says .* but --to is {to}") as ei:
+            export([src], tmp_path / name, ExportOptions(to))
+        assert ei.value.file == str(tmp_path / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.pdb.gz"]

@@ -30,7 +30,8 @@ def export_command(
         ...,
         "-o",
         "--out",
-        help="Output file ('-' for standard output); a directory for several pdb/cif inputs "
+        help="Output file ('-' for standard output, '.gz' gzip-compressed); a directory for "
+        "several pdb/cif inputs "
         "or --split-models (an existing directory or a path ending in '/' always means a "
         "directory).",
         show_default=False,

@@ -13,7 +13,9 @@ Targets (``--to``):
 - ``dot-bracket`` — base pairs annotated from 3D (model 1), as dot-bracket FASTA.
 
 Where outputs go (``out`` = ``-o``): see :func:`plan_outputs`; ``-`` means standard output
-(one output file only: the text is returned in :attr:`ExportResult.stdout`, nothing is written).
+(one output file only: the text is returned in :attr:`ExportResult.stdout`, nothing is written);
+a name ending in ``.gz`` is gzip-compressed; a ``.pdb``/``.cif`` name that contradicts ``--to``
+is refused (it would hold the other format).
 Nothing is overwritten without
 ``overwrite``; every input is read and converted before the first file is written, so an
 export either writes all its outputs or none.
@@ -21,6 +23,7 @@ export either writes all its outputs or none.
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +32,7 @@ from pathlib import Path
 import gemmi
 
 from rnapredict.errors import InputError, OutputExistsError, StructureError
-from rnapredict.io.atomic import atomic_write_text
+from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 from rnapredict.io.c1csv import c1_csv_text
 from rnapredict.io.pdbio import PDB_MAX_ATOMS, PDB_MAX_RESIDUES, read_gemmi, read_models
 from rnapredict.io.structure import RnaStructure
@@ -40,6 +43,8 @@ TEXT_TARGETS = ("c1-csv", "fasta", "dot-bracket")
 TARGETS = STRUCTURE_TARGETS + TEXT_TARGETS
 SUFFIX = {"pdb": ".pdb", "cif": ".cif", "c1-csv": ".csv", "fasta": ".fa", "dot-bracket": ".dbn"}
 _MODEL_FILE = re.compile(r"^model_\d+$")
+#: File-name suffixes that say which structure format a file holds.
+_STRUCTURE_SUFFIX = {".pdb": "pdb", ".ent": "pdb", ".cif": "cif", ".mmcif": "cif"}
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,14 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
     for o in outs:
         if o.resolve() in sources:
             raise InputError("output would replace an input", file=str(o))
+    for o in outs:
+        named = _STRUCTURE_SUFFIX.get(Path(o.name.lower().removesuffix(".gz")).suffix)
+        if named is not None and named != opts.to:
+            raise InputError(
+                f"the output name says {named} but --to is {opts.to}; name it "
+                f"{_stem(o)}{SUFFIX[opts.to]}",
+                file=str(o),
+            )
     if not opts.overwrite:
         for o in outs:
             if o.exists():
@@ -300,5 +313,9 @@ def export(inputs: Sequence[Path | str], out: Path | str, opts: ExportOptions) -
         result.stdout = "".join(text for _, text in texts)
         return result
     for o, text in texts:
-        result.written.append(atomic_write_text(o, text, overwrite=opts.overwrite))
+        if o.name.endswith(".gz"):  # gzip as the name says; mtime 0: same input, same bytes
+            data = gzip.compress(text.encode("utf-8"), mtime=0)
+            result.written.append(atomic_write_bytes(o, data, overwrite=opts.overwrite))
+        else:
+            result.written.append(atomic_write_text(o, text, overwrite=opts.overwrite))
     return result
