@@ -250,3 +250,27 @@ def test_title_control_characters_escaped_in_remark(tmp_path):
     assert "REMARK   1 evil\\x1b[31m\\x07id rank 1" in pdb
     cif = (tmp_path / "t.cif").read_text()
     assert "\x1b" not in cif and "\x07" not in cif and "evil\\x1b[31m\\x07id" in cif
+
+
+def test_duplicate_residue_number_is_an_error_not_a_lost_residue(tmp_path):
+    """Two residues numbered 20 without altlocs: gemmi keeps one as 'microheterogeneity', so a
+    76-nt reference was read as 75 nt and scored with the wrong length. True microheterogeneity
+    (alternate locations) still keeps the first conformer."""
+    import gemmi
+
+    st = gemmi.read_structure(str(shared_path("data", "structures", "1ehz.cif")))
+    st.remove_ligands_and_waters()
+    chain = st[0]["A"]
+    chain[20].seqid = gemmi.SeqId(20, " ")  # residue 21 renumbered onto residue 20
+    bad = tmp_path / "dup.pdb"
+    st.write_pdb(str(bad))
+    with pytest.raises(StructureError, match="chain A: two residues numbered 20") as ei:
+        read_models(bad)
+    assert ei.value.file == str(bad)
+    for atom in chain[19]:
+        atom.altloc, atom.occ = "A", 0.5
+    for atom in chain[20]:
+        atom.altloc, atom.occ = "B", 0.5
+    alt = tmp_path / "microhet.pdb"
+    st.write_pdb(str(alt))
+    assert read_structure(alt).n_residues == 75

@@ -77,9 +77,30 @@ def _parent_base(res: gemmi.Residue) -> str | None:
     return _base_from_atoms(names)
 
 
+def _check_duplicate_numbers(st: gemmi.Structure, source: str) -> None:
+    """Raise if two adjacent RNA residues share chain, number and insertion code without
+    alternate locations. gemmi reads that as microheterogeneity and keeps only the first, so
+    a residue would vanish silently (a shorter reference changes every score)."""
+    for model in st:
+        for chain in model:
+            prev = None
+            for res in chain:
+                if prev is not None and res.seqid == prev.seqid:
+                    alt = any(a.altloc != "\0" for r in (prev, res) for a in r)
+                    rna = _parent_base(prev) is not None and _parent_base(res) is not None
+                    if rna and not alt:
+                        raise StructureError(
+                            f"chain {chain.name}: two residues numbered {str(res.seqid).strip()} "
+                            f"({prev.name}, {res.name}) without alternate locations; renumber them",
+                            file=source,
+                        )
+                prev = res
+
+
 def _models_from_gemmi(st: gemmi.Structure, source: str, heavy_only: bool) -> list[RnaStructure]:
     if heavy_only:
         st.remove_hydrogens()
+    _check_duplicate_numbers(st, source)
     st.remove_alternative_conformations()
     out: list[RnaStructure] = []
     for model in st:
