@@ -92,7 +92,7 @@ def _clash(model: RnaStructure) -> float | None:
 
 def _system(prepared: PreparedModel, config: SystemConfig, *, solvent: bool) -> openmm.System:
     try:
-        return build_system(
+        system = build_system(
             prepared.topology, prepared.positions, prepared.heavy_mask, config, solvent=solvent
         )
     except ValueError as exc:  # OpenMM: a residue matches no template
@@ -100,6 +100,9 @@ def _system(prepared: PreparedModel, config: SystemConfig, *, solvent: bool) -> 
         if "template" in text.lower():
             text = f"template does not match: {text}"
         raise RelaxError(text) from None
+    for k in prepared.anchored:  # bonded to a frozen residue: held fixed by the minimizer
+        system.setParticleMass(k, 0.0)
+    return system
 
 
 def _fold_lost(rmsd: float, limit: float) -> str:

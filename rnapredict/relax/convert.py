@@ -44,7 +44,10 @@ def to_structure(
 
     # Carried atoms (5' phosphate, OP3): turned as the relaxed atoms next to them (a local
     # frame) and hung on the relaxed atom they are bonded to, so that bond keeps its length.
-    carried_res = sorted({int(model.atom_res[k]) for k in prepared.carried})
+    # A 5' phosphate bonded to a frozen residue stays where it is (its O5' is anchored).
+    carried_res = sorted(
+        {int(model.atom_res[k]) for k in prepared.carried} - set(prepared.anchored_residues)
+    )
     for i in carried_res:
         sel = np.flatnonzero(mapped & (input_res == i))
         ks = [k for k in prepared.carried if model.atom_res[k] == i]

@@ -11,7 +11,10 @@ What goes into the physics and what does not:
   of a segment's first residue, ``OP3`` elsewhere — are *carried*: moved rigidly with their
   residue after relaxation, so the output keeps every input atom.
 - ``N`` (unknown) and modified residues (``2MG``, ``PSU``, ...) are *frozen*: left out of the
-  physics and written back unchanged, with a warning. Neighbouring residues become chain ends.
+  physics and written back unchanged, with a warning. Neighbouring residues become chain ends,
+  *anchored* where they were bonded to the frozen residue: the O3′ before it and the O5′ after
+  it are held fixed (zero mass) and that 5′ phosphate stays in place, so the O3′–P links to
+  the frozen residue keep their input lengths (free ends had moved them to 1.3–1.85 Å).
 - A standard residue with an atom its template does not know (``O6`` in an ``A``, a foreign
   name) is a :class:`~rnapredict.errors.RelaxError` naming the residue: the template does not
   match, and guessing which atoms are right would silently damage the model.
@@ -68,6 +71,10 @@ class PreparedModel:
         source_atom: [A] int, input atom index of each OpenMM atom (-1: added by PDBFixer).
         carried: input atom indices not in the physics (moved rigidly with their residue).
         frozen: input residue indices left out of the physics (written back unchanged).
+        anchored: OpenMM atom indices held fixed (zero mass): the O3′/O5′ bonded to a frozen
+            residue.
+        anchored_residues: input residues whose 5′ phosphate is bonded to a frozen residue
+            (kept at its input position, not carried).
         warnings: human-readable notes (frozen residues, carried atoms).
     """
 
@@ -77,6 +84,8 @@ class PreparedModel:
     source_atom: np.ndarray
     carried: list[int] = field(default_factory=list)
     frozen: list[int] = field(default_factory=list)
+    anchored: list[int] = field(default_factory=list)
+    anchored_residues: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -251,9 +260,17 @@ def prepare(
         fixer = _fix(phys, chosen, len(order), len(segs), forcefield, ph, seed)
 
     residue_of = np.asarray(order, np.int64)
+    after_frozen, before_frozen = _frozen_neighbours(model, segs, frozen)
+    anchored: list[int] = []
     source: list[int] = []
     for k, res in enumerate(fixer.topology.residues()):
         i = int(residue_of[k])
+        anchored += [
+            atom.index
+            for atom in res.atoms()
+            if (i in after_frozen and atom.name == "O5'")
+            or (i in before_frozen and atom.name == "O3'")
+        ]
         names = {
             full.atom_names[a]: int(heavy_of_full[a])
             for a in range(full_starts[i], full_starts[i + 1])
@@ -268,8 +285,21 @@ def prepare(
         source_atom=np.asarray(source, np.int64),
         carried=carried,
         frozen=frozen,
+        anchored=anchored,
+        anchored_residues=sorted(after_frozen),
         warnings=warnings,
     )
+
+
+def _frozen_neighbours(
+    model: RnaStructure, segs: list[list[int]], frozen: list[int]
+) -> tuple[set[int], set[int]]:
+    """Segment ends bonded to a frozen residue: (first residues whose 5′ P is bonded to the
+    frozen residue before them, last residues whose O3′ is bonded to the frozen one after)."""
+    frozen_set = set(frozen)
+    after = {s[0] for s in segs if s[0] - 1 in frozen_set and _linked(model, s[0] - 1)}
+    before = {s[-1] for s in segs if s[-1] + 1 in frozen_set and _linked(model, s[-1])}
+    return after, before
 
 
 #: Properties of the CPU platform while PDBFixer runs: one thread, so its hydrogen
