@@ -269,3 +269,21 @@ def test_gz_output_is_gzipped_and_suffix_must_match_format(tmp_path):
             export([src], tmp_path / name, ExportOptions(to))
         assert ei.value.file == str(tmp_path / name)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.pdb.gz"]
+
+
+def test_pdb_to_cif_has_entities_and_label_seq_ids(tmp_path):
+    """A PDB without SEQRES exported to mmCIF had '.' for label_entity_id and label_seq_id
+    (readers and validation tools then see no polymer); fold outputs already had them."""
+    src = shared_path("data", "structures", "1ATO.pdb")
+    out = tmp_path / "x.cif"
+    export([src], out, ExportOptions("cif"))
+    block = gemmi.cif.read(str(out)).sole_block()
+    table = block.find("_atom_site.", ["label_entity_id", "label_seq_id", "auth_seq_id"])
+    polymer = [row for row in table if row[0] == "1"]
+    assert len(polymer) == len(table) > 0  # one RNA chain, nothing else
+    first_auth = int(polymer[0][2])
+    assert all(int(r[1]) == int(r[2]) - first_auth + 1 for r in polymer)
+    assert block.find_value("_entity_poly.type") == "polyribonucleotide"
+    keys, xyz = _atoms(out)
+    keys0, xyz0 = _atoms(src)
+    assert keys == keys0 and np.abs(xyz - xyz0).max() < 1e-6

@@ -181,7 +181,7 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
 def gemmi_text(st: gemmi.Structure, fmt: str, target: str) -> str:
     """PDB or mmCIF text of a gemmi structure; PDB limits give an error suggesting mmCIF."""
     if fmt == "cif":
-        st.setup_entities()
+        _setup_entities(st)
         return st.make_mmcif_document().as_string()
     n_atoms = max(m.count_atom_sites() for m in st)
     big_num = max((abs(r.seqid.num) for m in st for c in m for r in c), default=0)
@@ -195,6 +195,35 @@ def gemmi_text(st: gemmi.Structure, fmt: str, target: str) -> str:
         return st.make_pdb_string(gemmi.PdbWriteOptions())
     except RuntimeError as exc:  # e.g. chain name too long for the PDB format
         raise StructureError(f"cannot write PDB: {exc}; use --to cif", file=target) from None
+
+
+def _setup_entities(st: gemmi.Structure) -> None:
+    """Entities as mmCIF readers expect them. gemmi's ``setup_entities`` alone left a PDB
+    input's residues without ``label_entity_id`` and ``label_seq_id`` (written as ``.``);
+    here entities are numbered ``1, 2, ...``, every residue gets its entity, a polymer without
+    SEQRES gets the sequence of its first chain, and polymer residues get ``label_seq_id``.
+    Files whose residues already carry entities (mmCIF) are left as they are."""
+    st.setup_entities()
+    residues = [r for m in st for c in m for r in c]
+    if not residues or all(r.entity_id for r in residues):
+        return
+    by_subchain = {}
+    for k, ent in enumerate(st.entities, 1):
+        ent.name = str(k)
+        for sub in ent.subchains:
+            by_subchain[sub] = ent
+    for ent in st.entities:
+        if ent.entity_type == gemmi.EntityType.Polymer and not ent.full_sequence:
+            for chain in st[0]:
+                names = [r.name for r in chain if r.subchain in ent.subchains]
+                if names:
+                    ent.full_sequence = names
+                    break
+    for r in residues:
+        ent = by_subchain.get(r.subchain)
+        if ent is not None:
+            r.entity_id = ent.name
+    st.assign_label_seq_id(force=False)
 
 
 def _only_model(st: gemmi.Structure, k: int) -> gemmi.Structure:
