@@ -225,9 +225,11 @@ def prepare(
             continue
         keep[k] = True
     carried = [k for k in range(model.n_atoms) if in_segment[model.atom_res[k]] and not keep[k]]
-    if carried:
+    after_frozen, before_frozen = _frozen_neighbours(model, segs, frozen)
+    moved = [k for k in carried if int(model.atom_res[k]) not in after_frozen]
+    if moved:  # the others are bonded to a frozen residue and stay in place
         warnings.append(
-            f"{len(carried)} terminal phosphate atom(s) moved rigidly with their residue "
+            f"{len(moved)} terminal phosphate atom(s) moved rigidly with their residue "
             "(no 5'-phosphate template in the force field)"
         )
 
@@ -260,7 +262,6 @@ def prepare(
         fixer = _fix(phys, chosen, len(order), len(segs), forcefield, ph, seed)
 
     residue_of = np.asarray(order, np.int64)
-    after_frozen, before_frozen = _frozen_neighbours(model, segs, frozen)
     anchored: list[int] = []
     source: list[int] = []
     for k, res in enumerate(fixer.topology.residues()):
