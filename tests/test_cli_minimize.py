@@ -97,6 +97,7 @@ def test_usage_errors_exit_2(tmp_path: Path, hairpin_file: Path):
     (twin / "1ATO_A.pdb").write_text(hairpin_file.read_text())
     r = runner.invoke(app, ["minimize", str(hairpin_file), str(twin / "1ATO_A.pdb"), "-o", out])
     assert r.exit_code == 2 and "both be written" in r.output
+    assert "give each folder its own -o" in " ".join(r.output.split())  # how to get on
 
 
 @pytest.mark.slow

@@ -53,8 +53,14 @@ def plan_outputs(
             raise InputError(why, file=str(p))
         out = output_path(p, out_dir, fmt)
         if out in seen:
+            hint = (
+                " (same file name in different folders, e.g. fold records: give each folder its own -o)"
+                if p.parent.resolve() != seen[out].parent.resolve()
+                else ""
+            )
             raise InputError(
-                f"{seen[out]} and {p} would both be written to {out}; rename one", file=str(p)
+                f"{seen[out]} and {p} would both be written to {out}; rename one{hint}",
+                file=str(p),
             )
         if out.resolve() == p.resolve() and overwrite:
             raise InputError("output would replace the input file; choose another -o", file=str(p))
