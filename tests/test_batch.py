@@ -277,3 +277,19 @@ def test_duplicate_id_fails_without_touching_the_first(tmp_path: Path) -> None:
     # The plan pass must not count the duplicate's (borrowed) directory twice.
     with pytest.raises(OutputExistsError, match="output for 3 record"):
         fold_inputs([fa], out, opts(), engine=StubEngine())
+
+
+@pytest.mark.parametrize("mode", ["overwrite", "resume"])
+def test_rerun_of_reordered_input_keeps_one_summary_row_per_record(
+    tmp_path: Path, mode: str
+) -> None:
+    """A record's row moves with its directory: rerunning a reordered input into the same OUT
+    (``--overwrite`` or ``--resume``) leaves no row of the old order behind."""
+    out = tmp_path / "out"
+    fold_inputs([write_fasta(tmp_path / "a.fa", SEQS)], out, opts(), engine=StubEngine())
+    reordered = write_fasta(tmp_path / "b.fa", list(reversed(SEQS.items())))
+    fold_inputs([reordered], out, opts(**{mode: True}), engine=StubEngine())
+    rows = list(read_summary(out / "summary.tsv"))
+    assert [(r.id, r.index, r.name) for r in rows] == [
+        (rid, k, rid) for k, rid in enumerate(reversed(SEQS))
+    ]
