@@ -293,3 +293,22 @@ def test_rerun_of_reordered_input_keeps_one_summary_row_per_record(
     assert [(r.id, r.index, r.name) for r in rows] == [
         (rid, k, rid) for k, rid in enumerate(reversed(SEQS))
     ]
+
+
+def test_resume_redoes_a_record_whose_input_changed(tmp_path: Path) -> None:
+    """``--resume`` keeps only outputs made from the same sequence and given structure: an
+    edited record is folded again, not reported complete with the old sequence's models."""
+    out = tmp_path / "out"
+    fa = tmp_path / "in.fa"
+    fa.write_text(">a\nGGGAAACCC\n>b\nGGGGAAACCCC\n>c\nGCGCUUCGGCGC\n((((....))))\n")
+    fold_inputs([fa], out, opts(), engine=StubEngine())
+    # a: longer sequence; b: same; c: another given structure.
+    fa.write_text(">a\nGGGAAACCCAAAA\n>b\nGGGGAAACCCC\n>c\nGCGCUUCGGCGC\n.(((....))).\n")
+    engine = StubEngine()
+    result = fold_inputs([fa], out, opts(resume=True), engine=engine)
+    assert (result.ok, result.skipped, engine.calls) == (2, 1, 2)
+    assert json.loads((out / "a" / "confidence.json").read_text())["sequence"] == "GGGAAACCCAAAA"
+    doc_c = json.loads((out / "c" / "confidence.json").read_text())
+    assert doc_c["secondary_structure"] == {"dot_bracket": ".(((....))).", "source": "input"}
+    rows = list(read_summary(out / "summary.tsv"))
+    assert [(r.id, r.length) for r in rows] == [("a", 13), ("b", 11), ("c", 12)]
