@@ -28,6 +28,7 @@ from rnapredict.relax.minimize import (
     minimize,
     separate_overlaps,
 )
+from rnapredict.relax.obstacles import add_obstacles, hold_anchors
 from rnapredict.relax.options import DEFAULT_RESTRAIN_HEAVY as DEFAULT_RESTRAIN_HEAVY
 from rnapredict.relax.options import DEFAULT_ROUNDS as DEFAULT_ROUNDS
 from rnapredict.relax.options import FOLD_RELAX as FOLD_RELAX
@@ -92,7 +93,7 @@ def _clash(model: RnaStructure) -> float | None:
 
 def _system(prepared: PreparedModel, config: SystemConfig, *, solvent: bool) -> openmm.System:
     try:
-        return build_system(
+        system = build_system(
             prepared.topology, prepared.positions, prepared.heavy_mask, config, solvent=solvent
         )
     except ValueError as exc:  # OpenMM: a residue matches no template
@@ -100,6 +101,22 @@ def _system(prepared: PreparedModel, config: SystemConfig, *, solvent: bool) -> 
         if "template" in text.lower():
             text = f"template does not match: {text}"
         raise RelaxError(text) from None
+    add_obstacles(
+        system,
+        prepared.positions,
+        prepared.atom_residue,
+        ~prepared.heavy_mask,
+        prepared.fixed_nm,
+        prepared.fixed_residue,
+    )
+    hold_anchors(
+        system,
+        prepared.positions,
+        prepared.atom_residue,
+        [a.name for a in prepared.topology.atoms()],
+        prepared.fixed_residue,
+    )
+    return system
 
 
 def _fold_lost(rmsd: float, limit: float) -> str:
