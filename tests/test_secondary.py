@@ -144,6 +144,16 @@ def test_ct_multiple_entries_and_energy_header(tmp_path):
     assert got[0].dot_bracket == "(((...)))"
 
 
+def test_ct_mfold_energy_header_gives_the_record_id(tmp_path):
+    # mfold: "N dG = E [initially E0] title"; the bracket is part of the energy, not the id.
+    p = tmp_path / "m.ct"
+    p.write_text(ct_text("GGGAAACCC", parse_dot_bracket("(((...)))"), title="x"))
+    text = p.read_text().replace(" x\n", "\tdG = -3.2 [initially -3.5]\ttRNA-Phe\n", 1)
+    p.write_text(text)
+    (got,) = read_ct(p)
+    assert got.id == "tRNA-Phe" and got.dot_bracket == "(((...)))"
+
+
 def _err(fn, *args):
     with pytest.raises((SecondaryStructureError, InputError)) as ei:
         fn(*args)

@@ -177,7 +177,9 @@ def write_bpseq(
 
 
 # ------------------------------------------------------------------------------ CT
-_CT_ENERGY = re.compile(r"^(?:ENERGY|dG)\s*=\s*\S+\s*", re.IGNORECASE)
+#: An energy before a CT title: RNAstructure/ViennaRNA ``ENERGY = -21.3``, mfold
+#: ``dG = -21.3 [initially -22.0]``.
+_CT_ENERGY = re.compile(r"^(?:ENERGY|dG)\s*=\s*\S+\s*(?:\[[^\]]*\]\s*)?", re.IGNORECASE)
 
 
 def parse_ct(lines: Iterable[tuple[int, str]], source: str, default_id: str) -> list[SsEntry]:
