@@ -277,3 +277,38 @@ def test_duplicate_id_fails_without_touching_the_first(tmp_path: Path) -> None:
     # The plan pass must not count the duplicate's (borrowed) directory twice.
     with pytest.raises(OutputExistsError, match="output for 3 record"):
         fold_inputs([fa], out, opts(), engine=StubEngine())
+
+
+@pytest.mark.parametrize("mode", ["overwrite", "resume"])
+def test_rerun_of_reordered_input_keeps_one_summary_row_per_record(
+    tmp_path: Path, mode: str
+) -> None:
+    """A record's row moves with its directory: rerunning a reordered input into the same OUT
+    (``--overwrite`` or ``--resume``) leaves no row of the old order behind."""
+    out = tmp_path / "out"
+    fold_inputs([write_fasta(tmp_path / "a.fa", SEQS)], out, opts(), engine=StubEngine())
+    reordered = write_fasta(tmp_path / "b.fa", list(reversed(SEQS.items())))
+    fold_inputs([reordered], out, opts(**{mode: True}), engine=StubEngine())
+    rows = list(read_summary(out / "summary.tsv"))
+    assert [(r.id, r.index, r.name) for r in rows] == [
+        (rid, k, rid) for k, rid in enumerate(reversed(SEQS))
+    ]
+
+
+def test_resume_redoes_a_record_whose_input_changed(tmp_path: Path) -> None:
+    """``--resume`` keeps only outputs made from the same sequence and given structure: an
+    edited record is folded again, not reported complete with the old sequence's models."""
+    out = tmp_path / "out"
+    fa = tmp_path / "in.fa"
+    fa.write_text(">a\nGGGAAACCC\n>b\nGGGGAAACCCC\n>c\nGCGCUUCGGCGC\n((((....))))\n")
+    fold_inputs([fa], out, opts(), engine=StubEngine())
+    # a: longer sequence; b: same; c: another given structure.
+    fa.write_text(">a\nGGGAAACCCAAAA\n>b\nGGGGAAACCCC\n>c\nGCGCUUCGGCGC\n.(((....))).\n")
+    engine = StubEngine()
+    result = fold_inputs([fa], out, opts(resume=True), engine=engine)
+    assert (result.ok, result.skipped, engine.calls) == (2, 1, 2)
+    assert json.loads((out / "a" / "confidence.json").read_text())["sequence"] == "GGGAAACCCAAAA"
+    doc_c = json.loads((out / "c" / "confidence.json").read_text())
+    assert doc_c["secondary_structure"] == {"dot_bracket": ".(((....))).", "source": "input"}
+    rows = list(read_summary(out / "summary.tsv"))
+    assert [(r.id, r.length) for r in rows] == [("a", 13), ("b", 11), ("c", 12)]

@@ -102,6 +102,9 @@ def test_non_utf8_byte_is_an_illegal_character_not_a_crash(tmp_path):
         (">s\nGGGAAACCC\n(((....)))\n", 3, 10, "length 10"),
         (">s\nGGGAAACCC\n((((..)))\n", 3, 1, "never closed"),
         (">s\nGGGAAACCC\n(((..))))\n", 3, 9, "no matching"),
+        # A gapped sequence line reads as a structure line: the message says what to fix.
+        (">s\nGGGAAACCCUUU\nAC--GU..AC\n", 3, 11, "gaps ('-', '.') are not allowed"),
+        (">s\nGGGAAA\nCC..CC\n", 3, 6, "gaps ('-', '.') are not allowed"),
     ],
 )
 def test_bad_structure_line(tmp_path, text, line, pos, what):

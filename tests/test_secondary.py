@@ -117,6 +117,23 @@ def test_bpseq_ct_round_trip(tmp_path):
         assert e.dot_bracket == c.dot_bracket == to_dot_bracket(pairs)
 
 
+@pytest.mark.parametrize(
+    ("filename", "want"),
+    [
+        ("NR_003286.2", "NR_003286.2"),  # a versioned accession keeps its version
+        ("1EHZ.A", "1EHZ.A"),
+        ("tRNA-Phe.bpseq", "tRNA-Phe"),  # a structure-file extension is dropped
+        ("CRW_00001.ct", "CRW_00001"),  # RNA STRAND names the CT file it came from
+        ("dir/x.2.dbn", "x.2"),
+    ],
+)
+def test_bpseq_filename_header_gives_the_record_id(tmp_path, filename, want):
+    path = tmp_path / "s.bpseq"
+    write_bpseq(path, "GGGAAACCC", parse_dot_bracket("(((...)))"), title=filename)
+    assert read_bpseq(path).id == want
+    assert list(read_ss_entries(path)) == [want]
+
+
 def test_ct_multiple_entries_and_energy_header(tmp_path):
     p = tmp_path / "m.ct"
     one = ct_text("GGGAAACCC", parse_dot_bracket("(((...)))"), title="ENERGY = -3.2 first")
@@ -125,6 +142,16 @@ def test_ct_multiple_entries_and_energy_header(tmp_path):
     got = read_ct(p)
     assert [g.id for g in got] == ["first", "second"]
     assert got[0].dot_bracket == "(((...)))"
+
+
+def test_ct_mfold_energy_header_gives_the_record_id(tmp_path):
+    # mfold: "N dG = E [initially E0] title"; the bracket is part of the energy, not the id.
+    p = tmp_path / "m.ct"
+    p.write_text(ct_text("GGGAAACCC", parse_dot_bracket("(((...)))"), title="x"))
+    text = p.read_text().replace(" x\n", "\tdG = -3.2 [initially -3.5]\ttRNA-Phe\n", 1)
+    p.write_text(text)
+    (got,) = read_ct(p)
+    assert got.id == "tRNA-Phe" and got.dot_bracket == "(((...)))"
 
 
 def _err(fn, *args):

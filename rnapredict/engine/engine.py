@@ -49,11 +49,13 @@ def c1_models(
         (:mod:`rnapredict.geometry.cleanup`).
 
     Returns:
-        The S models and, per model, None or why its clean-up was reverted: a cleaned model
-        that fails :func:`rnapredict.geometry.check.model_problem` while the raw one passes is
-        replaced by the raw one (clashes kept, geometry intact), never written broken.
+        The S models and, per model, None or why its clean-up was reverted: where a cleaned
+        model fails :func:`rnapredict.geometry.check.model_problem` while the raw one passes,
+        the failing residues take their raw coordinates (the checks are per residue, so the
+        model then passes); it is never written broken. Reverting the whole model instead
+        kept every clash of the raw trace for one stretched bond (clashscore 857 at 990 nt).
     """
-    from rnapredict.geometry.check import model_problem
+    from rnapredict.geometry.check import bad_residues, model_problem
     from rnapredict.geometry.convert import atoms_to_structure
     from rnapredict.geometry.from_c1 import c1_to_atoms
 
@@ -75,16 +77,23 @@ def c1_models(
     models: list[RnaStructure] = []
     notes: list[str | None] = []
     for s in range(n_s):  # one model at a time: a joint L-BFGS settles each model less
-        clean = atoms_to_structure(
-            seq, clean_atoms(seq, atoms[s], partner_array(ss[s])), mask, plddt[s]
-        )
+        cleaned = clean_atoms(seq, atoms[s], partner_array(ss[s]))
+        clean = atoms_to_structure(seq, cleaned, mask, plddt[s])
         problem = model_problem(clean)
-        if problem is not None and model_problem(raw[s]) is None:
-            models.append(raw[s])
-            notes.append(f"clean-up reverted ({problem})")
-        else:
+        if problem is None or model_problem(raw[s]) is not None:
             models.append(clean)
             notes.append(None)
+            continue
+        bad = bad_residues(clean)
+        mixed = cleaned.clone()
+        mixed[bad] = atoms[s][bad].to(mixed.dtype)
+        hybrid = atoms_to_structure(seq, mixed, mask, plddt[s])
+        if bad and model_problem(hybrid) is None:
+            models.append(hybrid)
+            notes.append(f"clean-up reverted for {len(bad)} residue(s) ({problem})")
+        else:
+            models.append(raw[s])
+            notes.append(f"clean-up reverted ({problem})")
     return models, notes
 
 

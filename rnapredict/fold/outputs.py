@@ -166,6 +166,19 @@ def read_complete(directory: Path) -> dict[str, Any] | None:
     return doc
 
 
+def made_from(doc: dict[str, Any], seq: str, ss: str | None) -> bool:
+    """Whether a record's ``confidence.json`` was made from sequence ``seq`` and given
+    structure ``ss`` (None: none given, the structure was predicted). ``--resume`` redoes a
+    record whose input was edited instead of keeping models of the old sequence."""
+    if doc.get("sequence") != seq:
+        return False
+    used = doc.get("secondary_structure")
+    given = isinstance(used, dict) and used.get("source") == "input"
+    if ss is None:
+        return not given
+    return given and used.get("dot_bracket") == ss
+
+
 def pdb_fit_problem(seq: str) -> str | None:
     """Why a record of ``seq`` cannot be written as PDB, decided before folding (residue
     and heavy-atom counts of the models the engine builds), or None if it fits."""

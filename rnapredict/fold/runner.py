@@ -123,7 +123,7 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
                 clashes.append(str(directory))
         elif options.resume and isinstance(item, Record):
             doc = outputs.read_complete(directory)
-            if doc is not None:
+            if doc is not None and outputs.made_from(doc, item.seq, item.ss):
                 plan.complete += 1
                 if plan.complete == 1:
                     _check_resumable(doc, directory, options)
@@ -210,9 +210,9 @@ def _failed_item(err: RecordError, k: int, out_dir: Path, claimed: set[str]) -> 
     return fail_record(rid, k, name, directory, str(err), length=length, borrowed=borrowed)
 
 
-def _resumed(directory: Path, name: str, k: int) -> RecordOutcome | None:
+def _resumed(directory: Path, name: str, k: int, record: Record) -> RecordOutcome | None:
     doc = outputs.read_complete(directory)
-    if doc is None:
+    if doc is None or not outputs.made_from(doc, record.seq, record.ss):
         return None
     outputs.remove_temps(directory)
     outcome = outcome_from_confidence(doc, status="skipped")
@@ -360,7 +360,7 @@ def _one(
     claimed.add(name_key(name))
     directory = outputs.record_dir(ctx.out_dir, name)
     if ctx.options.resume:
-        done = _resumed(directory, name, k)
+        done = _resumed(directory, name, k, record)
         if done is not None:
             return done
     reporter.begin(k, record.id)

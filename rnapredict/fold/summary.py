@@ -122,9 +122,16 @@ def read_summary(path: Path) -> Iterator[SummaryRow]:
 def _merge_sorted(
     existing: Iterable[SummaryRow], pending: list[SummaryRow]
 ) -> Iterator[SummaryRow]:
-    """Existing rows (minus those ``pending`` replaces) and ``pending``, ordered by index."""
+    """Existing rows (minus those ``pending`` replaces) and ``pending``, ordered by index.
+
+    A pending row replaces the row of the same (id, index) and any row naming the same output
+    directory: a directory holds one record's outputs, so after a rerun of a reordered or
+    edited input (``--overwrite``, ``--resume``) the old row of that directory is stale. Rows
+    without a directory (``-``: duplicate ids) are matched by (id, index) only.
+    """
     replaced = {r.key for r in pending}
-    kept = (r for r in existing if r.key not in replaced)
+    dirs = {r.name for r in pending if r.name != "-"}
+    kept = (r for r in existing if r.key not in replaced and r.name not in dirs)
     return heapq.merge(kept, sorted(pending, key=lambda r: r.index), key=lambda r: r.index)
 
 

@@ -92,6 +92,36 @@ def model_problem(m: RnaStructure, check: ModelCheck | None = None) -> str | Non
     return _bond_problem(m, check.bond_tolerance)
 
 
+def bad_residues(m: RnaStructure, check: ModelCheck | None = None) -> list[int]:
+    """0-based residues failing :func:`model_problem`'s per-residue tests (non-finite or
+    coincident atoms, an intra-residue bond off ideal); every test is within one residue, so
+    replacing these residues by passing ones makes the model pass."""
+    check = check or ModelCheck()
+    starts = m.residue_starts()
+    coords = np.asarray(m.coords, dtype=np.float64)
+    bad = []
+    for i in range(m.n_residues):
+        xyz = coords[starts[i] : starts[i + 1]]
+        names = m.atom_names[starts[i] : starts[i + 1]]
+        if not np.isfinite(xyz).all():
+            bad.append(i)
+            continue
+        d = np.linalg.norm(xyz[:, None] - xyz[None], axis=-1)
+        if (d[np.triu_indices(len(xyz), 1)] < check.min_separation).any():
+            bad.append(i)
+            continue
+        where = {n: k for k, n in enumerate(names)}
+        for a, b, want in _intra_bonds(m.seq[i]):
+            if (
+                a in where
+                and b in where
+                and abs(d[where[a], where[b]] - want) > check.bond_tolerance
+            ):
+                bad.append(i)
+                break
+    return bad
+
+
 def models_problem(models: Sequence[RnaStructure], check: ModelCheck | None = None) -> str | None:
     """The first problem of any model (``model k: ...``, rank order), or None if all pass."""
     for k, m in enumerate(models, 1):

@@ -32,6 +32,13 @@ from rnapredict.io.textio import STDIN, display_name, iter_lines
 
 _ILLEGAL = re.compile(r"[^ACGUN]")
 IUPAC_AMBIGUOUS = frozenset("RYKMSWBDHV")
+_NUCLEOTIDES = frozenset("ACGTUN")
+#: Said when a bad "structure line" holds nucleotide letters: most likely a gapped sequence
+#: line (alignment FASTA), which reads as dot-bracket with letter pseudoknots.
+_GAPS_HINT = (
+    "if this line is sequence, gaps ('-', '.') are not allowed: remove them "
+    "(letters in a structure line are pseudoknot brackets)"
+)
 
 
 def normalize_sequence(
@@ -104,14 +111,20 @@ def _structure_for(entry: FastaEntry, seq: str, ss_entry: SsEntry | None) -> str
     inline: str | None = None
     if entry.structure is not None:
         ss = entry.structure
-        if len(ss) != len(seq):
-            raise SecondaryStructureError(
-                f"structure line has length {len(ss)} but the sequence has {len(seq)}",
-                line=entry.structure_line,
-                position=min(len(ss), len(seq)) + 1,
-                **where,
-            )
-        inline = normalize_dot_bracket(ss, line=entry.structure_line, **where)
+        try:
+            if len(ss) != len(seq):
+                raise SecondaryStructureError(
+                    f"structure line has length {len(ss)} but the sequence has {len(seq)}",
+                    line=entry.structure_line,
+                    position=min(len(ss), len(seq)) + 1,
+                    **where,
+                )
+            inline = normalize_dot_bracket(ss, line=entry.structure_line, **where)
+        except SecondaryStructureError as err:
+            if _NUCLEOTIDES.isdisjoint(ss.upper()):
+                raise
+            err.message += f"; {_GAPS_HINT}"
+            raise
     if ss_entry is None:
         return inline
     where = {"file": ss_entry.source, "record": entry.id}

@@ -79,6 +79,20 @@ def _table(
         ) from None
 
 
+#: File extensions dropped from a ``Filename:`` header or a file name to get a record id;
+#: anything else after a dot is part of the id (``NR_003286.2``, ``1EHZ.A``).
+_ID_EXTENSIONS = (".bpseq", ".bps", ".bp", ".ct", ".dbn", ".db", ".txt", ".gz")
+
+
+def id_from_filename(name: str) -> str:
+    """Record id named by a file name: its last path component without structure-file
+    extensions (``dir/tRNA.bpseq.gz`` → ``tRNA``; ``NR_003286.2`` stays as it is)."""
+    rec_id = Path(name).name
+    while (ext := Path(rec_id).suffix.lower()) in _ID_EXTENSIONS and ext != rec_id.lower():
+        rec_id = rec_id[: -len(ext)]
+    return rec_id
+
+
 def _norm_base(b: str) -> str:
     return b.upper().replace("T", "U")
 
@@ -113,7 +127,7 @@ def parse_bpseq(lines: Iterable[tuple[int, str]], source: str, default_id: str) 
             continue
         if not seq and not toks[0].lstrip("-").isdigit():
             if line.startswith("Filename:") and len(toks) > 1:
-                rec_id = Path(toks[1]).stem
+                rec_id = id_from_filename(toks[1])
             continue
         first = first or lineno
         if len(toks) != 3:
@@ -135,7 +149,7 @@ def parse_bpseq(lines: Iterable[tuple[int, str]], source: str, default_id: str) 
 def read_bpseq(path: str | Path) -> SsEntry:
     """Read a BPSEQ file (one structure; id from ``Filename:`` or the file name)."""
     name = display_name(path)
-    return parse_bpseq(iter_lines(path), name, Path(name).stem.removesuffix(".bpseq"))
+    return parse_bpseq(iter_lines(path), name, id_from_filename(name))
 
 
 def bpseq_text(seq: str, pairs: np.ndarray, *, title: str | None = None) -> str:
@@ -163,7 +177,9 @@ def write_bpseq(
 
 
 # ------------------------------------------------------------------------------ CT
-_CT_ENERGY = re.compile(r"^(?:ENERGY|dG)\s*=\s*\S+\s*", re.IGNORECASE)
+#: An energy before a CT title: RNAstructure/ViennaRNA ``ENERGY = -21.3``, mfold
+#: ``dG = -21.3 [initially -22.0]``.
+_CT_ENERGY = re.compile(r"^(?:ENERGY|dG)\s*=\s*\S+\s*(?:\[[^\]]*\]\s*)?", re.IGNORECASE)
 
 
 def parse_ct(lines: Iterable[tuple[int, str]], source: str, default_id: str) -> list[SsEntry]:
@@ -334,7 +350,7 @@ def read_ss_entries(path: str | Path) -> dict[str, SsEntry]:
         if fmt == "dot-bracket":
             entries = parse_dot_bracket_fasta(lines, name)
         elif fmt == "bpseq":
-            entries = [parse_bpseq(lines, name, Path(name).stem.removesuffix(".bpseq"))]
+            entries = [parse_bpseq(lines, name, id_from_filename(name))]
         else:
             entries = parse_ct(lines, name, Path(name).stem)
     except RecordError as err:  # one bad entry makes the --ss file unusable

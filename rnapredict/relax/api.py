@@ -28,6 +28,7 @@ from rnapredict.relax.minimize import (
     minimize,
     separate_overlaps,
 )
+from rnapredict.relax.obstacles import add_obstacles, hold_anchors
 from rnapredict.relax.options import DEFAULT_RESTRAIN_HEAVY as DEFAULT_RESTRAIN_HEAVY
 from rnapredict.relax.options import DEFAULT_ROUNDS as DEFAULT_ROUNDS
 from rnapredict.relax.options import FOLD_RELAX as FOLD_RELAX
@@ -102,6 +103,21 @@ def _system(prepared: PreparedModel, config: SystemConfig, *, solvent: bool) -> 
         raise RelaxError(text) from None
     for k in prepared.anchored:  # bonded to a frozen residue: held fixed by the minimizer
         system.setParticleMass(k, 0.0)
+    add_obstacles(
+        system,
+        prepared.positions,
+        prepared.atom_residue,
+        ~prepared.heavy_mask,
+        prepared.fixed_nm,
+        prepared.fixed_residue,
+    )
+    hold_anchors(
+        system,
+        prepared.positions,
+        prepared.atom_residue,
+        [a.name for a in prepared.topology.atoms()],
+        prepared.fixed_residue,
+    )
     return system
 
 

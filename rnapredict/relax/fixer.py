@@ -9,7 +9,8 @@ What goes into the physics and what does not:
   chain with a free 5′ end (no phosphate: Amber's ``A5`` template) and a 3′ O3′ end (``A3``).
 - Atoms the force field has no place for — the 5′ phosphate (``P``, ``OP1``, ``OP2``, ``OP3``)
   of a segment's first residue, ``OP3`` elsewhere — are *carried*: moved rigidly with their
-  residue after relaxation, so the output keeps every input atom.
+  residue after relaxation, so the output keeps every input atom. During it they (and frozen
+  residues) are walls the relaxed atoms cannot be pushed into (:mod:`rnapredict.relax.obstacles`).
 - ``N`` (unknown) and modified residues (``2MG``, ``PSU``, ...) are *frozen*: left out of the
   physics and written back unchanged, with a warning. Neighbouring residues become chain ends,
   *anchored* where they were bonded to the frozen residue: the O3′ before it and the O5′ after
@@ -76,6 +77,9 @@ class PreparedModel:
         anchored_residues: input residues whose 5′ phosphate is bonded to a frozen residue
             (kept at its input position, not carried).
         warnings: human-readable notes (frozen residues, carried atoms).
+        fixed_nm: [F, 3] nm, input positions of the heavy atoms outside the physics (carried
+            and frozen): obstacles the relaxed atoms must not be pushed into.
+        fixed_residue: [F] int, input residue index of each of them.
     """
 
     topology: app.Topology
@@ -87,6 +91,13 @@ class PreparedModel:
     anchored: list[int] = field(default_factory=list)
     anchored_residues: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fixed_nm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    fixed_residue: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def atom_residue(self) -> np.ndarray:
+        """[A] int: input residue index of each OpenMM atom."""
+        return np.array([self.residue_of[a.residue.index] for a in self.topology.atoms()])
 
     @property
     def heavy_mask(self) -> np.ndarray:
@@ -279,6 +290,7 @@ def prepare(
         }
         source += [names.get(atom.name, -1) for atom in res.atoms()]
     positions = np.array(fixer.positions.value_in_unit(openmm.unit.nanometer), np.float64)
+    fixed = np.flatnonzero(~keep)  # carried atoms and frozen residues
     return PreparedModel(
         topology=fixer.topology,
         positions=positions.reshape(-1, 3),
@@ -289,6 +301,8 @@ def prepare(
         anchored=anchored,
         anchored_residues=sorted(after_frozen),
         warnings=warnings,
+        fixed_nm=model.coords[fixed] / 10.0,
+        fixed_residue=np.asarray(model.atom_res[fixed], np.int64),
     )
 
 

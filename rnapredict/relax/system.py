@@ -120,6 +120,8 @@ def recenter_restraints(
         if (
             isinstance(force, openmm.CustomExternalForce)
             and force.getForceGroup() == RESTRAINT_GROUP
+            and force.getNumGlobalParameters() > 0
+            and force.getGlobalParameterName(0) == "k_restr"  # not the obstacles' walls
         ):
             if k is not None:
                 force.setGlobalParameterDefaultValue(0, k * KCAL_A2_TO_KJ_NM2)
