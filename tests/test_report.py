@@ -212,6 +212,19 @@ def test_report_command_ids_and_errors(folded: Path, tmp_path: Path) -> None:
     assert res.exit_code == 3
 
 
+def test_resume_with_report_writes_the_missing_reports(folded: Path, tmp_path: Path) -> None:
+    """A record that --resume skips as complete still gets its report (index links it)."""
+    (folded / "hp1" / "report.html").unlink()
+    before = (folded / "pk" / "report.html").stat().st_mtime_ns
+    res = CliRunner().invoke(
+        app, ["fold", str(tmp_path / "in.fa"), "-o", str(folded), "--resume", "--report", "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (folded / "hp1" / "report.html").is_file()
+    assert (folded / "pk" / "report.html").stat().st_mtime_ns == before  # not rebuilt
+    assert 'href="hp1/report.html"' in (folded / "index.html").read_text()
+
+
 def test_failed_report_does_not_fail_the_record(
     stub: StubEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd
 ) -> None:

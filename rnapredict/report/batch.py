@@ -145,6 +145,16 @@ def build_reports(
     return result
 
 
+def missing_reports(out_dir: Path) -> list[str]:
+    """Directory names of the ``ok`` records of ``out_dir`` that have no ``report.html``
+    (e.g. records a ``fold --resume --report`` skipped as complete)."""
+    return [
+        r.name
+        for r in _rows(out_dir)
+        if r.status == "ok" and r.name not in ("", "-") and not (out_dir / r.name / HTML).is_file()
+    ]
+
+
 def write_index(out_dir: Path, rows: Sequence[SummaryRow] | None = None) -> Path:
     """(Re)write ``OUT/index.html`` from the summary (``rows``: already read)."""
     if (out_dir / INDEX).is_dir():  # a record whose id is "index.html"
