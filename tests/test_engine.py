@@ -142,3 +142,40 @@ def test_a_cleanup_that_breaks_one_residue_is_reverted_there_only(
         np.testing.assert_allclose(
             mixed.coords[starts[i] : starts[i + 1]], want.coords[starts[i] : starts[i + 1]]
         )
+
+
+def test_a_reverted_cleanup_reaches_the_record_notes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """The per-model clean-up note (confidence.json ``prior.geometry``) is also a record note,
+    so progress output and ``--json`` show it."""
+    import json
+
+    import torch
+
+    import rnapredict.geometry.cleanup as cleanup_mod
+    from rnapredict.fold import FoldRunOptions, fold_inputs
+
+    real = cleanup_mod.clean_atoms
+    calls = {"n": 0}
+
+    def break_first(seq_, atoms, partner, config=None):  # noqa: ANN001, ANN202
+        out = real(seq_, atoms, partner, config)
+        calls["n"] += 1
+        if calls["n"] == 1:  # model 1 of the record: stretch residue 3's C4′ bonds by 2 Å
+            out = out.clone()
+            out[3, 5] += torch.tensor([2.0, 0.0, 0.0], dtype=out.dtype)
+        return out
+
+    monkeypatch.setattr(cleanup_mod, "clean_atoms", break_first)
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">hp\nGGGCGAAAGCCC\n((((....))))\n")
+    result = fold_inputs(
+        [fasta], tmp_path / "out", FoldRunOptions(n_samples=2, steps=4, seed=0),
+        engine=tiny_engine(seed=0),
+    )  # fmt: skip
+    assert result.exit_code == 0
+    doc = json.loads((tmp_path / "out" / "hp" / "confidence.json").read_text())
+    geometry = [m["prior"].get("geometry") for m in doc["models"]]
+    assert geometry[0] is not None and geometry[1] is None
+    assert doc["notes"] == [f"model 1: {geometry[0]}"]

@@ -14,6 +14,7 @@ import contextlib
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,15 @@ def _relax_all(models: list[RnaStructure]) -> tuple[list[RnaStructure], list[dic
     return out, reports
 
 
+def geometry_notes(model_prior: Sequence[dict[str, Any]]) -> list[str]:
+    """``model K: …`` for each model whose all-atom clean-up was undone (wholly or for some
+    residues), so the record's notes (progress, ``--json``) say what ``confidence.json`` keeps
+    per model."""
+    return [
+        f"model {k}: {p['geometry']}" for k, p in enumerate(model_prior, 1) if p.get("geometry")
+    ]
+
+
 def _write(
     ctx: RecordContext,
     record: Record,
@@ -136,7 +146,7 @@ def _write(
     files, late_note = outputs.write_model_files(
         models, directory, fmt, title=record.id, remarks=remarks
     )
-    notes = [n for n in (note, late_note) if n]
+    notes = [n for n in (note, late_note) if n] + geometry_notes(pred.model_prior)
     checksums = outputs.file_checksums(directory, files)
     time_s = time.perf_counter() - t0
     doc = outputs.confidence_document(
