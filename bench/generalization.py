@@ -9,7 +9,10 @@ towards the native on the chains it was trained on but not on new ones has memor
 arrangements rather than learned them (issue 14's diagnosis).
 
     python bench/generalization.py [--weights shipped runs/x/ckpt-N/ema.safetensors ...]
-        [--n-train 74] [--max-length 200] [--config small_aa]
+        [--n-train 74] [--max-length 200] [--config small_aa] [--hide-sequence]
+
+``--hide-sequence`` gives the network every chain as all ``N`` (structure and candidate
+unchanged): a seen-chain gain that vanishes then came from recognising the sequence.
 
 TM here is training's Kabsch-refined approximation (``rnapredict.train.losses``), lower
 than US-align's; compare rows with each other, not with ``bench/accuracy.py``.
@@ -18,6 +21,7 @@ than US-align's; compare rows with each other, not with ``bench/accuracy.py``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import sys
 import time
@@ -69,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--n-train", type=int, default=74)
     p.add_argument("--max-length", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hide-sequence", action="store_true", help="every nucleotide as N")
     a = p.parse_args(argv)
     if not a.data.is_dir():
         raise SystemExit(f"no training data at {a.data}")
@@ -88,6 +93,11 @@ def main(argv: list[str] | None = None) -> None:
         ),
         f"validation ({len(val)} unseen)": add(val),
     }
+    if a.hide_sequence:
+        splits = {
+            f"{name}, sequence hidden": [dataclasses.replace(c, seq="N" * len(c.seq)) for c in chs]
+            for name, chs in splits.items()
+        }
     print("| weights | chains | candidate TM / lDDT | model TM / lDDT | ΔTM | ΔlDDT | s |")
     print("|---|---|---|---|---|---|---|")
     base = {name: candidate_metrics(chs) for name, chs in splits.items()}
