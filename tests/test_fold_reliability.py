@@ -25,7 +25,7 @@ from rnapredict.errors import EXIT_OUTPUT_FAILED, InputError, OutputWriteError
 from rnapredict.fold import FoldRunOptions, fold_inputs
 from rnapredict.fold.outputs import choose_format, read_complete
 from rnapredict.fold.summary import read_summary
-from rnapredict.geometry.check import MIN_LENGTH, model_problem
+from rnapredict.geometry.check import MIN_LENGTH, bad_residues, model_problem
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.records import Record
 from tests.conftest import REPO, shared_path
@@ -76,6 +76,28 @@ def test_model_check_on_a_real_structure_and_its_defects() -> None:
     c = native.coords.copy()
     c[7, 1] = np.nan
     assert "non-finite" in (model_problem(native.with_coords(c)) or "")
+
+
+def test_bad_residues_are_exactly_what_model_problem_rejects() -> None:
+    """One defect of each kind in three residues: bad_residues names those three, and putting
+    their native coordinates back makes the model pass (the per-residue clean-up revert)."""
+    native = read_structure(shared_path("fixtures", "score", "natives", "1ehz_A.pdb"))
+    assert bad_residues(native) == []
+    c = native.coords.copy()
+    starts = native.residue_starts()
+    c[starts[3] + 1] = c[starts[3]] + 0.1  # coincident atoms in residue 3
+    i = next(k for k in range(starts[10], starts[11]) if native.atom_names[k] == "O2'")
+    j = next(k for k in range(starts[10], starts[11]) if native.atom_names[k] == "C2'")
+    c[i] = c[j] + (c[i] - c[j]) * 1.4  # C2'-O2' of residue 10 stretched by ~0.57 Å
+    c[starts[20] + 2, 0] = np.nan  # non-finite atom in residue 20
+    broken = native.with_coords(c)
+    assert model_problem(broken) is not None
+    bad = bad_residues(broken)
+    assert bad == [3, 10, 20]
+    mended = c.copy()
+    for r in bad:
+        mended[starts[r] : starts[r + 1]] = native.coords[starts[r] : starts[r + 1]]
+    assert model_problem(native.with_coords(mended)) is None
 
 
 def test_degenerate_model_is_not_reported_ok(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ three times the worst measured deviation and still well short of a broken bond.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,21 +53,29 @@ def _intra_bonds(base: str) -> list[tuple[str, str, float]]:
     return bonds
 
 
-def _bond_problem(m: RnaStructure, tol: float) -> str | None:
+def _bad_bonds(m: RnaStructure, tol: float) -> Iterator[tuple[int, str, str, float, float]]:
+    """(residue, atom a, atom b, length Å, ideal Å) of every intra-residue bond more than
+    ``tol`` off ideal, residue order."""
     starts = m.residue_starts()
-    labels = None
     for i in range(m.n_residues):
         where = {m.atom_names[a]: a for a in range(starts[i], starts[i + 1])}
         for a, b, want in _intra_bonds(m.seq[i]):
             if a in where and b in where:
                 d = float(np.linalg.norm(m.coords[where[a]] - m.coords[where[b]]))
                 if abs(d - want) > tol:
-                    labels = labels or m.residue_labels()
-                    return (
-                        f"bond {a}-{b} of residue {labels[i]} is {d:.2f} Å "
-                        f"(ideal {want:.2f} ± {tol:.2f})"
-                    )
-    return None
+                    yield i, a, b, d, want
+
+
+def _coincident_pairs(
+    m: RnaStructure, coords: np.ndarray, atoms: np.ndarray, sep: float
+) -> np.ndarray:
+    """[P, 2] atom index pairs of one residue closer than ``sep`` Å among ``atoms`` (indices
+    of finite coordinates)."""
+    pairs = cKDTree(coords[atoms]).query_pairs(sep, output_type="ndarray")
+    if not len(pairs):
+        return pairs
+    pairs = atoms[pairs]
+    return pairs[m.atom_res[pairs[:, 0]] == m.atom_res[pairs[:, 1]]]
 
 
 def model_problem(m: RnaStructure, check: ModelCheck | None = None) -> str | None:
@@ -80,8 +88,7 @@ def model_problem(m: RnaStructure, check: ModelCheck | None = None) -> str | Non
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
         return f"non-finite coordinates at atom {bad + 1} ({m.atom_names[bad]})"
-    pairs = cKDTree(coords).query_pairs(check.min_separation, output_type="ndarray")
-    pairs = pairs[m.atom_res[pairs[:, 0]] == m.atom_res[pairs[:, 1]]] if len(pairs) else pairs
+    pairs = _coincident_pairs(m, coords, np.arange(len(coords)), check.min_separation)
     if len(pairs):
         i, j = (int(v) for v in pairs[np.lexsort(pairs.T[::-1])][0])
         labels = m.residue_labels()
@@ -89,37 +96,26 @@ def model_problem(m: RnaStructure, check: ModelCheck | None = None) -> str | Non
             f"{len(pairs)} atom pair(s) of one residue closer than {check.min_separation} Å, "
             f"e.g. {m.atom_names[i]} and {m.atom_names[j]} of {labels[m.atom_res[i]]}"
         )
-    return _bond_problem(m, check.bond_tolerance)
+    for i, a, b, d, want in _bad_bonds(m, check.bond_tolerance):
+        return (
+            f"bond {a}-{b} of residue {m.residue_labels()[i]} is {d:.2f} Å "
+            f"(ideal {want:.2f} ± {check.bond_tolerance:.2f})"
+        )
+    return None
 
 
 def bad_residues(m: RnaStructure, check: ModelCheck | None = None) -> list[int]:
-    """0-based residues failing :func:`model_problem`'s per-residue tests (non-finite or
-    coincident atoms, an intra-residue bond off ideal); every test is within one residue, so
-    replacing these residues by passing ones makes the model pass."""
+    """0-based residues failing :func:`model_problem`'s tests (non-finite or coincident atoms,
+    an intra-residue bond off ideal), sorted; every test is within one residue, so replacing
+    these residues by passing ones makes the model pass."""
     check = check or ModelCheck()
-    starts = m.residue_starts()
     coords = np.asarray(m.coords, dtype=np.float64)
-    bad = []
-    for i in range(m.n_residues):
-        xyz = coords[starts[i] : starts[i + 1]]
-        names = m.atom_names[starts[i] : starts[i + 1]]
-        if not np.isfinite(xyz).all():
-            bad.append(i)
-            continue
-        d = np.linalg.norm(xyz[:, None] - xyz[None], axis=-1)
-        if (d[np.triu_indices(len(xyz), 1)] < check.min_separation).any():
-            bad.append(i)
-            continue
-        where = {n: k for k, n in enumerate(names)}
-        for a, b, want in _intra_bonds(m.seq[i]):
-            if (
-                a in where
-                and b in where
-                and abs(d[where[a], where[b]] - want) > check.bond_tolerance
-            ):
-                bad.append(i)
-                break
-    return bad
+    finite = np.isfinite(coords).all(axis=1)
+    bad = set(np.asarray(m.atom_res)[~finite].tolist())
+    pairs = _coincident_pairs(m, coords, np.flatnonzero(finite), check.min_separation)
+    bad.update(np.asarray(m.atom_res)[pairs[:, 0]].tolist() if len(pairs) else [])
+    bad.update(i for i, *_ in _bad_bonds(m, check.bond_tolerance))
+    return sorted(int(i) for i in bad)
 
 
 def models_problem(models: Sequence[RnaStructure], check: ModelCheck | None = None) -> str | None:
