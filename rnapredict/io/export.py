@@ -34,7 +34,13 @@ import gemmi
 from rnapredict.errors import InputError, OutputExistsError, StructureError
 from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 from rnapredict.io.c1csv import c1_csv_text
-from rnapredict.io.pdbio import PDB_MAX_ATOMS, PDB_MAX_RESIDUES, read_gemmi, read_models
+from rnapredict.io.pdbio import (
+    PDB_MAX_ATOMS,
+    PDB_MAX_RESIDUES,
+    not_a_structure_file,
+    read_gemmi,
+    read_models,
+)
 from rnapredict.io.structure import RnaStructure
 
 STDOUT = "-"
@@ -122,10 +128,7 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
         raise InputError("--merge applies to --to pdb|cif|c1-csv only")
     for p in inputs:
         if not Path(p).is_file():
-            why = "no such file" if not Path(p).exists() else "not a file"
-            if Path(p).is_dir():
-                why = "is a directory, not a structure file"
-            raise InputError(why, file=str(p))
+            raise InputError(not_a_structure_file(Path(p)), file=str(p))
     ext = SUFFIX[opts.to]
     if str(out) == STDOUT:
         if opts.split_models or (

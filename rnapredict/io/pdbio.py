@@ -77,6 +77,13 @@ def _parent_base(res: gemmi.Residue) -> str | None:
     return _base_from_atoms(names)
 
 
+def not_a_structure_file(path: Path) -> str:
+    """Why ``path``, which is not a regular file, cannot be read as a structure (message)."""
+    if path.is_dir():
+        return "is a directory, not a structure file"
+    return "not a file" if path.exists() else "no such file"
+
+
 def _check_duplicate_numbers(st: gemmi.Structure, source: str) -> None:
     """Raise if two adjacent RNA residues share chain, number and insertion code without
     alternate locations. gemmi reads that as microheterogeneity and keeps only the first, so
@@ -177,8 +184,7 @@ def read_models(path: str | Path, *, heavy_only: bool = True) -> list[RnaStructu
     """
     path = Path(path)
     if not path.is_file():
-        why = "is a directory, not a structure file" if path.is_dir() else "no such file"
-        raise StructureError(why, file=str(path))
+        raise StructureError(not_a_structure_file(path), file=str(path))
     models = _models_from_gemmi(read_gemmi(path), str(path), heavy_only)
     if not models:
         raise StructureError(

@@ -15,7 +15,13 @@ from pathlib import Path
 
 from rnapredict.errors import InputError, StructureError
 from rnapredict.io.atomic import atomic_write_text, check_writable
-from rnapredict.io.pdbio import FORMATS, format_of, read_models, write_models
+from rnapredict.io.pdbio import (
+    FORMATS,
+    format_of,
+    not_a_structure_file,
+    read_models,
+    write_models,
+)
 from rnapredict.relax.api import RelaxOptions, RelaxResult, relax_model
 from rnapredict.relax.report import summary_tsv
 
@@ -49,8 +55,7 @@ def plan_outputs(
     seen: dict[Path, Path] = {}
     for p in map(Path, paths):
         if not p.is_file():
-            why = "is a directory, not a structure file" if p.is_dir() else "no such file"
-            raise InputError(why, file=str(p))
+            raise InputError(not_a_structure_file(p), file=str(p))
         out = output_path(p, out_dir, fmt)
         if out in seen:
             hint = (
