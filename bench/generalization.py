@@ -48,7 +48,8 @@ def candidate_metrics(chains: list[Chain]) -> dict[str, float]:
 
 
 def load_net(spec: str, config: str) -> RnaFoldNet:
-    """``shipped`` (weights/) or a safetensors state dict of ``config``'s model."""
+    """``shipped`` (weights/) or a safetensors state dict (checkpoint or EMA) of ``config``'s
+    model, loaded strictly."""
     from safetensors.torch import load_file
 
     from rnapredict.engine.weights import build_network, load_weights
@@ -56,12 +57,10 @@ def load_net(spec: str, config: str) -> RnaFoldNet:
 
     if spec == "shipped":
         cfg, tensors, _ = load_weights(REPO / "weights")
-        return build_network(cfg, tensors)
-    net = RnaFoldNet(CONFIGS[config].model)
-    sd = load_file(spec)
-    sd.pop("__ema_updates__", None)
-    net.load_state_dict(sd)
-    return net.eval()
+    else:  # "__ema_updates__" and the like are checkpoint bookkeeping, not weights
+        cfg = CONFIGS[config].model
+        tensors = {k: v for k, v in load_file(spec).items() if not k.startswith("__")}
+    return build_network(cfg, tensors)
 
 
 def main(argv: list[str] | None = None) -> None:
