@@ -37,6 +37,7 @@ from rnapredict.io.c1csv import c1_csv_text
 from rnapredict.io.pdbio import (
     PDB_MAX_ATOMS,
     PDB_MAX_RESIDUES,
+    format_of,
     not_a_structure_file,
     read_gemmi,
     read_models,
@@ -49,8 +50,6 @@ TEXT_TARGETS = ("c1-csv", "fasta", "dot-bracket")
 TARGETS = STRUCTURE_TARGETS + TEXT_TARGETS
 SUFFIX = {"pdb": ".pdb", "cif": ".cif", "c1-csv": ".csv", "fasta": ".fa", "dot-bracket": ".dbn"}
 _MODEL_FILE = re.compile(r"^model_\d+$")
-#: File-name suffixes that say which structure format a file holds.
-_STRUCTURE_SUFFIX = {".pdb": "pdb", ".ent": "pdb", ".cif": "cif", ".mmcif": "cif"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,15 @@ class ExportResult:
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stdout: str | None = None
+
+
+def _named_format(path: Path) -> str | None:
+    """``pdb``/``cif`` when the file name says so (:func:`rnapredict.io.pdbio.format_of`),
+    else None (e.g. ``.csv``)."""
+    try:
+        return format_of(path.name)
+    except StructureError:
+        return None
 
 
 def _stem(path: Path) -> str:
@@ -164,7 +172,7 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
         if o.resolve() in sources:
             raise InputError("output would replace an input", file=str(o))
     for o in outs:
-        named = _STRUCTURE_SUFFIX.get(Path(o.name.lower().removesuffix(".gz")).suffix)
+        named = _named_format(o)
         if named is not None and named != opts.to:
             raise InputError(
                 f"the output name says {named} but --to is {opts.to}; name it "
