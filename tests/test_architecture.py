@@ -1,0 +1,162 @@
+"""The import contract of docs/ARCHITECTURE.md.
+
+- The sub-packages (and top-level modules) of ``rnapredict`` form an acyclic graph; imports
+  inside functions count, since a lazy import is still a dependency.
+- Nothing outside ``rnapredict/train/`` imports ``rnapredict.train``.
+- Commands that need no network (``--version``, ``--help``, ``score``, ``export``, ``report``)
+  start without importing torch.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PKG = REPO / "rnapredict"
+
+
+def _module_name(path: Path, root: Path = REPO) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path, root: Path = REPO) -> list[tuple[str, int]]:
+    """Absolute names of every ``rnapredict`` module imported anywhere in ``path`` (with line)."""
+    name = _module_name(path, root)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out += [(a.name, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.append((mod, node.lineno))
+            # ``from rnapredict import fold`` imports the sub-package ``fold``
+            out += [(f"{mod}.{a.name}", node.lineno) for a in node.names]
+    return [(m, line) for m, line in out if m.startswith("rnapredict.")]
+
+
+def _unit(module: str) -> str | None:
+    """The sub-package (or top-level module) of ``rnapredict.X…``; None if X does not exist."""
+    head = module.split(".")[1]
+    if (PKG / head).is_dir() or (PKG / f"{head}.py").is_file():
+        return head
+    return None
+
+
+def import_graph() -> dict[tuple[str, str], list[str]]:
+    """(importer unit, imported unit) → ``file:line`` of each import, units distinct."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(PKG.rglob("*.py")):
+        src = _unit(_module_name(path)) if path.parent != PKG else None
+        if src is None:  # rnapredict/__init__.py, __main__.py: the entry points
+            continue
+        for mod, line in _imports(path):
+            dst = _unit(mod)
+            if dst is not None and dst != src:
+                where = f"{path.relative_to(REPO)}:{line}"
+                if where not in edges.setdefault((src, dst), []):
+                    edges[(src, dst)].append(where)
+    return edges
+
+
+def _cycle(edges: dict[tuple[str, str], list[str]]) -> list[str] | None:
+    """One cycle of the graph as a list of units (first = last), or None."""
+    succ: dict[str, list[str]] = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    stack: list[str] = []
+
+    def visit(u: str) -> list[str] | None:
+        state[u] = 1
+        stack.append(u)
+        for v in sorted(succ.get(u, ())):
+            if state.get(v) == 1:
+                return stack[stack.index(v) :] + [v]
+            if v not in state and (found := visit(v)):
+                return found
+        stack.pop()
+        state[u] = 2
+        return None
+
+    for u in sorted(succ):
+        if u not in state and (found := visit(u)):
+            return found
+    return None
+
+
+def test_graph_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
+    """The parser counts imports inside functions and resolves relative ones."""
+    src = tmp_path / "rnapredict" / "fold" / "x.py"
+    src.parent.mkdir(parents=True)
+    src.write_text("def f():\n    from ..report import page\n    import rnapredict.io.fasta\n")
+    found = {m for m, _ in _imports(src, tmp_path)}
+    assert {"rnapredict.report", "rnapredict.report.page", "rnapredict.io.fasta"} <= found
+
+
+def test_cycle_finder_finds_a_known_cycle() -> None:
+    edges = {("a", "b"): [], ("b", "c"): [], ("c", "a"): [], ("c", "d"): []}
+    assert _cycle(edges) == ["a", "b", "c", "a"]
+    assert _cycle({("a", "b"): [], ("b", "c"): []}) is None
+
+
+def test_no_cycle_between_subpackages() -> None:
+    edges = import_graph()
+    cycle = _cycle(edges)
+    if cycle:
+        where = [f"{a} -> {b}: {', '.join(edges[(a, b)][:3])}" for a, b in pairwise(cycle)]
+        pytest.fail("import cycle " + " -> ".join(cycle) + "\n" + "\n".join(where))
+
+
+def test_nothing_outside_train_imports_train() -> None:
+    bad = [where for (a, b), w in import_graph().items() if b == "train" for where in w]
+    assert not bad, "rnapredict.train imported from " + ", ".join(bad)
+
+
+TORCH_FREE = {
+    "version": ["--version"],
+    "help": ["--help"],
+    "score": ["score", "--help"],
+    "export": ["export", "--help"],
+    "report": ["report", "--help"],
+}
+
+
+@pytest.mark.parametrize("args", TORCH_FREE.values(), ids=TORCH_FREE.keys())
+def test_light_commands_do_not_import_torch(args: list[str]) -> None:
+    """Run the CLI in a fresh interpreter and list the heavy modules it loaded."""
+    code = (
+        "import sys\n"
+        "from rnapredict.cli import app\n"
+        f"sys.argv = ['rnapredict', *{args!r}]\n"
+        "try:\n"
+        "    app()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('torch', 'openmm', 'pdbfixer') if m in sys.modules)\n"
+        "print('HEAVY', ','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "100"},
+        timeout=120,
+    )
+    line = [s for s in out.stdout.splitlines() if s.startswith("HEAVY")]
+    assert line, out.stdout + out.stderr
+    assert line[-1] == "HEAVY ", f"{args} imported {line[-1][6:]}"
