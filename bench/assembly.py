@@ -32,11 +32,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import rnapredict.prior.assembly as asm  # noqa: E402
+from rnapredict.data.families import kmer_families  # noqa: E402
 from rnapredict.features.secondary import predict_ss  # noqa: E402
 from rnapredict.geometry.aform import aform_c1  # noqa: E402
 from rnapredict.io.structure import RnaStructure  # noqa: E402
 from rnapredict.prior.assembly import assemble  # noqa: E402
-from rnapredict.prior.families import kmer_families  # noqa: E402
 from rnapredict.prior.library import LibraryConfig, from_chains  # noqa: E402
 from rnapredict.prior.natives import NativeChain, load_native_chains  # noqa: E402
 from rnapredict.score.api import ScoreOptions, score_structures  # noqa: E402
@@ -55,7 +55,7 @@ def tm(xyz: np.ndarray, ref: RnaStructure) -> float:
 
 
 def families(chains: list[NativeChain]) -> dict[str, set[str]]:
-    """Chain id → ids of its sequence family (:func:`rnapredict.prior.families.kmer_families`)."""
+    """Chain id → ids of its sequence family (:func:`rnapredict.data.families.kmer_families`)."""
     fam = kmer_families([c.id for c in chains], [c.seq for c in chains])
     return {cid: set(members) for cid, members in fam.items()}
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import gemmi
 import numpy as np
 
+from rnapredict.data.families import UnionFind
 from rnapredict.features.secondary import predict_ss
 from rnapredict.io.atomic import atomic_write_text
-from rnapredict.prior.families import UnionFind
 from rnapredict.train.data import load_chains
 
 #: Alignment score per residue of the shorter chain at which two chains are one family
