@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from rnapredict.errors import RnapredictError
-from rnapredict.fold.outputs import CONFIDENCE, read_complete
 from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.secondary import pair_list, parse_dot_bracket, pseudoknot_levels
@@ -20,6 +19,7 @@ from rnapredict.io.structure import RnaStructure
 from rnapredict.report import figures, page
 from rnapredict.report.ensemble import Ensemble, analyse
 from rnapredict.report.viewer import pack_models
+from rnapredict.results.outputs import CONFIDENCE, read_complete
 
 HTML, PNG, SVG = "report.html", "report.png", "report.svg"
 
@@ -55,7 +55,7 @@ def _shipped_weights_sha256(model_version: str) -> str | None:
     """sha256 of the shipped weights when ``model_version`` is theirs (confidence.json does not
     record the hash), else None."""
     try:
-        from rnapredict.engine.weights import default_weights_dir, read_manifest
+        from rnapredict.assets import default_weights_dir, read_manifest
 
         manifest = read_manifest(default_weights_dir())
     except Exception:  # noqa: BLE001  provenance is best effort
