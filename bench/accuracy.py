@@ -47,9 +47,9 @@ from targets import (  # noqa: E402
 )
 
 from rnapredict.engine.api import FoldOptions, record_generators  # noqa: E402
+from rnapredict.geometry.candidate import Candidate  # noqa: E402
 from rnapredict.io.atomic import atomic_write_text  # noqa: E402
 from rnapredict.prior.assembly import assembly_candidates  # noqa: E402
-from rnapredict.prior.candidates import Candidate  # noqa: E402
 from rnapredict.prior.provider import PriorOptions, build_candidates  # noqa: E402
 from rnapredict.score.lddt import lddt  # noqa: E402
 from rnapredict.score.tmscore import tm_fixed_alignment  # noqa: E402

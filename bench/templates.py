@@ -101,7 +101,7 @@ def speed(a: argparse.Namespace) -> None:
 
 
 def candidates(a: argparse.Namespace) -> list[dict]:
-    from rnapredict.prior.candidates import aform_candidate
+    from rnapredict.geometry.candidate import aform_candidate
 
     lib = load_library(a.library)
     rows = []

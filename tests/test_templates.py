@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from rnapredict.cli import app
 from rnapredict.errors import InputError, OutputExistsError
-from rnapredict.fold.outputs import template_remarks, templates_used
-from rnapredict.fold.summary import HEADER, SummaryRow
+from rnapredict.geometry.candidate import aform_candidate
 from rnapredict.io.pdbio import structure_text
-from rnapredict.prior.candidates import aform_candidate
 from rnapredict.prior.provider import PriorOptions, build_candidates
+from rnapredict.results.confidence import template_remarks, templates_used
+from rnapredict.results.summary import HEADER, SummaryRow
 from rnapredict.templates.build import build_library, entry_from_name, header_release_date
 from rnapredict.templates.candidate import template_candidate, template_candidates
 from rnapredict.templates.library import (

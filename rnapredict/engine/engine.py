@@ -13,10 +13,10 @@ from rnapredict.engine.sampling import Ensemble, sample_ensemble
 from rnapredict.features.featurize import featurize
 from rnapredict.features.probing import probing_report, soft_constraint
 from rnapredict.features.secondary import partner_array, predict_ss
+from rnapredict.geometry.candidate import Candidate
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 from rnapredict.model.network import RnaFoldNet
-from rnapredict.prior.candidates import Candidate
 from rnapredict.prior.provider import PriorOptions, build_candidates
 
 #: Denoiser rows (samples × residues × neighbours) per batched call before chunking samples.

@@ -2,5 +2,5 @@
 
 DESIGN.md step 3. :func:`rnapredict.prior.provider.build_candidates` is the one entry point the
 engine calls; each source (A-form rule, motif-library assembly, templates) lives in its own
-module and returns :class:`rnapredict.prior.candidates.Candidate` objects.
+module and returns :class:`rnapredict.geometry.candidate.Candidate` objects.
 """

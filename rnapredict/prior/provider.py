@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from rnapredict.prior.candidates import Candidate, aform_candidate
+from rnapredict.geometry.candidate import Candidate, aform_candidate
 
 PRIORS = ("aform", "assembly")
 

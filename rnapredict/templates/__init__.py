@@ -5,5 +5,5 @@
 - :mod:`.build` — ``rnapredict templates build``: PDB/mmCIF files (streamed) → library.
 - :mod:`.dataset` — the shipped default library, built from the train split of ../shared/data.
 - :mod:`.search` — k-mer prefilter + Biopython local alignment, release-date cutoff, hits.
-- :mod:`.candidate` — one hit → a C1′ :class:`rnapredict.prior.candidates.Candidate`.
+- :mod:`.candidate` — one hit → a C1′ :class:`rnapredict.geometry.candidate.Candidate`.
 """

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from rnapredict.prior.candidates import Candidate, aform_candidate
+from rnapredict.geometry.candidate import Candidate, aform_candidate
 from rnapredict.templates.library import TemplateLibrary
 from rnapredict.templates.search import TemplateHit
 
