@@ -21,13 +21,13 @@ from typing import Any
 
 from rnapredict.engine.api import Engine, FoldOptions, Prediction
 from rnapredict.errors import OutputWriteError, RecordError, RnapredictError
-from rnapredict.fold import outputs
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import estimate_memory, memory_refusal
 from rnapredict.fold.results import RecordOutcome
 from rnapredict.geometry.check import MIN_LENGTH, models_problem
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
+from rnapredict.results import confidence, outputs
 
 _OOM_MARKERS = ("out of memory", "can't allocate memory", "cannot allocate memory")
 
@@ -142,14 +142,14 @@ def _write(
     problem = models_problem(models)
     if problem is not None:
         raise RecordError(problem, file=record.source, record=record.id)
-    remarks = [outputs.template_remarks(p) for p in pred.model_prior]
+    remarks = [confidence.template_remarks(p) for p in pred.model_prior]
     files, late_note = outputs.write_model_files(
         models, directory, fmt, title=record.id, remarks=remarks
     )
     notes = [n for n in (note, late_note) if n] + geometry_notes(pred.model_prior)
     checksums = outputs.file_checksums(directory, files)
     time_s = time.perf_counter() - t0
-    doc = outputs.confidence_document(
+    doc = confidence.confidence_document(
         record_id=record.id,
         name=name,
         index=record.index,
@@ -175,7 +175,7 @@ def _write(
         notes=notes,
         weights_sha256=pred.extra.get("weights_sha256"),
     )
-    outputs.write_confidence(directory, doc)  # last: the completion marker
+    confidence.write_confidence(directory, doc)  # last: the completion marker
     if ctx.options.report:  # after the marker: a failed report never fails the record
         from rnapredict.report.record import try_record_report  # matplotlib only when asked
 

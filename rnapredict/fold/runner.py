@@ -23,7 +23,6 @@ from rnapredict.errors import (
     RecordError,
     WeightsError,
 )
-from rnapredict.fold import outputs
 from rnapredict.fold.inputs import Item, RecordSource, input_source
 from rnapredict.fold.options import FoldRunOptions, resolve_device
 from rnapredict.fold.preflight import available_memory
@@ -35,11 +34,12 @@ from rnapredict.fold.record import (
     outcome_from_confidence,
 )
 from rnapredict.fold.results import BatchResult, RecordOutcome
-from rnapredict.fold.summary import SUMMARY, SummaryWriter, ensure_summary, printable
 from rnapredict.io.atomic import TMP_PREFIX
 from rnapredict.io.names import name_key, safe_name
 from rnapredict.io.records import Record
 from rnapredict.io.ssfiles import read_ss_entries
+from rnapredict.results import outputs
+from rnapredict.results.summary import SUMMARY, SummaryWriter, ensure_summary, printable
 
 
 @dataclass

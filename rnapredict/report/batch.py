@@ -14,11 +14,11 @@ from html import escape
 from pathlib import Path
 
 from rnapredict.errors import InputError, RnapredictError
-from rnapredict.fold.outputs import CONFIDENCE, record_dir
-from rnapredict.fold.summary import SummaryRow, read_summary
 from rnapredict.io.atomic import atomic_write_text
 from rnapredict.report import page
 from rnapredict.report.record import HTML, write_record_report
+from rnapredict.results.outputs import CONFIDENCE, record_dir
+from rnapredict.results.summary import SummaryRow, read_summary
 
 INDEX = "index.html"
 SUMMARY = "summary.tsv"
