@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from rnapredict.geometry.candidate import Candidate, aform_candidate
+
+if TYPE_CHECKING:
+    import torch
 
 PRIORS = ("aform", "assembly")
 
