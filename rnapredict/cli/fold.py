@@ -16,8 +16,6 @@ from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, user_errors
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import parse_size
-from rnapredict.fold.progress import make_reporter
-from rnapredict.fold.runner import fold_inputs
 from rnapredict.fold.shard import Shard, parse_shard, shard_from_env
 
 
@@ -159,6 +157,9 @@ def fold_command(
             templates=templates,
             template_cutoff=template_cutoff,
         )
+        from rnapredict.fold.progress import make_reporter  # the engine: torch only now
+        from rnapredict.fold.runner import fold_inputs
+
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)
     if report:
