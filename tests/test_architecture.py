@@ -129,15 +129,15 @@ def test_nothing_outside_train_imports_train() -> None:
 TORCH_FREE = {
     "version": ["--version"],
     "help": ["--help"],
-    "score": ["score", "--help"],
-    "export": ["export", "--help"],
-    "report": ["report", "--help"],
+    "score-help": ["score", "--help"],
+    "export-help": ["export", "--help"],
+    "report-help": ["report", "--help"],
 }
+STRUCTURES = REPO.parent / "shared" / "data" / "structures"
 
 
-@pytest.mark.parametrize("args", TORCH_FREE.values(), ids=TORCH_FREE.keys())
-def test_light_commands_do_not_import_torch(args: list[str]) -> None:
-    """Run the CLI in a fresh interpreter and list the heavy modules it loaded."""
+def _heavy_modules(args: list[str]) -> str:
+    """Run the CLI with ``args`` in a fresh interpreter; the heavy modules it loaded."""
     code = (
         "import sys\n"
         "from rnapredict.cli import app\n"
@@ -159,4 +159,22 @@ def test_light_commands_do_not_import_torch(args: list[str]) -> None:
     )
     line = [s for s in out.stdout.splitlines() if s.startswith("HEAVY")]
     assert line, out.stdout + out.stderr
-    assert line[-1] == "HEAVY ", f"{args} imported {line[-1][6:]}"
+    return line[-1][6:]
+
+
+@pytest.mark.parametrize("args", TORCH_FREE.values(), ids=TORCH_FREE.keys())
+def test_light_commands_do_not_import_torch(args: list[str]) -> None:
+    assert _heavy_modules(args) == ""
+
+
+@pytest.mark.shared
+def test_score_and_export_runs_do_not_import_torch(tmp_path: Path) -> None:
+    """A real ``score`` and ``export`` (not only their help) stay torch-free."""
+    ref = STRUCTURES / "1ehz.cif"
+    if not ref.is_file():
+        pytest.skip("../shared not available")
+    model = STRUCTURES / "old_1ehz_A.cif"
+    assert _heavy_modules(["score", str(model), "--ref", str(ref)]) == ""
+    out = str(tmp_path / "x.fa")
+    assert _heavy_modules(["export", str(ref), "--to", "fasta", "-o", out]) == ""
+    assert Path(out).read_text().startswith(">1ehz_A")
