@@ -121,6 +121,21 @@ def test_no_cycle_between_subpackages() -> None:
         pytest.fail("import cycle " + " -> ".join(cycle) + "\n" + "\n".join(where))
 
 
+def test_no_cycle_between_modules_of_a_package() -> None:
+    """Inside a sub-package, modules do not import each other in a loop either."""
+    paths = {_module_name(p): p for p in PKG.rglob("*.py")}
+    edges: dict[tuple[str, str], list[str]] = {}
+    for src, path in paths.items():
+        for mod, line in _imports(path):
+            while mod not in paths:  # ``from pkg.module import name`` -> pkg.module
+                mod = mod.rpartition(".")[0]
+            same_package = src.split(".")[:2] == mod.split(".")[:2]
+            if mod != src and same_package and src.count(".") > 1 and mod.count(".") > 1:
+                edges.setdefault((src, mod), []).append(f"{path.relative_to(REPO)}:{line}")
+    cycle = _cycle(edges)
+    assert cycle is None, "import cycle " + " -> ".join(cycle or [])
+
+
 def test_nothing_outside_train_imports_train() -> None:
     bad = [where for (a, b), w in import_graph().items() if b == "train" for where in w]
     assert not bad, "rnapredict.train imported from " + ", ".join(bad)
