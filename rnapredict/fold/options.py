@@ -149,15 +149,3 @@ class FoldRunOptions:
             kind = self.probing[0]
             out["probing"] = {"kind": kind, **self.probing_config().method(kind)}
         return out
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` → ``cuda`` when a GPU is usable, else ``cpu``; ``cuda`` without one is an error."""
-    if device == "cpu":
-        return "cpu"
-    import torch  # imported here: probing devices is work, not for import time
-
-    has_cuda = torch.cuda.is_available()
-    if device == "cuda" and not has_cuda:
-        raise RnapredictError("--device cuda: no usable CUDA device found; use --device cpu")
-    return "cuda" if has_cuda else "cpu"

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rnapredict.engine.api import Engine
+from rnapredict.engine.api import Engine, resolve_device
 from rnapredict.errors import (
     InputError,
     OutputExistsError,
@@ -24,7 +24,7 @@ from rnapredict.errors import (
     WeightsError,
 )
 from rnapredict.fold.inputs import Item, RecordSource, input_source
-from rnapredict.fold.options import FoldRunOptions, resolve_device
+from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import available_memory
 from rnapredict.fold.progress import NullReporter, Reporter
 from rnapredict.fold.record import (
