@@ -280,3 +280,23 @@ def test_score_report(tmp_path: Path) -> None:
     assert out.with_suffix(".png").is_file() and out.with_suffix(".svg").is_file()
     res = CliRunner().invoke(app, [*args, "--report", str(out)])
     assert res.exit_code == 2 and "exists" in res.output  # never clobbered
+
+
+def test_resume_with_report_reads_the_summary_once(
+    folded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Completing the reports after a fold reads summary.tsv once (it was read two or three
+    times: missing reports, then build, then index)."""
+    reads = []
+    real = batch.read_summary
+
+    def counting(path):
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(batch, "read_summary", counting)
+    (folded / "hp1" / "report.html").unlink()
+    result = batch.complete_reports(folded)
+    assert len(reads) == 1
+    assert [p.parent.name for p in result.written] == ["hp1"] and result.failed == []
+    assert 'href="hp1/report.html"' in (folded / "index.html").read_text()

@@ -170,15 +170,10 @@ def fold_command(
 def _write_index(out: Path) -> None:
     """OUT/index.html after ``--report``, with the reports of complete records that have none
     (skipped by ``--resume``); a failure is a warning: the records are done."""
-    from rnapredict.report.batch import build_reports, missing_reports, write_index
+    from rnapredict.report.batch import complete_reports
 
     try:
-        missing = missing_reports(out)
-        if missing:
-            result = build_reports(out, missing)
-            for rid, why in result.failed:
-                err_console.print(f"warning: {rid}: report not written: {why}", markup=False)
-        else:
-            write_index(out)
+        for rid, why in complete_reports(out).failed:
+            err_console.print(f"warning: {rid}: report not written: {why}", markup=False)
     except Exception as exc:  # noqa: BLE001
         err_console.print(f"warning: index.html not written: {exc}", markup=False)
