@@ -134,7 +134,8 @@ def parse_file(path: Path) -> list[tuple[str, str, np.ndarray]]:
     Raises:
         StructureError: unreadable or unparsable file.
     """
-    from rnapredict.io.pdbio import _parent_base, read_gemmi, v3_atom_name
+    from rnapredict.io.pdbio import read_gemmi
+    from rnapredict.io.residues import parent_base, v3_atom_name
 
     st = read_gemmi(path)
     st.remove_alternative_conformations()
@@ -143,7 +144,7 @@ def parse_file(path: Path) -> list[tuple[str, str, np.ndarray]]:
         seq: list[str] = []
         xyz: list[tuple[float, float, float]] = []
         for res in ch:
-            base = _parent_base(res)
+            base = parent_base(res)
             if base is None:
                 continue
             seq.append(base)
