@@ -87,9 +87,9 @@ def main() -> None:
     ss = doc["secondary_structure"]["dot_bracket"]
 
     def figs() -> None:
-        from rnapredict.report.record import _pairs
+        from rnapredict.report.record import pair_arcs
 
-        pairs, values, pk = _pairs(ss, plddt[0])
+        pairs, values, pk = pair_arcs(ss, plddt[0])
         fig = figures.confidence_figure(plddt, list("12345"), pairs=pairs, pair_values=values,
                                         pseudoknot=pk)  # fmt: skip
         figures.render(fig, "png")

@@ -89,7 +89,9 @@ def _provenance(doc: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
-def _pairs(ss: str, plddt1: np.ndarray) -> tuple[list[tuple[int, int]], list[float], list[bool]]:
+def pair_arcs(ss: str, plddt1: np.ndarray) -> tuple[list[tuple[int, int]], list[float], list[bool]]:
+    """Arcs of the arc diagram: base pairs of ``ss``, their mean pLDDT ([L] of model 1) and
+    whether each is a pseudoknot."""
     table = parse_dot_bracket(ss)
     levels = pseudoknot_levels(table)
     pairs = pair_list(table)
@@ -149,7 +151,7 @@ def build_record_report(
     ens = analyse(models)
     labels = [f"model {m['rank']}" for m in doc["models"]]
     ss = doc.get("secondary_structure", {}).get("dot_bracket") or "." * doc["length"]
-    pairs, pair_values, pk = _pairs(ss, plddt[0])
+    pairs, pair_values, pk = pair_arcs(ss, plddt[0])
     fig = figures.confidence_figure(
         plddt,
         labels,
