@@ -96,7 +96,7 @@ def speed(a: argparse.Namespace) -> None:
     shipped = REPO / "weights" / "templates.npz"
     if shipped.exists():
         t0 = time.perf_counter()
-        _read(shipped)
+        load_library(shipped)
         print(f"load of the shipped library: {time.perf_counter() - t0:.3f} s")
 
 
