@@ -17,14 +17,13 @@ with the clean-up, and the table compares them:
 ``--cause`` adds a breakdown of the raw models' clashes by kind (base–base in stems/loops,
 backbone–base, backbone–backbone, neighbours across a link).
 
-    python bench/cleanup.py [--cause] [--limit N] [--cache ens.pkl]
+    python -m bench.cleanup [--cause] [--limit N] [--cache ens.pkl]
 """
 
 from __future__ import annotations
 
 import argparse
 import pickle
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,14 +31,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from rnapredict.engine.engine import c1_models
+from rnapredict.features.secondary import partner_array, predict_ss
+from rnapredict.io.structure import RnaStructure
+from rnapredict.score import clash as clash_mod
+from rnapredict.score.basepairs import structure_dot_bracket
 
-from rnapredict.engine.engine import c1_models  # noqa: E402
-from rnapredict.features.secondary import partner_array, predict_ss  # noqa: E402
-from rnapredict.io.structure import RnaStructure  # noqa: E402
-from rnapredict.score import clash as clash_mod  # noqa: E402
-from rnapredict.score.basepairs import structure_dot_bracket  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 DATA = REPO.parent / "shared" / "data"
 _BACKBONE = {"P", "OP1", "OP2", "O5'", "C5'", "C4'", "O4'", "C3'", "O3'", "C2'", "O2'", "C1'"}

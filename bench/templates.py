@@ -1,9 +1,9 @@
 """Templates: search speed and validation accuracy with vs without templates.
 
-    python bench/templates.py speed [--chains 10000] [--length 200]
-    python bench/templates.py candidates [--library weights/templates.npz]
-    python bench/templates.py fold [-n 5] [--steps N] [--json out.json]
-    python bench/templates.py summary --json out.json
+    python -m bench.templates speed [--chains 10000] [--length 200]
+    python -m bench.templates candidates [--library weights/templates.npz]
+    python -m bench.templates fold [-n 5] [--steps N] [--json out.json]
+    python -m bench.templates summary --json out.json
 
 ``speed``: one query against a synthetic library (random sequences, plus mutated copies of the
 query so the exact alignment has real work), prefilter + alignment wall time per query.
@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from rnapredict.features.secondary import predict_ss
+from rnapredict.score.tmscore import tm_fixed_alignment
+from rnapredict.templates.candidate import template_candidate
+from rnapredict.templates.dataset import allatom_chains, c1_chains
+from rnapredict.templates.library import TemplateChain, TemplateLibrary, load_library
+from rnapredict.templates.search import SearchConfig, search
 
-from rnapredict.features.secondary import predict_ss  # noqa: E402
-from rnapredict.score.tmscore import tm_fixed_alignment  # noqa: E402
-from rnapredict.templates.candidate import template_candidate  # noqa: E402
-from rnapredict.templates.dataset import allatom_chains, c1_chains  # noqa: E402
-from rnapredict.templates.library import TemplateChain, TemplateLibrary, load_library  # noqa: E402
-from rnapredict.templates.search import SearchConfig, search  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 CUTOFF = "2020-01-01"
 DATA = REPO.parent / "shared" / "data"

@@ -141,6 +141,24 @@ def test_nothing_outside_train_imports_train() -> None:
     assert not bad, "rnapredict.train imported from " + ", ".join(bad)
 
 
+def test_bench_is_a_package_without_path_edits_or_private_imports() -> None:
+    """``python -m bench.NAME`` from the repository root: no ``sys.path`` edits, and only the
+    public names of ``rnapredict`` (a private one may change without notice)."""
+    bench = REPO / "bench"
+    assert (bench / "__init__.py").is_file()
+    bad = []
+    for path in sorted(bench.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute) and node.attr == "path":
+                if isinstance(node.value, ast.Name) and node.value.id == "sys":
+                    bad.append(f"{where} sys.path")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rnapredict"):
+                parts = (node.module or "").split(".") + [a.name for a in node.names]
+                bad += [f"{where} {p}" for p in parts if p.startswith("_")]
+    assert not bad, bad
+
+
 TORCH_FREE = {
     "version": ["--version"],
     "help": ["--help"],
