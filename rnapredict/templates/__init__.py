@@ -1,4 +1,5 @@
-"""Templates: homologous experimental structures as starting candidates (DESIGN.md step 3).
+"""Templates: homologous experimental structures as starting candidates (pipeline step 3 of
+docs/DESIGN.md, drawn in docs/ARCHITECTURE.md).
 
 - :mod:`.library` — the on-disk structure library (``.npz``, no pickles): per RNA chain its id,
   sequence, release date and C1′ coordinates.
