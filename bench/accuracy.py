@@ -33,13 +33,13 @@ import numpy as np
 import torch
 
 from bench.targets import (
-    SSCache,
     Target,
     cv_folds,
     families,
     train_targets,
     validation_targets,
 )
+from rnapredict.data.sscache import SSCache
 from rnapredict.engine.api import FoldOptions, record_generators
 from rnapredict.geometry.candidate import Candidate
 from rnapredict.io.atomic import atomic_write_text

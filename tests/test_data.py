@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rnapredict.data.allatom import allatom_rows
 from rnapredict.data.c1 import c1_rows
 from rnapredict.data.pdb_ss import PdbSS, native_ss
 from rnapredict.data.split import in_split, row_split, split_of
@@ -44,8 +45,13 @@ def test_native_ss_alignment() -> None:
 
 @pytest.mark.shared
 def test_shipped_split_labels_agree_with_dates(shared_data) -> None:
-    """Every c1 row's label is the date rule's (so filtering on either reads the same)."""
+    """Every row's label is the date rule's (so the readers that used to filter on the label
+    alone read the same chains through the one rule)."""
     rows = c1_rows(shared_data)
     assert len(rows) == 444
-    assert sum(row_split(r) is not None for r in rows) == 444
+    assert all(row_split(r) == r["split"] for r in rows)
     assert len(c1_rows(shared_data, "validation")) == 43
+    rows = allatom_rows(shared_data)
+    assert len(rows) == 312
+    assert all(row_split(r) == r["split"] for r in rows)
+    assert len(allatom_rows(shared_data, "validation")) == 31
