@@ -141,6 +141,25 @@ def test_nothing_outside_train_imports_train() -> None:
     assert not bad, "rnapredict.train imported from " + ", ".join(bad)
 
 
+def test_no_private_name_crosses_a_package() -> None:
+    """A package uses another's public names only (``_name`` is its own business)."""
+    bad = []
+    for path in sorted(PKG.rglob("*.py")):
+        src = _unit(_module_name(path)) if path.parent != PKG else None
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith(
+                "rnapredict."
+            ):
+                continue
+            if _unit(node.module) != src:
+                bad += [
+                    f"{path.relative_to(REPO)}:{node.lineno} {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_")
+                ]
+    assert not bad, bad
+
+
 def test_bench_is_a_package_without_path_edits_or_private_imports() -> None:
     """``python -m bench.NAME`` from the repository root: no ``sys.path`` edits, and only the
     public names of ``rnapredict`` (a private one may change without notice)."""

@@ -17,7 +17,7 @@ from functools import cache
 
 import numpy as np
 
-from rnapredict.geometry.aform import _helix
+from rnapredict.geometry.aform import aform_helix
 from rnapredict.prior.helixgraph import HelixGraph
 from rnapredict.score import superpose
 
@@ -48,14 +48,14 @@ class LoopGeom:
 @cache
 def pair0() -> np.ndarray:
     """[2, 3] C1′ of pair 0 (5′ strand, partner) in helix coordinates."""
-    h = _helix()
+    h = aform_helix()
     return np.stack([np.asarray(h["strand"]), np.asarray(h["comp"])])
 
 
 @cache
 def screw(m: int) -> np.ndarray:
     """[4, 4] A-form screw ``P_m`` (cached, read-only)."""
-    h = _helix()
+    h = aform_helix()
     a = m * float(h["twist"])
     c, s = np.cos(a), np.sin(a)
     f = np.eye(4)
