@@ -119,7 +119,7 @@ def test_cutoff_excludes_hit_released_on_the_cutoff_day() -> None:
     assert {h.id for h in search(lib, QUERY)} == {"1OLD_A", "2NEW_A", "3UND_A"}
     assert [h.id for h in search(lib, QUERY, cutoff="2020-01-01")] == ["1OLD_A"]
     assert search(lib, QUERY, cutoff="2019-12-31") == []
-    with pytest.raises(InputError, match="template-cutoff"):
+    with pytest.raises(InputError, match="--cutoff"):
         parse_cutoff("2020-13-01")
 
 
@@ -266,8 +266,8 @@ def test_fold_options_validate_templates(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
         FoldRunOptions(templates=str(tmp_path / "missing.npz"))
     with pytest.raises(InputError, match="YYYY-MM-DD"):
-        FoldRunOptions(template_cutoff="May 2020")
-    opts = FoldRunOptions(templates="none", template_cutoff="2020-01-01")
+        FoldRunOptions(cutoff="May 2020")
+    opts = FoldRunOptions(templates="none", cutoff="2020-01-01")
     fo = opts.fold_options()
-    assert fo.templates == "none" and fo.template_cutoff == "2020-01-01"
+    assert fo.templates == "none" and fo.cutoff == "2020-01-01"
     assert aform_candidate("GGGAAACCC", "(((...)))").source == "aform"

@@ -25,6 +25,7 @@ import numpy as np
 
 from rnapredict.errors import InputError
 from rnapredict.io.atomic import atomic_write_bytes
+from rnapredict.prior.cutoff import entry_ids
 
 LIBRARY_VERSION = 1
 #: The shipped default library (train split of ../shared/data; see weights/MODEL_CARD.md).
@@ -76,6 +77,12 @@ class TemplateLibrary:
     def ids_upper(self) -> np.ndarray:
         """[N] ``ENTRY_CHAIN`` upper-cased, for the "never the query itself" rule."""
         return np.char.upper(np.char.add(np.char.add(self.entry.astype(str), "_"), self.chain))
+
+    @functools.cached_property
+    def entry_ids(self) -> np.ndarray:
+        """[N] PDB entry of each chain as :func:`rnapredict.prior.cutoff.entry_id` reads it
+        (``""`` for names that are not PDB ids), for the self-exclusion rule."""
+        return entry_ids(self.entry)
 
     @classmethod
     def from_chains(cls, chains: list[TemplateChain], source: str = "<memory>") -> TemplateLibrary:
