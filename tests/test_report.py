@@ -280,3 +280,31 @@ def test_score_report(tmp_path: Path) -> None:
     assert out.with_suffix(".png").is_file() and out.with_suffix(".svg").is_file()
     res = CliRunner().invoke(app, [*args, "--report", str(out)])
     assert res.exit_code == 2 and "exists" in res.output  # never clobbered
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("case", ["align-structure", "reference-missing-residues"])
+def test_score_report_with_unaligned_residues(tmp_path: Path, case: str) -> None:
+    """Residues without an lDDT (unaligned, or absent from the reference) are drawn grey
+    (JSON null), not NaN — which crashed the report (ValueError, exit 1, no HTML)."""
+    from rnapredict.io.pdbio import write_models
+
+    fx = shared_path("fixtures", "score")
+    ref = fx / "natives" / "1ehz_A.pdb"
+    model = fx / "models" / "1ehz_A__hinge30.pdb"
+    extra = ["--align", "structure"]
+    if case == "reference-missing-residues":
+        native = read_structure(ref)
+        ref = write_models(
+            [native.select_residues(np.arange(10, native.n_residues))], tmp_path / "r.pdb"
+        )
+        extra = []
+    out = tmp_path / "cmp.html"
+    args = ["score", str(model), "--ref", str(ref), "--no-inf", *extra, "--report", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    b = models_json(out.read_text())["models"][1]["b"]
+    assert len(b) == read_structure(model).n_residues
+    assert None in b and all(v is None or 0.0 <= v <= 100.0 for v in b)
+    if case == "reference-missing-residues":
+        assert b[:10] == [None] * 10 and None not in b[10:]
