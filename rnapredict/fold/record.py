@@ -214,7 +214,7 @@ def outcome_from_confidence(doc: dict[str, Any], status: str) -> RecordOutcome:
         length=int(doc.get("length", -1)),
         mean_plddt=doc.get("mean_plddt"),
         ptm=doc.get("ptm"),
-        time_s=float(doc.get("time_s", 0.0)) if status == "ok" else 0.0,
+        time_s=float(doc.get("time_s") or 0.0),  # skipped: the time it took when folded
         files=tuple(f for m in models for f in m.get("files", [])),
         relax_failed=int(relax_failed or 0),
         n_models=len(models),
