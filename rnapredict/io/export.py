@@ -42,6 +42,8 @@ from rnapredict.io.pdbio import (
     read_gemmi,
     read_models,
 )
+from rnapredict.io.mmcif import proper_asym_ids, read_block, remarks_of, set_remarks
+from rnapredict.io.modelcif import copy_modelcif
 from rnapredict.io.structure import RnaStructure
 
 STDOUT = "-"
@@ -189,11 +191,22 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
 
 
 # ------------------------------------------------------------------------------ pdb / cif
-def gemmi_text(st: gemmi.Structure, fmt: str, target: str) -> str:
-    """PDB or mmCIF text of a gemmi structure; PDB limits give an error suggesting mmCIF."""
+def gemmi_text(
+    st: gemmi.Structure, fmt: str, target: str, modelcif: gemmi.cif.Block | None = None
+) -> str:
+    """PDB or mmCIF text of a gemmi structure; PDB limits give an error suggesting mmCIF.
+
+    PDB REMARKs (``st.raw_remarks``) go to mmCIF's ``_database_PDB_remark`` and back; a unit
+    cell (``CRYST1``) is written only for a crystal. ``modelcif``: the input's block, whose
+    ModelCIF categories (confidence, protocol) are copied into an mmCIF output.
+    """
     if fmt == "cif":
         _setup_entities(st)
-        return st.make_mmcif_document().as_string()
+        doc = st.make_mmcif_document()
+        set_remarks(doc.sole_block(), st.raw_remarks)
+        if modelcif is not None:
+            copy_modelcif(modelcif, doc.sole_block())
+        return doc.as_string()
     n_atoms = max(m.count_atom_sites() for m in st)
     big_num = max((abs(r.seqid.num) for m in st for c in m for r in c), default=0)
     if n_atoms > PDB_MAX_ATOMS or big_num > PDB_MAX_RESIDUES:
@@ -202,10 +215,24 @@ def gemmi_text(st: gemmi.Structure, fmt: str, target: str) -> str:
             f"({PDB_MAX_ATOMS} atoms, {PDB_MAX_RESIDUES} residues): mmCIF is required (--to cif)",
             file=target,
         )
+    opt = gemmi.PdbWriteOptions()
+    opt.cryst1_record = st.cell.is_crystal()
     try:
-        return st.make_pdb_string(gemmi.PdbWriteOptions())
+        return st.make_pdb_string(opt)
     except RuntimeError as exc:  # e.g. chain name too long for the PDB format
         raise StructureError(f"cannot write PDB: {exc}; use --to cif", file=target) from None
+
+
+def _read(path: Path) -> tuple[gemmi.Structure, gemmi.cif.Block | None]:
+    """A structure file and, for an mmCIF file, its data block (PDB REMARKs kept in its
+    ``_database_PDB_remark`` are put back in ``raw_remarks``)."""
+    st = read_gemmi(path)
+    if format_of(path) != "cif":
+        return st, None
+    block = read_block(path)
+    if not st.raw_remarks:
+        st.raw_remarks = remarks_of(block)
+    return st, block
 
 
 def _setup_entities(st: gemmi.Structure) -> None:
@@ -215,6 +242,7 @@ def _setup_entities(st: gemmi.Structure) -> None:
     SEQRES gets the sequence of its first chain, and polymer residues get ``label_seq_id``.
     Files whose residues already carry entities (mmCIF) are left as they are."""
     st.setup_entities()
+    proper_asym_ids(st)
     residues = [r for m in st for c in m for r in c]
     if not residues or all(r.entity_id for r in residues):
         return
@@ -288,15 +316,17 @@ def _structure_texts(
     """``[(output path, file text)]`` for pdb/cif targets; every input read before any write."""
     fmt = opts.to
     if opts.merge:
-        merged = _merged([read_gemmi(p) for p in inputs])
+        merged = _merged([_read(p)[0] for p in inputs])
         return [(outs[0], gemmi_text(merged, fmt, str(outs[0])))]
     if not opts.split_models:
-        return [
-            (o, gemmi_text(read_gemmi(p), fmt, str(o))) for p, o in zip(inputs, outs, strict=True)
-        ]
+        texts = []
+        for p, o in zip(inputs, outs, strict=True):
+            st, block = _read(p)
+            texts.append((o, gemmi_text(st, fmt, str(o), modelcif=block)))
+        return texts
     jobs = []
     for p in inputs:
-        st = read_gemmi(p)
+        st = _read(p)[0]
         jobs += [
             (out / f"{_stem(p)}_model_{k + 1}{SUFFIX[fmt]}", _only_model(st, k))
             for k in range(len(st))
