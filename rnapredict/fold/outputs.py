@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from rnapredict import __version__
-from rnapredict.errors import OutputWriteError
 from rnapredict.engine.api import Prediction
+from rnapredict.errors import OutputWriteError
 from rnapredict.io.atomic import TMP_PREFIX, atomic_write_text
 from rnapredict.io.modelcif import ModelProvenance
 from rnapredict.io.pdbio import PDB_MAX_ATOMS, PDB_MAX_RESIDUES, pdb_limits_problem, write_models

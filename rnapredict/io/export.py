@@ -34,6 +34,8 @@ import gemmi
 from rnapredict.errors import InputError, OutputExistsError, StructureError
 from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 from rnapredict.io.c1csv import c1_csv_text
+from rnapredict.io.mmcif import proper_asym_ids, read_block, remarks_of, set_remarks
+from rnapredict.io.modelcif import copy_modelcif
 from rnapredict.io.pdbio import (
     PDB_MAX_ATOMS,
     PDB_MAX_RESIDUES,
@@ -42,8 +44,6 @@ from rnapredict.io.pdbio import (
     read_gemmi,
     read_models,
 )
-from rnapredict.io.mmcif import proper_asym_ids, read_block, remarks_of, set_remarks
-from rnapredict.io.modelcif import copy_modelcif
 from rnapredict.io.structure import RnaStructure
 
 STDOUT = "-"
