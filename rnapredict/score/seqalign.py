@@ -16,16 +16,6 @@ from rnapredict.errors import ScoringError
 
 
 @dataclass(frozen=True)
-class SequenceAlignmentConfig:
-    """Scores of the global alignment (nucleotides: a mismatch is cheaper than a gap)."""
-
-    match: float = 2.0
-    mismatch: float = -1.0
-    gap_open: float = -4.0
-    gap_extend: float = -1.0
-
-
-@dataclass(frozen=True)
 class SequenceMatch:
     """A model ↔ reference residue correspondence from the sequences.
 
@@ -40,23 +30,25 @@ class SequenceMatch:
     coverage: float
 
 
-def align_sequences(
-    model_seq: str, ref_seq: str, cfg: SequenceAlignmentConfig | None = None
-) -> SequenceMatch:
-    """Globally align ``model_seq`` to ``ref_seq`` (``ACGUN``).
+#: Global alignment scores (nucleotides: a mismatch costs less than a gap).
+SCORES = {"match": 2.0, "mismatch": -1.0, "gap_open": -4.0, "gap_extend": -1.0}
+
+
+def align_sequences(model_seq: str, ref_seq: str) -> SequenceMatch:
+    """Globally align ``model_seq`` to ``ref_seq`` (``ACGUN``) with :data:`SCORES`.
 
     Raises:
         ScoringError: an empty sequence, or no residue pair aligned.
     """
     from Bio.Align import PairwiseAligner
 
-    cfg = cfg or SequenceAlignmentConfig()
     if not model_seq or not ref_seq:
         raise ScoringError("cannot align an empty sequence")
     aligner = PairwiseAligner()
     aligner.mode = "global"
-    aligner.match_score, aligner.mismatch_score = cfg.match, cfg.mismatch
-    aligner.open_gap_score, aligner.extend_gap_score = cfg.gap_open, cfg.gap_extend
+    aligner.match_score, aligner.mismatch_score = SCORES["match"], SCORES["mismatch"]
+    aligner.open_gap_score = SCORES["gap_open"]
+    aligner.extend_gap_score = SCORES["gap_extend"]
     aligner.end_gap_score = 0.0
     aligner.wildcard = "N"
     alignment = aligner.align(ref_seq, model_seq)[0]
