@@ -34,8 +34,13 @@ import gemmi
 from rnapredict.errors import InputError, OutputExistsError, StructureError
 from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 from rnapredict.io.c1csv import c1_csv_text
-from rnapredict.io.mmcif import proper_asym_ids, read_block, remarks_of, set_remarks
-from rnapredict.io.modelcif import copy_modelcif
+from rnapredict.io.mmcif import read_block, remarks_of, set_remarks, setup_entities
+from rnapredict.io.modelcif import (
+    ModelProvenance,
+    add_modelcif,
+    copy_modelcif,
+    fold_provenance,
+)
 from rnapredict.io.pdbio import (
     PDB_MAX_ATOMS,
     PDB_MAX_RESIDUES,
@@ -192,20 +197,27 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
 
 # ------------------------------------------------------------------------------ pdb / cif
 def gemmi_text(
-    st: gemmi.Structure, fmt: str, target: str, modelcif: gemmi.cif.Block | None = None
+    st: gemmi.Structure,
+    fmt: str,
+    target: str,
+    modelcif: gemmi.cif.Block | ModelProvenance | None = None,
 ) -> str:
     """PDB or mmCIF text of a gemmi structure; PDB limits give an error suggesting mmCIF.
 
     PDB REMARKs (``st.raw_remarks``) go to mmCIF's ``_database_PDB_remark`` and back; a unit
-    cell (``CRYST1``) is written only for a crystal. ``modelcif``: the input's block, whose
-    ModelCIF categories (confidence, protocol) are copied into an mmCIF output.
+    cell (``CRYST1``) is written only for a crystal. ``modelcif``: for an mmCIF output, the
+    input's block, whose ModelCIF categories (confidence, protocol) are copied, or a fold
+    model's provenance, from which they are written.
     """
     if fmt == "cif":
-        _setup_entities(st)
+        setup_entities(st)
         doc = st.make_mmcif_document()
-        set_remarks(doc.sole_block(), st.raw_remarks)
-        if modelcif is not None:
-            copy_modelcif(modelcif, doc.sole_block())
+        block = doc.sole_block()
+        set_remarks(block, st.raw_remarks)
+        if isinstance(modelcif, ModelProvenance):
+            add_modelcif(block, st, modelcif, st.name)
+        elif modelcif is not None:
+            copy_modelcif(modelcif, block)
         return doc.as_string()
     n_atoms = max(m.count_atom_sites() for m in st)
     big_num = max((abs(r.seqid.num) for m in st for c in m for r in c), default=0)
@@ -223,46 +235,17 @@ def gemmi_text(
         raise StructureError(f"cannot write PDB: {exc}; use --to cif", file=target) from None
 
 
-def _read(path: Path) -> tuple[gemmi.Structure, gemmi.cif.Block | None]:
-    """A structure file and, for an mmCIF file, its data block (PDB REMARKs kept in its
-    ``_database_PDB_remark`` are put back in ``raw_remarks``)."""
+def _read(path: Path) -> tuple[gemmi.Structure, gemmi.cif.Block | ModelProvenance | None]:
+    """A structure file and what makes its mmCIF a ModelCIF file: for mmCIF, its data block
+    (PDB REMARKs kept in its ``_database_PDB_remark`` are put back in ``raw_remarks``); for
+    a fold model in PDB, its provenance from the ``confidence.json`` beside it."""
     st = read_gemmi(path)
     if format_of(path) != "cif":
-        return st, None
+        return st, fold_provenance(path) if len(st) == 1 else None
     block = read_block(path)
     if not st.raw_remarks:
         st.raw_remarks = remarks_of(block)
     return st, block
-
-
-def _setup_entities(st: gemmi.Structure) -> None:
-    """Entities as mmCIF readers expect them. gemmi's ``setup_entities`` alone left a PDB
-    input's residues without ``label_entity_id`` and ``label_seq_id`` (written as ``.``);
-    here entities are numbered ``1, 2, ...``, every residue gets its entity, a polymer without
-    SEQRES gets the sequence of its first chain, and polymer residues get ``label_seq_id``.
-    Files whose residues already carry entities (mmCIF) are left as they are."""
-    st.setup_entities()
-    proper_asym_ids(st)
-    residues = [r for m in st for c in m for r in c]
-    if not residues or all(r.entity_id for r in residues):
-        return
-    by_subchain = {}
-    for k, ent in enumerate(st.entities, 1):
-        ent.name = str(k)
-        for sub in ent.subchains:
-            by_subchain[sub] = ent
-    for ent in st.entities:
-        if ent.entity_type == gemmi.EntityType.Polymer and not ent.full_sequence:
-            for chain in st[0]:
-                names = [r.name for r in chain if r.subchain in ent.subchains]
-                if names:
-                    ent.full_sequence = names
-                    break
-    for r in residues:
-        ent = by_subchain.get(r.subchain)
-        if ent is not None:
-            r.entity_id = ent.name
-    st.assign_label_seq_id(force=False)
 
 
 def _only_model(st: gemmi.Structure, k: int) -> gemmi.Structure:

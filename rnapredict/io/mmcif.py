@@ -86,6 +86,36 @@ def setup_polymer_entities(st: gemmi.Structure) -> None:
     st.assign_label_seq_id(force=True)
 
 
+def setup_entities(st: gemmi.Structure) -> None:
+    """Entities as mmCIF readers expect them. gemmi's ``setup_entities`` alone left a PDB
+    input's residues without ``label_entity_id`` and ``label_seq_id`` (written as ``.``);
+    here entities are numbered ``1, 2, ...``, every residue gets its entity, a polymer without
+    SEQRES gets the sequence of its first chain, and polymer residues get ``label_seq_id``.
+    Files whose residues already carry entities (mmCIF) are left as they are."""
+    st.setup_entities()
+    proper_asym_ids(st)
+    residues = [r for m in st for c in m for r in c]
+    if not residues or all(r.entity_id for r in residues):
+        return
+    by_subchain = {}
+    for k, ent in enumerate(st.entities, 1):
+        ent.name = str(k)
+        for sub in ent.subchains:
+            by_subchain[sub] = ent
+    for ent in st.entities:
+        if ent.entity_type == gemmi.EntityType.Polymer and not ent.full_sequence:
+            for chain in st[0]:
+                names = [r.name for r in chain if r.subchain in ent.subchains]
+                if names:
+                    ent.full_sequence = names
+                    break
+    for r in residues:
+        ent = by_subchain.get(r.subchain)
+        if ent is not None:
+            r.entity_id = ent.name
+    st.assign_label_seq_id(force=False)
+
+
 def set_remarks(block: gemmi.cif.Block, lines: Sequence[str]) -> None:
     """Write PDB ``REMARK`` lines (``REMARK   1 text``) as ``_database_PDB_remark`` rows."""
     by_id: dict[str, list[str]] = {}

@@ -13,9 +13,12 @@ python-modelcif, which reads these files back (tests).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import gemmi
@@ -289,6 +292,43 @@ def _confidence(block: gemmi.cif.Block, st: gemmi.Structure, info: ModelProvenan
         ],
         [(k, 1, a, s, c, 3, f"{b:.2f}") for k, (a, s, c, b) in enumerate(residues, 1)],
     )
+
+
+def provenance_from_confidence(doc: Mapping[str, Any], file_name: str) -> ModelProvenance | None:
+    """The provenance of model file ``file_name`` as a fold ``confidence.json`` records it,
+    or None when the document does not list that file."""
+    for m in doc.get("models") or ():
+        if file_name not in (m.get("files") or ()):
+            continue
+        prior = m.get("prior") or {}
+        used = doc.get("secondary_structure") or {}
+        return ModelProvenance(
+            ss=str(m.get("secondary_structure", used.get("dot_bracket", ""))),
+            ss_source=str(prior.get("ss_source", used.get("source", "input"))),
+            prior=prior,
+            ptm=m.get("ptm"),
+            model_version=str(doc.get("model_version") or ""),
+            probing="probing" in doc,
+            cleanup=bool((doc.get("settings") or {}).get("cleanup", True)),
+            relax=m.get("relax"),
+        )
+    return None
+
+
+def fold_provenance(path: Path) -> ModelProvenance | None:
+    """Provenance of a fold model file from the ``confidence.json`` beside it, if that lists
+    the file with its current size and sha256 (an edited model is not the one described)."""
+    try:
+        doc = json.loads((path.parent / "confidence.json").read_text())
+        data = path.read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    want = (doc.get("checksums") or {}).get(path.name) or {}
+    if want.get("sha256") != hashlib.sha256(data).hexdigest():
+        return None
+    return provenance_from_confidence(doc, path.name)
 
 
 def ma_categories(block: gemmi.cif.Block) -> list[str]:
