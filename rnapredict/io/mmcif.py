@@ -146,6 +146,20 @@ def read_block(path: str | Path) -> gemmi.cif.Block:
     return gemmi.cif.read(str(path))[0]
 
 
+def set_struct(block: gemmi.cif.Block, items: dict[str, str]) -> None:
+    """Set ``_struct`` items (raw mmCIF values), keeping the category's items together
+    (readers such as Mol* expect one run of ``_struct.`` pairs)."""
+    table = block.find_mmcif_category("_struct.")
+    old = (
+        {t.removeprefix("_struct."): table[0][k] for k, t in enumerate(table.tags)}
+        if len(table)
+        else {}
+    )
+    table.erase()
+    for key, value in {**old, **items}.items():
+        block.set_pair(f"_struct.{key}", value)
+
+
 def finish_block(block: gemmi.cif.Block, title: str, remark_lines: Sequence[str]) -> None:
     """Our ``_software`` row, ``RNA linking`` chemical components, the title and the PDB
     REMARK lines (as written in the PDB header) of an mmCIF file we write."""
@@ -158,6 +172,6 @@ def finish_block(block: gemmi.cif.Block, title: str, remark_lines: Sequence[str]
         col = list(chem_comp.tags).index("_chem_comp.type")
         for row in chem_comp:
             row[col] = gemmi.cif.quote("RNA linking")
-    if title:
-        block.set_pair("_struct.title", gemmi.cif.quote(title))
+    struct = {"pdbx_structure_determination_methodology": "computational"}
+    set_struct(block, {"title": gemmi.cif.quote(title), **struct} if title else struct)
     set_remarks(block, remark_lines)

@@ -24,6 +24,7 @@ from typing import Any
 import gemmi
 
 from rnapredict import __version__
+from rnapredict.io.mmcif import set_struct
 
 MA_DICT = ("mmcif_ma.dic", "1.4.9")
 #: Categories of a ModelCIF file that gemmi does not write (``export`` copies them).
@@ -149,7 +150,6 @@ def add_modelcif(
     """Make an mmCIF block of one predicted model (model 1 of ``st``, pLDDT in its
     B-factors) a ModelCIF file: see the module docstring for the categories written."""
     tmpl = info.prior.get("source") == "template"
-    block.set_pair("_struct.pdbx_structure_determination_methodology", "computational")
     _loop(block, "_audit_conform.", ["dict_name", "dict_version"], [MA_DICT])
     sw = _software(info)
     _loop(
@@ -331,11 +331,6 @@ def fold_provenance(path: Path) -> ModelProvenance | None:
     return provenance_from_confidence(doc, path.name)
 
 
-def ma_categories(block: gemmi.cif.Block) -> list[str]:
-    """Names (``_ma_...``) of the ModelCIF categories in ``block``; [] for plain mmCIF."""
-    return [c for c in block.get_mmcif_category_names() if c.startswith("_ma_")]
-
-
 def copy_modelcif(source: gemmi.cif.Block, target: gemmi.cif.Block) -> None:
     """Copy the ModelCIF categories (:data:`MA_PREFIXES`) and the modelling methodology of
     ``source`` into ``target`` (an export of the same models, same asym and seq ids)."""
@@ -349,4 +344,4 @@ def copy_modelcif(source: gemmi.cif.Block, target: gemmi.cif.Block) -> None:
             loop.add_row([row[i] for i in range(len(tags))])
     method = source.find_value("_struct.pdbx_structure_determination_methodology")
     if method is not None:
-        target.set_pair("_struct.pdbx_structure_determination_methodology", method)
+        set_struct(target, {"pdbx_structure_determination_methodology": method})
