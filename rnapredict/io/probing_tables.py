@@ -48,8 +48,8 @@ def _is_base(tok: str) -> bool:
 
 
 def _layout(toks: list[str], where: dict) -> tuple[str, str, str | None]:
-    """``(position, reactivity, base or None)`` tokens of one data line (see the module
-    docstring for the 2-, 3- and 4-column layouts)."""
+    """``(position, reactivity, base or None)`` tokens of one data line (the 2-, 3- and
+    4-column layouts of :mod:`rnapredict.io.probing`)."""
     if len(toks) == 2:
         return toks[0], toks[1], None
     if len(toks) == 3:
