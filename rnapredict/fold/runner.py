@@ -8,8 +8,6 @@ counts only, so memory stays flat over any number of records.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,7 +34,7 @@ from rnapredict.fold.record import (
 )
 from rnapredict.fold.results import BatchResult, RecordOutcome
 from rnapredict.fold.summary import SUMMARY, SummaryWriter, ensure_summary, printable
-from rnapredict.io.atomic import TMP_PREFIX
+from rnapredict.io.atomic import check_output_dir
 from rnapredict.io.names import name_key, safe_name
 from rnapredict.io.records import Record
 from rnapredict.io.ssfiles import read_ss_entries
@@ -143,32 +141,6 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
             "replace them"
         )
     return plan
-
-
-def check_output_dir(out_dir: Path) -> None:
-    """Pre-flight: ``out_dir`` is (or can be created as) a writable directory.
-
-    Probes with a temp file in ``out_dir``, or in its nearest existing ancestor when it does
-    not exist yet (nothing is created, so a later usage error leaves no trace).
-
-    Raises:
-        InputError: a path component is a regular file, or the directory is not writable.
-    """
-    probe = out_dir
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    if not probe.is_dir():
-        what = "exists and is not a directory" if probe == out_dir else f"is under a file ({probe})"
-        raise InputError(f"output path {what}; choose another -o", file=str(out_dir))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=probe)
-        os.close(fd)
-        os.unlink(tmp)
-    except OSError as exc:
-        where = "" if probe == out_dir else f" (cannot create it in {probe})"
-        raise InputError(
-            f"output directory is not writable{where}: {exc.strerror or exc}", file=str(out_dir)
-        ) from None
 
 
 def _check_resumable(doc: dict, directory: Path, options: FoldRunOptions) -> None:

@@ -41,6 +41,7 @@ from rnapredict.io.modelcif import (
     copy_modelcif,
     fold_provenance,
 )
+from rnapredict.io.numbering import gap_warning, sequence_positions
 from rnapredict.io.pdbio import (
     PDB_MAX_ATOMS,
     PDB_MAX_RESIDUES,
@@ -78,11 +79,12 @@ class ExportOptions:
 
 @dataclass
 class ExportResult:
-    """Files written, notes for the user (e.g. padded c1-csv models) and, for ``-o -``, the
-    text meant for standard output."""
+    """Files written, notes for the user (e.g. padded c1-csv models), warnings (e.g. residues
+    missing from a structure) and, for ``-o -``, the text meant for standard output."""
 
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     stdout: str | None = None
 
 
@@ -267,12 +269,25 @@ def _merged(structures: Sequence[gemmi.Structure]) -> gemmi.Structure:
 
 
 # ------------------------------------------------------------------------------ text targets
-def fasta_text(models: RnaStructure, record_prefix: str, source: str) -> str:
-    """One FASTA record per chain of ``models`` (id ``<prefix>_<chain>``), 60 nt per line."""
+def fasta_text(
+    models: RnaStructure, record_prefix: str, source: str, warnings: list[str] | None = None
+) -> str:
+    """One FASTA record per chain of ``models`` (id ``<prefix>_<chain>``), 60 nt per line.
+
+    Residues missing inside a chain (a jump in its numbering) are written as one ``N`` each,
+    so positions match the structure's numbering; ``warnings`` gets a line naming them.
+    """
     out: list[str] = []
+    pos, gaps = sequence_positions(models)
+    if gaps and warnings is not None:
+        warnings.append(gap_warning(record_prefix, gaps, "written as N"))
     order = list(dict.fromkeys(models.chain_ids))
     for chain in order:
-        seq = "".join(b for b, c in zip(models.seq, models.chain_ids, strict=True) if c == chain)
+        idx = [i for i, c in enumerate(models.chain_ids) if c == chain]
+        full = ["N"] * int(pos[idx[-1]] - pos[idx[0]] + 1)
+        for i in idx:
+            full[pos[i] - pos[idx[0]]] = models.seq[i]
+        seq = "".join(full)
         out.append(f">{record_prefix}_{chain} chain {chain} of {source}\n")
         out.extend(seq[i : i + 60] + "\n" for i in range(0, len(seq), 60))
     return "".join(out)
@@ -335,12 +350,14 @@ def _text_output(inputs: list[Path], opts: ExportOptions, result: ExportResult) 
             targets = [(ids[0], [m for p in inputs for m in read_models(p)])]
         else:
             targets = [(i, read_models(p)) for i, p in zip(ids, inputs, strict=True)]
-        text, notes = c1_csv_text(targets, sources=[str(p) for p in inputs])
+        text, notes, warnings = c1_csv_text(targets, sources=[str(p) for p in inputs])
         result.notes.extend(notes)
+        result.warnings.extend(warnings)
         return text
     if opts.to == "fasta":
         return "".join(
-            fasta_text(read_models(p)[0], i, p.name) for i, p in zip(ids, inputs, strict=True)
+            fasta_text(read_models(p)[0], i, p.name, result.warnings)
+            for i, p in zip(ids, inputs, strict=True)
         )
     return "".join(
         dot_bracket_text(read_models(p)[0], i, str(p)) for i, p in zip(ids, inputs, strict=True)
