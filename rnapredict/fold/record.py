@@ -158,8 +158,9 @@ def _write(
     if problem is not None:
         raise RecordError(problem, file=record.source, record=record.id)
     remarks = [outputs.template_remarks(p) for p in pred.model_prior]
+    made = outputs.model_provenance(pred, cleanup=ctx.fold_options.cleanup, relax=relax_reports)
     files, late_note = outputs.write_model_files(
-        models, directory, fmt, title=record.id, remarks=remarks
+        models, directory, fmt, title=record.id, remarks=remarks, provenance=made
     )
     notes = [n for n in (note, late_note) if n] + geometry_notes(pred.model_prior)
     for warning in identical_template_warnings(pred.model_prior):

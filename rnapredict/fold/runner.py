@@ -22,7 +22,7 @@ from rnapredict.errors import (
     WeightsError,
 )
 from rnapredict.fold import outputs
-from rnapredict.fold.inputs import Item, RecordSource, input_source
+from rnapredict.fold.inputs import Item, ProbingMatches, RecordSource, input_source
 from rnapredict.fold.options import FoldRunOptions, resolve_device
 from rnapredict.fold.preflight import available_memory
 from rnapredict.fold.progress import NullReporter, Reporter
@@ -48,6 +48,8 @@ class Plan:
     complete: int = 0
     #: Ids of the ``--ss`` file (None without one), to warn about records it lacks.
     ss_ids: frozenset[str] | None = field(default=None, repr=False)
+    #: Warnings for the user found while planning (probing data matching no record).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def todo(self) -> int:
@@ -102,8 +104,10 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
     check_existing = out_exists and not (options.resume or options.overwrite)
     ss_matched = False
     first_ids: list[str] = []
+    probing = ProbingMatches(options.probing)
     for k, item in enumerate(source()):
         rid = item.id if isinstance(item, Record) else item.record
+        probing.see(rid)
         if plan.ss_ids is not None and rid is not None:
             ss_matched = ss_matched or rid in plan.ss_ids
             if len(first_ids) < 4:
@@ -128,6 +132,7 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
     if plan.ss_ids and first_ids and not ss_matched:
         assert options.ss_file is not None
         raise _no_ss_match(options.ss_file, plan.ss_ids, first_ids)
+    plan.warnings += probing.warnings()
     if n_clashes:
         more = f" (and {n_clashes - len(clashes)} more)" if n_clashes > len(clashes) else ""
         raise OutputExistsError(
@@ -246,6 +251,8 @@ def fold_records(
     claimed: set[str] = set()
     stop: OutputWriteError | None = None
     reporter.start(plan.todo, plan.complete)
+    for message in plan.warnings:
+        _warn(reporter, message)
     try:
         for k, item in _shard_items(source, options):
             try:
@@ -341,6 +348,12 @@ def _one(
             reporter,
             f"{ctx.options.ss_file}: no structure for record '{printable(record.id)}'"
             + ("; its structure line is used" if record.ss else "; ViennaRNA MFE is used"),
+        )
+    if ctx.options.probing is not None and record.probing is None:
+        kind, path = ctx.options.probing
+        _warn(
+            reporter,
+            f"{path}: no --{kind} data for record '{printable(record.id)}'; folded without any",
         )
     if ctx.engine is None:  # the plan found nothing to fold, but this record needs it
         ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)

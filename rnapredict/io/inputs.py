@@ -240,7 +240,7 @@ def _to_record(
         source=entry.source,
         description=entry.description,
         index=index,
-        probing=None if probing is None else probing.for_record(entry.id, len(seq)),
+        probing=None if probing is None else probing.for_record(entry.id, len(seq), seq),
     )
 
 
