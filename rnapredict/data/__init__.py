@@ -9,7 +9,9 @@ written once:
 - :mod:`~rnapredict.data.allatom`: ``allatom/`` rows, entry files and per-chain C1′ residues;
 - :mod:`~rnapredict.data.pdb_ss`: PDB-derived secondary structures aligned onto a chain;
 - :mod:`~rnapredict.data.sscache`: ViennaRNA MFE structures cached by sequence;
-- :mod:`~rnapredict.data.families`: sequence families (leave-family-out).
+- :mod:`~rnapredict.data.families`: sequence families (leave-family-out);
+- :mod:`~rnapredict.data.cutoff`: which experimental structures a fold may use (release-date
+  cutoff, self-exclusion by PDB entry), for templates and motif instances alike.
 """
 
 from __future__ import annotations

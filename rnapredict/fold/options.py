@@ -43,7 +43,8 @@ class FoldRunOptions:
         prior: ``assembly`` or ``aform`` (``--prior``; see :class:`FoldOptions`).
         report: also write ``report.html/.png/.svg`` per record (``--report``).
         templates: template library (``--templates``): a path, ``default`` (shipped) or ``none``.
-        template_cutoff: ``--template-cutoff YYYY-MM-DD`` (None: templates of any date).
+        cutoff: ``--cutoff YYYY-MM-DD`` (alias ``--template-cutoff``): no template or
+            motif-library instance released on or after it is used (None: any date).
     """
 
     n_samples: int = 5
@@ -70,7 +71,7 @@ class FoldRunOptions:
     probing_weight: bool = True
     report: bool = False
     templates: str = "default"
-    template_cutoff: str | None = None
+    cutoff: str | None = None
 
     def __post_init__(self) -> None:
         if self.shape_file is not None and self.dms_file is not None:
@@ -94,10 +95,10 @@ class FoldRunOptions:
             raise RnapredictError(f"--prior {self.prior!r}: expected one of {', '.join(PRIORS)}")
         if self.max_memory is not None and self.max_memory <= 0:
             raise RnapredictError("--max-memory must be positive")
+        from rnapredict.data.cutoff import parse_cutoff
         from rnapredict.templates.library import resolve_library
-        from rnapredict.templates.search import parse_cutoff
 
-        object.__setattr__(self, "template_cutoff", parse_cutoff(self.template_cutoff))
+        object.__setattr__(self, "cutoff", parse_cutoff(self.cutoff))
         resolve_library(self.templates)  # a missing or broken library stops before folding
 
     def fold_options(self, device: str | None = None) -> FoldOptions:
@@ -111,7 +112,7 @@ class FoldRunOptions:
             prior=self.prior,
             probing=self.probing_config(),
             templates=self.templates,
-            template_cutoff=self.template_cutoff,
+            cutoff=self.cutoff,
             cleanup=self.cleanup,
         )
 
@@ -142,7 +143,7 @@ class FoldRunOptions:
             "relax": self.relax,
             "prior": self.prior,
             "templates": self.templates,
-            "template_cutoff": self.template_cutoff,
+            "cutoff": self.cutoff,
             "cleanup": self.cleanup,
         }
         if self.probing is not None:

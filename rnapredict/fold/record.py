@@ -25,6 +25,7 @@ from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import estimate_memory, memory_refusal
 from rnapredict.fold.results import RecordOutcome
 from rnapredict.geometry.check import MIN_LENGTH, models_problem
+from rnapredict.io.modelcif import ModelProvenance
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 from rnapredict.results import confidence, outputs
@@ -125,6 +126,21 @@ def geometry_notes(model_prior: Sequence[dict[str, Any]]) -> list[str]:
     ]
 
 
+def identical_template_warnings(model_prior: Sequence[dict[str, Any]]) -> list[str]:
+    """One warning per template that covers the whole query at identity 1.0 (the models copy a
+    deposited structure; a benchmark run wants ``--cutoff`` before its release)."""
+    out = []
+    for t in outputs.templates_used(model_prior):
+        if t.get("identical"):
+            released = t.get("release_date") or "an unknown date"
+            out.append(
+                f"template {t.get('template')} (released {released}) covers the whole query at "
+                "identity 1.0: the models copy a deposited structure; to fold it blind, pass "
+                "--cutoff with a date before its release"
+            )
+    return out
+
+
 def _write(
     ctx: RecordContext,
     record: Record,
@@ -143,10 +159,13 @@ def _write(
     if problem is not None:
         raise RecordError(problem, file=record.source, record=record.id)
     remarks = [confidence.template_remarks(p) for p in pred.model_prior]
+    made = model_provenance(pred, cleanup=ctx.fold_options.cleanup, relax=relax_reports)
     files, late_note = outputs.write_model_files(
-        models, directory, fmt, title=record.id, remarks=remarks
+        models, directory, fmt, title=record.id, remarks=remarks, provenance=made
     )
     notes = [n for n in (note, late_note) if n] + geometry_notes(pred.model_prior)
+    for warning in identical_template_warnings(pred.model_prior):
+        print(f"warning: {record.id}: {warning}", file=sys.stderr, flush=True)
     checksums = outputs.file_checksums(directory, files)
     time_s = time.perf_counter() - t0
     doc = confidence.confidence_document(
@@ -197,7 +216,7 @@ def outcome_from_confidence(doc: dict[str, Any], status: str) -> RecordOutcome:
         length=int(doc.get("length", -1)),
         mean_plddt=doc.get("mean_plddt"),
         ptm=doc.get("ptm"),
-        time_s=float(doc.get("time_s", 0.0)) if status == "ok" else 0.0,
+        time_s=float(doc.get("time_s") or 0.0),  # skipped: the time it took when folded
         files=tuple(f for m in models for f in m.get("files", [])),
         relax_failed=int(relax_failed or 0),
         n_models=len(models),
@@ -267,3 +286,22 @@ def fold_record(ctx: RecordContext, record: Record, name: str, directory: Path) 
                 f"out of memory while folding {length} nt; try a smaller -n or --chunk-size"
             )
         return fail(f"internal error: {type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def model_provenance(
+    pred: Prediction, *, cleanup: bool, relax: Sequence[dict[str, Any]] | None
+) -> list[ModelProvenance]:
+    """ModelCIF provenance of each ranked model of ``pred`` (rank order)."""
+    return [
+        ModelProvenance(
+            ss=pred.model_ss[r] if r < len(pred.model_ss) else pred.ss,
+            ss_source=str(prior.get("ss_source", pred.ss_source)),
+            prior=prior,
+            ptm=float(pred.ptm[r]),
+            model_version=pred.model_version,
+            probing="probing" in pred.extra,
+            cleanup=cleanup,
+            relax=relax[r] if relax is not None else None,
+        )
+        for r, prior in enumerate(pred.model_prior or [{}] * len(pred.models))
+    ]

@@ -16,13 +16,14 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load as st_load
 
 from rnapredict.assets import default_weights_dir, read_asset, record_asset, write_file
+from rnapredict.data.cutoff import StructureCutoff, entry_ids
 from rnapredict.data.split import TRAIN_BEFORE
 from rnapredict.errors import WeightsError
 from rnapredict.prior.helixgraph import HelixGraph, helix_graph
@@ -134,6 +135,19 @@ class MotifLibrary:
         chains = [c for c in chains if c.upper() not in ex and c.split("_")[0].upper() not in ex]
         return MotifLibrary(
             [self.instances[k] for k in keep], [self.geoms[k] for k in keep], _meta(chains)
+        )
+
+    def restricted(self, cutoff: StructureCutoff) -> MotifLibrary:
+        """The library less every instance ``cutoff`` excludes (released on or after its date,
+        or of the query's PDB entry); ``self`` when nothing is excluded."""
+        if not cutoff.active:
+            return self
+        ok = cutoff.allowed(
+            entry_ids(i.id for i in self.instances), [i.release_date for i in self.instances]
+        )
+        keep = np.flatnonzero(ok)
+        return MotifLibrary(
+            [self.instances[k] for k in keep], [self.geoms[k] for k in keep], self.meta
         )
 
     def match(
@@ -332,6 +346,14 @@ def default_library() -> MotifLibrary | None:
     """
     found = read_asset(default_weights_dir(), "motif_library")
     return None if found is None else from_bytes(found[1], str(found[0]))
+
+
+@lru_cache(maxsize=8)
+def fold_library(cutoff: StructureCutoff) -> MotifLibrary | None:
+    """The shipped library less what ``cutoff`` excludes (cached: a batch shares one date,
+    and records of one entry share a library)."""
+    lib = default_library()
+    return None if lib is None else lib.restricted(cutoff)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from typing import Any
 
 from rnapredict.errors import OutputWriteError
 from rnapredict.io.atomic import TMP_PREFIX, atomic_write_text
+from rnapredict.io.modelcif import ModelProvenance
 from rnapredict.io.pdbio import PDB_MAX_ATOMS, PDB_MAX_RESIDUES, pdb_limits_problem, write_models
 from rnapredict.io.structure import NUCLEOTIDE_ATOMS, RnaStructure
 from rnapredict.io.textio import printable
@@ -212,12 +213,14 @@ def write_model_files(
     fmt: str,
     title: str,
     remarks: Sequence[Sequence[str]] = (),
+    provenance: Sequence[ModelProvenance] = (),
 ) -> tuple[list[list[str]], str | None]:
     """Write each ranked model to its own file(s).
 
     Returns ``[rank][format]`` file names and a note when the models went to mmCIF because
     PDB cannot hold them (coordinates beyond the PDB columns, too many atoms).
-    ``remarks[rank]``: extra PDB REMARK lines of that model (e.g. its template).
+    ``remarks[rank]``: extra PDB REMARK lines of that model (e.g. its template);
+    ``provenance[rank]``: how it was made (its mmCIF file is then ModelCIF).
 
     Raises:
         OutputWriteError: a write failed (disk full, I/O error).
@@ -232,6 +235,7 @@ def write_model_files(
         zip(models, model_files(directory, len(models), fmt), strict=True)
     ):
         extra = remarks[r] if r < len(remarks) else ()
+        made = provenance[r] if r < len(provenance) else None
         for k, path in enumerate(paths):
             rank_title = f"{title} rank {path.stem.removeprefix('model_')}"
             with writing(path):
@@ -242,6 +246,7 @@ def write_model_files(
                     overwrite=True,
                     title=rank_title,
                     remarks=extra,
+                    provenance=made,
                 )
             if k == 0:
                 names.append([])
