@@ -130,7 +130,7 @@ def identical_template_warnings(model_prior: Sequence[dict[str, Any]]) -> list[s
     """One warning per template that covers the whole query at identity 1.0 (the models copy a
     deposited structure; a benchmark run wants ``--cutoff`` before its release)."""
     out = []
-    for t in outputs.templates_used(model_prior):
+    for t in confidence.templates_used(model_prior):
         if t.get("identical"):
             released = t.get("release_date") or "an unknown date"
             out.append(
