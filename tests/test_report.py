@@ -176,7 +176,7 @@ def test_fold_report_files(folded: Path) -> None:
         assert svg.tag.endswith("svg")
         # arcs: one per base pair, pseudoknotted ones (the [] pairs) flagged to go below
         ss = conf["secondary_structure"]["dot_bracket"]
-        pairs, values, below = report_record._pairs(ss, np.array(conf["models"][0]["plddt"]))
+        pairs, values, below = report_record.pair_arcs(ss, np.array(conf["models"][0]["plddt"]))
         assert len(pairs) == n_pairs and sum(below) == ss.count("[")
         i, j = pairs[0]
         assert values[0] == pytest.approx(
