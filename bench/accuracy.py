@@ -1,6 +1,6 @@
 """Accuracy of the fold engine and its starting candidates: validation split + leave-family-out CV.
 
-    python bench/accuracy.py [--only validation|cv] [--modes release,aform,assembly,assembly+diffusion]
+    python -m bench.accuracy [--only validation|cv] [--modes release,aform,assembly,assembly+diffusion]
         [--folds 5] [--min-length 50] [--limit N] [-n 5] [--steps N] [--init-sigma S]
         [--weights DIR] [--seed 0] [--json out.json]
 
@@ -26,33 +26,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-
-from targets import (  # noqa: E402
-    SSCache,
+from bench.targets import (
     Target,
     cv_folds,
     families,
     train_targets,
     validation_targets,
 )
+from rnapredict.data.sscache import SSCache
+from rnapredict.engine.api import FoldOptions, record_generators
+from rnapredict.geometry.candidate import Candidate
+from rnapredict.io.atomic import atomic_write_text
+from rnapredict.prior.assembly import assembly_candidates
+from rnapredict.prior.provider import PriorOptions, build_candidates
+from rnapredict.score.lddt import lddt
+from rnapredict.score.tmscore import tm_fixed_alignment
 
-from rnapredict.engine.api import FoldOptions, record_generators  # noqa: E402
-from rnapredict.io.atomic import atomic_write_text  # noqa: E402
-from rnapredict.prior.assembly import assembly_candidates  # noqa: E402
-from rnapredict.prior.candidates import Candidate  # noqa: E402
-from rnapredict.prior.provider import PriorOptions, build_candidates  # noqa: E402
-from rnapredict.score.lddt import lddt  # noqa: E402
-from rnapredict.score.tmscore import tm_fixed_alignment  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 MODES = ("release", "aform", "assembly", "assembly+diffusion")
 DIFFUSION = {"release": "aform", "assembly+diffusion": "assembly"}

@@ -1,6 +1,6 @@
 """Motif-library assembly alone (no diffusion) vs the A-form rule, C1′ TM-score.
 
-    python bench/assembly.py [-k 5] [--sets val,lfo] [--limit N] [--timing] [--json out.json]
+    python -m bench.assembly [-k 5] [--sets val,lfo] [--limit N] [--timing] [--json out.json]
 
 Targets (../shared/data, c1 + allatom, ≥ 50 nt), each given its **native** secondary
 structure (isolates the arrangement of helices from SS errors; see
@@ -21,25 +21,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import rnapredict.prior.assembly as asm
+from rnapredict.data.families import kmer_families
+from rnapredict.features.secondary import predict_ss
+from rnapredict.geometry.aform import aform_c1
+from rnapredict.io.structure import RnaStructure
+from rnapredict.prior.assembly import assemble
+from rnapredict.prior.library import LibraryConfig, from_chains
+from rnapredict.prior.natives import NativeChain, load_native_chains
+from rnapredict.score.api import ScoreOptions, score_structures
 
-import rnapredict.prior.assembly as asm  # noqa: E402
-from rnapredict.features.secondary import predict_ss  # noqa: E402
-from rnapredict.geometry.aform import aform_c1  # noqa: E402
-from rnapredict.io.structure import RnaStructure  # noqa: E402
-from rnapredict.prior.assembly import assemble  # noqa: E402
-from rnapredict.prior.families import kmer_families  # noqa: E402
-from rnapredict.prior.library import LibraryConfig, from_chains  # noqa: E402
-from rnapredict.prior.natives import NativeChain, load_native_chains  # noqa: E402
-from rnapredict.score.api import ScoreOptions, score_structures  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 BINS = [("50-100", 50, 100), ("100-200", 100, 200), ("200+", 200, 10**9)]
 OPTS = ScoreOptions(atom="C1'", align="index", interactions=False, clashes=False)
@@ -55,7 +53,7 @@ def tm(xyz: np.ndarray, ref: RnaStructure) -> float:
 
 
 def families(chains: list[NativeChain]) -> dict[str, set[str]]:
-    """Chain id → ids of its sequence family (:func:`rnapredict.prior.families.kmer_families`)."""
+    """Chain id → ids of its sequence family (:func:`rnapredict.data.families.kmer_families`)."""
     fam = kmer_families([c.id for c in chains], [c.seq for c in chains])
     return {cid: set(members) for cid, members in fam.items()}
 

@@ -7,11 +7,11 @@ inside the engine: the difference is the pipeline's own cost), CPU seconds per r
 throughput they imply with every core free (shared machines: wall time depends on the load),
 engine load time, peak RSS.
 
-    python bench/batch.py                       # shipped weights, 200 × 100 nt, 5 models
-    python bench/batch.py --engine tiny         # random-init tiny model (no weights needed)
-    python bench/batch.py --engine small-random # the released model's size, random weights
-    python bench/batch.py --engine stub         # stand-in engine: pipeline overhead only
-    python bench/batch.py --threads 1 --procs 2 # also: 2 shard processes × 1 thread each
+    python -m bench.batch                       # shipped weights, 200 × 100 nt, 5 models
+    python -m bench.batch --engine tiny         # random-init tiny model (no weights needed)
+    python -m bench.batch --engine small-random # the released model's size, random weights
+    python -m bench.batch --engine stub         # stand-in engine: pipeline overhead only
+    python -m bench.batch --threads 1 --procs 2 # also: 2 shard processes × 1 thread each
 
 Length-sorted grouping of records into one engine call is measured only when the engine
 offers ``predict_batch(records, options)``; the v1 engine folds one record at a time (its
@@ -55,8 +55,7 @@ class TimedEngine:
 
 def make_engine(kind: str, device: str) -> object:
     if kind == "stub":
-        sys.path.insert(0, str(REPO))
-        from tests.test_fold_support import StubEngine
+        from tests.test_fold_support import StubEngine  # run from the repository root
 
         return StubEngine()
     if kind == "tiny":

@@ -17,14 +17,13 @@ with the clean-up, and the table compares them:
 ``--cause`` adds a breakdown of the raw models' clashes by kind (base–base in stems/loops,
 backbone–base, backbone–backbone, neighbours across a link).
 
-    python bench/cleanup.py [--cause] [--limit N] [--cache ens.pkl]
+    python -m bench.cleanup [--cause] [--limit N] [--cache ens.pkl]
 """
 
 from __future__ import annotations
 
 import argparse
 import pickle
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,15 +31,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from rnapredict.engine.engine import c1_models
+from rnapredict.features.secondary import partner_array, predict_ss
+from rnapredict.io.structure import RnaStructure
+from rnapredict.score import clash as clash_mod
+from rnapredict.score.basepairs import structure_dot_bracket
 
-from rnapredict.engine.engine import c1_models  # noqa: E402
-from rnapredict.features.secondary import partner_array, predict_ss  # noqa: E402
-from rnapredict.io.structure import RnaStructure  # noqa: E402
-from rnapredict.score import clash as clash_mod  # noqa: E402
-from rnapredict.score.basepairs import structure_dot_bracket  # noqa: E402
-from rnapredict.score.topology import MAX_EXCLUDED_BONDS  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 DATA = REPO.parent / "shared" / "data"
 _BACKBONE = {"P", "OP1", "OP2", "O5'", "C5'", "C4'", "O4'", "C3'", "O3'", "C2'", "O2'", "C1'"}
@@ -81,28 +78,10 @@ def fold_traces(tgts: list[dict]) -> None:
 
 
 def clash_pairs(model: RnaStructure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All clashing pairs of ``clashscore`` (same criteria): pairs [K, 2], d [K], close [K]
-    (pairs < 0.8 Å apart among all non-excluded pairs)."""
-    cfg = clash_mod.ClashConfig()
-    heavy = model
-    radius = clash_mod._vdw_radii(heavy.elements)
-    polar = np.array([e in ("N", "O") for e in heavy.elements], bool)
-    starts = heavy.residue_starts()
-    intra, link_dist = clash_mod._intra_pairs(heavy, starts)
-    cut_r = radius - cfg.overlap / 2
-    inter = clash_mod._inter_pairs(heavy, cut_r, 2 * float(cut_r.max()))
-    if len(inter):
-        lo, hi = inter[:, 0], inter[:, 1]
-        res_lo, res_hi = heavy.atom_res[lo], heavy.atom_res[hi]
-        linked = clash_mod._linked_residues(heavy, starts, cfg.link_max)
-        adjacent = (res_hi == res_lo + 1) & linked[np.minimum(res_lo, len(linked) - 1)]
-        apart = link_dist[lo, 0] + 1 + link_dist[hi, 1]
-        inter = inter[~(adjacent & (apart <= MAX_EXCLUDED_BONDS))]
-    pairs = np.concatenate([intra, inter]) if len(inter) else intra
-    d = np.linalg.norm(heavy.coords[pairs[:, 0]] - heavy.coords[pairs[:, 1]], axis=1)
-    allowed = cfg.overlap + np.where(polar[pairs[:, 0]] & polar[pairs[:, 1]], 0.6, 0.0)
-    hit = radius[pairs[:, 0]] + radius[pairs[:, 1]] - d > allowed
-    return pairs[hit], d[hit], d < 0.8
+    """All clashing pairs of ``clashscore`` (:func:`rnapredict.score.clash.clashing_pairs`,
+    same criteria): pairs [K, 2], d [K], close [K] (pairs < 0.8 Å apart)."""
+    pairs, d, _ = clash_mod.clashing_pairs(model, clash_mod.ClashConfig())
+    return pairs, d, d < 0.8
 
 
 def cause(model: RnaStructure, partner: np.ndarray) -> Counter:

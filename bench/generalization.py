@@ -8,7 +8,7 @@ prints the candidate's own C1′ figures beside the model's. A model that moves 
 towards the native on the chains it was trained on but not on new ones has memorised
 arrangements rather than learned them (issue 14's diagnosis).
 
-    python bench/generalization.py [--weights shipped runs/x/ckpt-N/ema.safetensors ...]
+    python -m bench.generalization [--weights shipped runs/x/ckpt-N/ema.safetensors ...]
         [--n-train 74] [--max-length 200] [--config small_aa] [--hide-sequence]
 
 ``--hide-sequence`` gives the network every chain as all ``N`` (structure and candidate
@@ -23,18 +23,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from rnapredict.model.network import RnaFoldNet
+from rnapredict.train.data import Chain, load_chains, with_mfe
 
-from rnapredict.model.network import RnaFoldNet  # noqa: E402
-from rnapredict.train.data import Chain, load_chains, with_mfe  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 METRICS = ("tm", "lddt", "rmsd")
 

@@ -27,16 +27,11 @@ from rnapredict.errors import StructureError
 from rnapredict.geometry import ideal
 from rnapredict.geometry.convert import structure_to_atoms
 from rnapredict.geometry.frames import apply_inverse
-from rnapredict.geometry.from_c1 import (
-    N_BINS,
-    _templates,
-    c1_to_atoms,
-    residue_frames,
-    unpaired_bins,
-)
+from rnapredict.geometry.from_c1 import N_BINS, c1_to_atoms, unpaired_bins
 from rnapredict.geometry.nerf import torsions_to_atoms
 from rnapredict.geometry.torsion_fit import fit_torsions
 from rnapredict.geometry.torsions import atoms_to_torsions
+from rnapredict.geometry.trace_frames import frame_templates, residue_frames
 from rnapredict.io.pdbio import read_models
 from rnapredict.io.structure import RnaStructure
 from rnapredict.score.basepairs import canonical_pair_table
@@ -116,7 +111,7 @@ def unpaired_samples(seg: RnaStructure) -> tuple[np.ndarray, np.ndarray, np.ndar
     local = apply_inverse(residue_frames(c1, partner), atoms).numpy()
     pos = np.ones(n, dtype=np.int64)
     pos[0], pos[-1] = 0, 2
-    own = _templates()["own"].numpy()[pos, 0, ideal.residue_types(seg.seq)]
+    own = frame_templates()["own"].numpy()[pos, 0, ideal.residue_types(seg.seq)]
     keep = (partner.numpy() < 0) & mask[:, _FIT_ATOMS].all(-1)
     bins = unpaired_bins(c1).numpy()
     return own[keep][:, _FIT_ATOMS], local[keep][:, _FIT_ATOMS], bins[keep]

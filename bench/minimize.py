@@ -15,10 +15,10 @@ Presets: ``fold`` (``fold --relax``: :data:`~rnapredict.relax.api.FOLD_RELAX`), 
 shares the new PDBFixer platform and context reuse, ~1 s of the saving), ``minimize`` (the
 ``minimize`` command's defaults), ``custom`` (the options below).
 
-    python bench/minimize.py                                  # 50, 100, 200 nt; fold-old, fold
-    python bench/minimize.py --models OUT/*/model_1.pdb --presets fold
-    python bench/minimize.py --lengths 1000 --presets custom --steps 200 --platform CPU
-    OPENMM_CPU_THREADS=2 python bench/minimize.py --lengths 100
+    python -m bench.minimize                                  # 50, 100, 200 nt; fold-old, fold
+    python -m bench.minimize --models OUT/*/model_1.pdb --presets fold
+    python -m bench.minimize --lengths 1000 --presets custom --steps 200 --platform CPU
+    OPENMM_CPU_THREADS=2 python -m bench.minimize --lengths 100
 """
 
 from __future__ import annotations
@@ -33,12 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from rnapredict.io.pdbio import read_structure
+from rnapredict.io.structure import RnaStructure
+from rnapredict.relax.api import FOLD_RELAX, RelaxOptions, relax_model
 
-from rnapredict.io.pdbio import read_structure  # noqa: E402
-from rnapredict.io.structure import RnaStructure  # noqa: E402
-from rnapredict.relax.api import FOLD_RELAX, RelaxOptions, relax_model  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 SOURCE = REPO.parent / "shared" / "fixtures" / "score" / "natives" / "6g90_1_1.pdb"
 CHAINS = "ABCDEFGHIJ"

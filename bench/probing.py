@@ -1,6 +1,6 @@
 """Does probing data improve the secondary structure? Base-pair F1 with and without reactivities.
 
-    python bench/probing.py [--min-len 20] [--max-len 400] [--limit N] [--seed 0] [--json out.json]
+    python -m bench.probing [--min-len 20] [--max-len 400] [--limit N] [--seed 0] [--json out.json]
 
 Chains: ``../shared/data/secondary/pdb_dot_bracket.csv`` (PDB-derived base pairs, pseudoknots
 included), unmodelled ``-`` positions removed, 20–400 nt, at least one base pair. For each chain
@@ -15,21 +15,19 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from rnapredict.errors import SecondaryStructureError
+from rnapredict.features.probing import ProbingConfig, soft_constraint
+from rnapredict.features.secondary import predict_ss
+from rnapredict.io.probing import Reactivities
+from rnapredict.io.secondary import parse_dot_bracket
 
-from rnapredict.errors import SecondaryStructureError  # noqa: E402
-from rnapredict.features.probing import ProbingConfig, soft_constraint  # noqa: E402
-from rnapredict.features.secondary import predict_ss  # noqa: E402
-from rnapredict.io.probing import Reactivities  # noqa: E402
-from rnapredict.io.secondary import parse_dot_bracket  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 DATA = REPO.parent / "shared" / "data" / "secondary" / "pdb_dot_bracket.csv"
 

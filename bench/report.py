@@ -1,6 +1,6 @@
 """Time and size of the visual report (issue 17) for one long record.
 
-    python bench/report.py [--length 1000] [--out DIR] [--repeats 3]
+    python -m bench.report [--length 1000] [--out DIR] [--repeats 3]
 
 Folds one random sequence of ``--length`` nt (seeded; 5 models, shipped weights) into ``--out``
 unless a fold output is already there, then builds its report ``--repeats`` times both ways —
@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def _fold(fasta: Path, out: Path) -> None:
@@ -87,9 +85,9 @@ def main() -> None:
     ss = doc["secondary_structure"]["dot_bracket"]
 
     def figs() -> None:
-        from rnapredict.report.record import _pairs
+        from rnapredict.report.record import pair_arcs
 
-        pairs, values, pk = _pairs(ss, plddt[0])
+        pairs, values, pk = pair_arcs(ss, plddt[0])
         fig = figures.confidence_figure(plddt, list("12345"), pairs=pairs, pair_values=values,
                                         pseudoknot=pk)  # fmt: skip
         figures.render(fig, "png")

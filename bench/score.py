@@ -4,8 +4,8 @@ Pairs are synthetic: a chain of A-form-like helical segments (C3' trace, rise 2.
 32.7°, radius 8.7 Å) whose direction changes every 20 nt, and a model made from it by a
 random rigid motion plus Gaussian noise (σ Å per coordinate). Prints a table:
 
-    python bench/score.py                      # 100, 1000, 5000 nt; index + structure
-    python bench/score.py --lengths 100 1000 --noise 1.5 3 --repeat 3
+    python -m bench.score                      # 100, 1000, 5000 nt; index + structure
+    python -m bench.score --lengths 100 1000 --noise 1.5 3 --repeat 3
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Speed and memory of ``Engine.predict`` per sequence length (one subprocess per length).
 
-    python bench/speed.py [--lengths 50 100 ... 4000] [-n 5] [--steps N] [--weights DIR]
+    python -m bench.speed [--lengths 50 100 ... 4000] [-n 5] [--steps N] [--weights DIR]
 
 For each L a fresh Python process folds one random sequence (seeded) with ViennaRNA MFE SS and
 S samples, reporting wall time (split into SS + candidates / sampling / all-atom build) and its
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,6 @@ CHILD = r"""
 import json, resource, sys, time
 t_start = time.perf_counter()
 import numpy as np, torch
-sys.path.insert(0, {repo!r})
 if {threads} > 0:
     torch.set_num_threads({threads})
 from rnapredict.engine.api import FoldOptions
@@ -54,14 +54,16 @@ def run_one(
     length: int, samples: int, steps: int | None, weights: str | None, threads: int
 ) -> dict:
     code = CHILD.format(
-        repo=str(REPO),
         length=length,
         samples=samples,
         steps=steps,
         weights=weights,
         threads=threads,
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # the child imports this tree's rnapredict
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
     if out.returncode != 0:
         return {"length": length, "error": out.stderr.strip().splitlines()[-1:]}
     return json.loads(out.stdout.strip().splitlines()[-1])

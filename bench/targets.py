@@ -13,17 +13,15 @@ cached by sequence in a JSON file.
 
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import gemmi
 import numpy as np
 
-from rnapredict.features.secondary import predict_ss
-from rnapredict.io.atomic import atomic_write_text
-from rnapredict.prior.families import UnionFind
+from rnapredict.data.allatom import allatom_rows, entry_path
+from rnapredict.data.families import UnionFind
+from rnapredict.data.sscache import SSCache
 from rnapredict.train.data import load_chains
 
 #: Alignment score per residue of the shorter chain at which two chains are one family
@@ -53,32 +51,6 @@ class Target:
     source: str
 
 
-class SSCache:
-    """ViennaRNA MFE by sequence, persisted as JSON (written atomically on :meth:`save`)."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.data: dict[str, str] = {}
-        self.reload()
-
-    def reload(self) -> None:
-        """Merge what the file holds now (another writer may have added entries)."""
-        if self.path is not None and self.path.exists():
-            self.data.update(json.loads(self.path.read_text()))
-        self._n = len(self.data)
-
-    def __call__(self, seq: str) -> str:
-        if seq not in self.data:
-            self.data[seq] = predict_ss(seq)
-        return self.data[seq]
-
-    def save(self) -> None:
-        if self.path is not None and len(self.data) > self._n:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.path, json.dumps(self.data, sort_keys=True), overwrite=True)
-            self._n = len(self.data)
-
-
 def _one_letter(name: str) -> str:
     info = gemmi.find_tabulated_residue(name)
     code = info.one_letter_code.upper() if info is not None else "N"
@@ -104,13 +76,12 @@ def _allatom_chain(st: gemmi.Structure, chain: str) -> tuple[str, np.ndarray, np
 
 def allatom_targets(data: Path, split: str, ss: SSCache) -> list[Target]:
     """All-atom chains of ``split`` (``train`` / ``validation``), not already in c1."""
-    with (data / "allatom" / "chains.csv").open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["split"] == split and r["in_c1"] != "True"]
+    rows = [r for r in allatom_rows(data, split) if r["in_c1"] != "True"]
     out, cache = [], {}
     for r in rows:
         entry = r["entry"]
         if entry not in cache:
-            st = gemmi.read_structure(str(data / "allatom" / f"{entry}.pdb.gz"))
+            st = gemmi.read_structure(str(entry_path(data, entry)))
             st.remove_alternative_conformations()
             cache[entry] = st
         seq, c1, c3 = _allatom_chain(cache[entry], r["chain"])

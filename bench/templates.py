@@ -1,9 +1,9 @@
 """Templates: search speed and validation accuracy with vs without templates.
 
-    python bench/templates.py speed [--chains 10000] [--length 200]
-    python bench/templates.py candidates [--library weights/templates.npz]
-    python bench/templates.py fold [-n 5] [--steps N] [--json out.json]
-    python bench/templates.py summary --json out.json
+    python -m bench.templates speed [--chains 10000] [--length 200]
+    python -m bench.templates candidates [--library weights/templates.npz]
+    python -m bench.templates fold [-n 5] [--steps N] [--json out.json]
+    python -m bench.templates summary --json out.json
 
 ``speed``: one query against a synthetic library (random sequences, plus mutated copies of the
 query so the exact alignment has real work), prefilter + alignment wall time per query.
@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from rnapredict.features.secondary import predict_ss
+from rnapredict.score.tmscore import tm_fixed_alignment
+from rnapredict.templates.candidate import template_candidate
+from rnapredict.templates.dataset import allatom_chains, c1_chains
+from rnapredict.templates.library import TemplateChain, TemplateLibrary, load_library
+from rnapredict.templates.search import SearchConfig, search
 
-from rnapredict.features.secondary import predict_ss  # noqa: E402
-from rnapredict.score.tmscore import tm_fixed_alignment  # noqa: E402
-from rnapredict.templates.candidate import template_candidate  # noqa: E402
-from rnapredict.templates.dataset import allatom_chains, c1_chains  # noqa: E402
-from rnapredict.templates.library import TemplateChain, TemplateLibrary, load_library  # noqa: E402
-from rnapredict.templates.search import SearchConfig, search  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 CUTOFF = "2020-01-01"
 DATA = REPO.parent / "shared" / "data"
@@ -88,20 +86,20 @@ def speed(a: argparse.Namespace) -> None:
           f"| {np.median(times):.3f} | {len(hits)} |")  # fmt: skip
     path = Path("/tmp") / "bench_templates_lib.npz"
     lib.save(path, overwrite=True)
-    from rnapredict.templates.library import _read  # uncached read
+    from rnapredict.templates.library import load_library  # just written: not yet cached
 
     t0 = time.perf_counter()
-    _read(path)
+    load_library(path)
     print(f"\nload of a {a.chains}-chain library: {time.perf_counter() - t0:.3f} s")
     shipped = REPO / "weights" / "templates.npz"
     if shipped.exists():
         t0 = time.perf_counter()
-        _read(shipped)
+        load_library(shipped)
         print(f"load of the shipped library: {time.perf_counter() - t0:.3f} s")
 
 
 def candidates(a: argparse.Namespace) -> list[dict]:
-    from rnapredict.prior.candidates import aform_candidate
+    from rnapredict.geometry.candidate import aform_candidate
 
     lib = load_library(a.library)
     rows = []

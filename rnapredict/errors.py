@@ -1,7 +1,7 @@
 """Exception types of rnapredict.
 
 Every error a user can cause is one of these; the CLI prints ``str(err)`` as one line and exits
-with ``err.exit_code`` (no traceback unless ``--debug``). Per DESIGN.md:
+with ``err.exit_code`` (no traceback unless ``--debug``). Per docs/DESIGN.md:
 
 - :class:`RecordError` — a problem inside one input record (illegal character, bad structure
   line, duplicate id). That record fails alone; the batch goes on and exits 3 at the end.

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from rnapredict.fold import FoldRunOptions, fold_inputs
-from rnapredict.fold.outputs import read_complete
-from rnapredict.fold.summary import read_summary
 from rnapredict.io.atomic import TMP_PREFIX
 from rnapredict.io.pdbio import read_models
+from rnapredict.results.outputs import read_complete
+from rnapredict.results.summary import read_summary
 from tests.test_fold_support import StubEngine, random_seq
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import pytest
 from rnapredict.fold import FoldRunOptions, Shard, fold_inputs
 from rnapredict.fold.progress import NullReporter
 from rnapredict.fold.results import RecordOutcome
-from rnapredict.fold.summary import read_summary
+from rnapredict.results.summary import read_summary
 from tests.test_fold_support import CheapEngine, random_seq
 
 N_RECORDS = 10_000

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rnapredict.fold.outputs import read_complete
-from rnapredict.fold.summary import read_summary
+from rnapredict.results.outputs import read_complete
+from rnapredict.results.summary import read_summary
 from tests.test_fold_support import random_seq
 
 REPO = Path(__file__).resolve().parents[1]

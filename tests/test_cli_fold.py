@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import rnapredict.engine
 from rnapredict.cli import app
-from rnapredict.fold.summary import read_summary
+from rnapredict.results.summary import read_summary
 from tests.test_fold_support import StubEngine
 
 FASTA = ">a first\nGGGAAACCC\n>b\nACGUACGUAC\n((((..))))\n>c\nGCGCUUCGGCGC\n"

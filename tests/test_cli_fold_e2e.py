@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from rnapredict.fold import FoldRunOptions, fold_inputs
-from rnapredict.fold.summary import read_summary
 from rnapredict.geometry import ideal
+from rnapredict.results.summary import read_summary
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "hairpins.fa"

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 import rnapredict.engine
 from rnapredict.cli import app
+from rnapredict.data.cutoff import StructureCutoff, entry_id, entry_ids, parse_cutoff
 from rnapredict.errors import InputError
-from rnapredict.prior.cutoff import StructureCutoff, entry_id, entry_ids, parse_cutoff
 from rnapredict.prior.library import default_library, fold_library
 from rnapredict.prior.provider import PriorOptions, build_candidates
 from rnapredict.templates.library import TemplateChain, TemplateLibrary

@@ -179,3 +179,20 @@ def test_a_reverted_cleanup_reaches_the_record_notes(
     geometry = [m["prior"].get("geometry") for m in doc["models"]]
     assert geometry[0] is not None and geometry[1] is None
     assert doc["notes"] == [f"model 1: {geometry[0]}"]
+
+
+def test_one_device_rule_for_fold_and_engine() -> None:
+    """fold and the engine resolve devices with the same function (engine.api.resolve_device)."""
+    import torch
+
+    from rnapredict.engine.api import resolve_device
+    from rnapredict.engine.engine import FoldEngine
+    from rnapredict.errors import RnapredictError
+
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RnapredictError, match="no usable CUDA device"):
+            resolve_device("cuda")
+        with pytest.raises(RnapredictError, match="no usable CUDA device"):
+            FoldEngine(tiny_engine(0).net, "t", device="cuda")  # was accepted, failed later

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from rnapredict.cli import app
 from rnapredict.errors import InputError, OutputExistsError, StructureError
+from rnapredict.export.api import ExportOptions, export, plan_outputs, target_id
 from rnapredict.io.c1csv import HEADER, read_c1_csv
-from rnapredict.io.export import ExportOptions, export, plan_outputs, target_id
 from rnapredict.io.pdbio import read_models, read_structure, write_models
 from rnapredict.io.secondary import pair_list, parse_dot_bracket
 from tests.conftest import shared_path

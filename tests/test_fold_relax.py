@@ -12,10 +12,10 @@ import pytest
 
 from rnapredict.engine.api import FoldOptions, Prediction, record_seed
 from rnapredict.fold import FoldRunOptions, fold_inputs
-from rnapredict.fold.summary import read_summary
 from rnapredict.io.pdbio import read_models
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
+from rnapredict.results.summary import read_summary
 from tests.conftest import shared_path
 
 

@@ -23,11 +23,11 @@ from rnapredict.cli import app
 from rnapredict.engine.api import FoldOptions, Prediction
 from rnapredict.errors import EXIT_OUTPUT_FAILED, InputError, OutputWriteError
 from rnapredict.fold import FoldRunOptions, fold_inputs
-from rnapredict.fold.outputs import choose_format, read_complete
-from rnapredict.fold.summary import read_summary
 from rnapredict.geometry.check import MIN_LENGTH, bad_residues, model_problem
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.records import Record
+from rnapredict.results.outputs import choose_format, read_complete
+from rnapredict.results.summary import read_summary
 from tests.conftest import REPO, shared_path
 from tests.test_fold_support import StubEngine
 
@@ -324,7 +324,7 @@ def test_models_with_different_atoms_still_get_a_file_each(tmp_path: Path) -> No
     an unrelaxed one): the PDB-limits check looks at them one by one."""
     import dataclasses
 
-    from rnapredict.fold.outputs import write_model_files
+    from rnapredict.results.outputs import write_model_files
 
     pred = StubEngine().predict(Record("x", "GGGAAACCC"), FoldOptions(n_samples=2))
     other = dataclasses.replace(pred.models[1], res_names=["XYZ"] * 9)

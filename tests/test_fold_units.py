@@ -9,7 +9,6 @@ import pytest
 
 from rnapredict.engine.api import FoldOptions
 from rnapredict.errors import RnapredictError
-from rnapredict.fold import outputs
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import (
     GIB,
@@ -21,7 +20,9 @@ from rnapredict.fold.preflight import (
     parse_size,
 )
 from rnapredict.fold.shard import Shard, parse_shard, shard_from_env
-from rnapredict.fold.summary import (
+from rnapredict.io.atomic import TMP_PREFIX
+from rnapredict.results import outputs
+from rnapredict.results.summary import (
     HEADER_LINE,
     SummaryRow,
     merge_into,
@@ -29,7 +30,6 @@ from rnapredict.fold.summary import (
     printable,
     read_summary,
 )
-from rnapredict.io.atomic import TMP_PREFIX
 
 
 # ------------------------------------------------------------------------------------ shards

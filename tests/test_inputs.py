@@ -1,4 +1,4 @@
-"""FASTA input policy (DESIGN.md): every error names file, record and position; streaming."""
+"""FASTA input policy (docs/DESIGN.md): every error names file, record and position; streaming."""
 
 from __future__ import annotations
 

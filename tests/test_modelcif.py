@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rnapredict import __version__
-from rnapredict.io.export import ExportOptions, export
+from rnapredict.export.api import ExportOptions, export
 from rnapredict.io.modelcif import ModelProvenance
 from rnapredict.io.pdbio import read_models, write_models
 from rnapredict.io.structure import RnaStructure

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from rnapredict.prior.candidates import Candidate, aform_candidate
+from rnapredict.geometry.candidate import Candidate, aform_candidate
 from rnapredict.prior.select import (
     SelectConfig,
     compactness_penalty,

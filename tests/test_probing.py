@@ -3,15 +3,14 @@ weight, DMS base filter, agreement scores, F1 on PDB structures, and fold's conf
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 import RNA
 
+from bench import probing as bench
 from rnapredict.engine import tiny_engine
 from rnapredict.features.probing import (
     ProbingConfig,
@@ -26,11 +25,6 @@ from rnapredict.fold.runner import fold_inputs
 from rnapredict.io.probing import Reactivities, shape_text
 from rnapredict.io.secondary import parse_dot_bracket
 from tests.conftest import shared_path
-
-REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("bench_probing", REPO / "bench" / "probing.py")
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
 
 TRNA = "GCGGAUUUAGCUCAGUUGGGAGAGCGCCAGACUGAAGAUCUGGAGGUCCUGUGUUCGAUCCACAGAAUUCGCACCA"
 TRNA_SS = "(((((((..((((........)))).(((((.......))))).....(((((.......))))))))))))...."

@@ -78,3 +78,21 @@ def test_obstacle_walls_are_one_sided_and_keep_closer_starts() -> None:
     # The walls are not position restraints: re-centring the restraints leaves them alone.
     assert recenter_restraints(system, start + 1.0) == 0
     assert add_obstacles(system, start, residue, np.zeros(3, bool), fixed[:0], residue[:0]) == 0
+
+
+def test_a_fixed_o5_is_not_also_restrained() -> None:
+    """The O5′ after a frozen residue is held by zero mass; hold_anchors adds no restraint on
+    it (it used to hold it twice), only on the movable O5′ of residues with carried atoms."""
+    from rnapredict.relax.obstacles import hold_anchors
+
+    system = openmm.System()
+    for _ in range(4):
+        system.addParticle(15.999)
+    system.setParticleMass(1, 0.0)  # bonded to a frozen residue
+    pos = np.arange(12, dtype=float).reshape(4, 3) / 10
+    names = ["O5'", "O5'", "C5'", "O5'"]
+    residue = np.array([0, 1, 1, 2])
+    held = hold_anchors(system, pos, residue, names, np.array([0, 1]))
+    assert held == 1  # residue 0's O5' only; residue 2 has no carried atoms
+    (force,) = [f for f in system.getForces() if isinstance(f, openmm.CustomExternalForce)]
+    assert force.getNumParticles() == 1 and force.getParticleParameters(0)[0] == 0

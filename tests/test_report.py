@@ -176,7 +176,7 @@ def test_fold_report_files(folded: Path) -> None:
         assert svg.tag.endswith("svg")
         # arcs: one per base pair, pseudoknotted ones (the [] pairs) flagged to go below
         ss = conf["secondary_structure"]["dot_bracket"]
-        pairs, values, below = report_record._pairs(ss, np.array(conf["models"][0]["plddt"]))
+        pairs, values, below = report_record.pair_arcs(ss, np.array(conf["models"][0]["plddt"]))
         assert len(pairs) == n_pairs and sum(below) == ss.count("[")
         i, j = pairs[0]
         assert values[0] == pytest.approx(
@@ -347,3 +347,23 @@ def test_report_names_template_models_and_reads_provenance(
     assert re.fullmatch(r"\d+\.\d s", provenance["fold time"])
     index = (out / "index.html").read_text()
     assert "<th" in index and ">templates<" in index and "<td>1ABC_A</td>" in index
+
+
+def test_resume_with_report_reads_the_summary_once(
+    folded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Completing the reports after a fold reads summary.tsv once (it was read two or three
+    times: missing reports, then build, then index)."""
+    reads = []
+    real = batch.read_summary
+
+    def counting(path):
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(batch, "read_summary", counting)
+    (folded / "hp1" / "report.html").unlink()
+    result = batch.complete_reports(folded)
+    assert len(reads) == 1
+    assert [p.parent.name for p in result.written] == ["hp1"] and result.failed == []
+    assert 'href="hp1/report.html"' in (folded / "index.html").read_text()

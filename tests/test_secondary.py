@@ -18,13 +18,19 @@ from rnapredict.io.secondary import (
     pair_list,
     pairs_from_list,
     parse_dot_bracket,
+    to_dot_bracket,
+)
+from rnapredict.io.ssfiles import (
+    bpseq_text,
+    ct_text,
     read_bpseq,
     read_ct,
+    read_ss_entries,
     read_ss_file,
-    to_dot_bracket,
     write_bpseq,
+    write_ct,
+    write_dot_bracket_fasta,
 )
-from rnapredict.io.ssfiles import bpseq_text, ct_text, read_ss_entries, write_ct
 from tests.conftest import REPO
 
 TRNA = "GCGGAUUUAGCUCAGUUGGGAGAGCGCCAGACUGAAGAUCUGGAGGUCCUGUGUUCGAUCCACAGAAUUCGCACCA"
@@ -306,8 +312,6 @@ def test_plfold_with_full_window_equals_global_partition_function():
 
 
 def test_dot_bracket_fasta_writer_round_trip(tmp_path):
-    from rnapredict.io.secondary import write_dot_bracket_fasta
-
     p = write_dot_bracket_fasta(
         tmp_path / "x.dbn", [("t", TRNA, TRNA_SS), ("pk", "A" * len(PK), PK)]
     )

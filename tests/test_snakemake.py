@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from rnapredict.fold import FoldRunOptions, fold_inputs
-from rnapredict.fold.summary import read_summary
 from rnapredict.io.pdbio import read_models
+from rnapredict.results.summary import read_summary
 from tests.test_fold_support import StubEngine
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,12 +13,12 @@ import torch
 from typer.testing import CliRunner
 
 from rnapredict.cli import app
-from rnapredict.errors import InputError, OutputExistsError
-from rnapredict.fold.outputs import template_remarks, templates_used
-from rnapredict.fold.summary import HEADER, SummaryRow
+from rnapredict.errors import InputError, OutputExistsError, WeightsError
+from rnapredict.geometry.candidate import aform_candidate
 from rnapredict.io.pdbio import structure_text
-from rnapredict.prior.candidates import aform_candidate
 from rnapredict.prior.provider import PriorOptions, build_candidates
+from rnapredict.results.confidence import template_remarks, templates_used
+from rnapredict.results.summary import HEADER, SummaryRow
 from rnapredict.templates.build import build_library, entry_from_name, header_release_date
 from rnapredict.templates.candidate import template_candidate, template_candidates
 from rnapredict.templates.library import (
@@ -80,8 +80,8 @@ def test_library_wrong_version_and_hash_refused(tmp_path: Path) -> None:
     np.savez(tmp_path / "v.npz", **arrays)
     with pytest.raises(InputError, match="version"):
         load_library(tmp_path / "v.npz")
-    with pytest.raises(InputError, match="sha256"):
-        load_library(p, sha256="0" * 64)
+    with pytest.raises(WeightsError, match="sha256"):
+        load_library(p, {"file": p.name, "sha256": "0" * 64})
     (tmp_path / "junk.npz").write_text("not a zip")
     with pytest.raises(InputError, match="not a template library"):
         load_library(tmp_path / "junk.npz")

@@ -54,7 +54,7 @@ def test_pick_chains_mixes_at_the_asked_rate() -> None:
 def test_assembled_priors_leave_the_family_out(shared_data: Path, tmp_path: Path) -> None:
     """A train chain's assembled prior is built without its family: with the chain itself in
     the library the prior reproduces its junctions far better (so leaving it out matters)."""
-    from rnapredict.prior.families import kmer_families
+    from rnapredict.data.families import kmer_families
     from rnapredict.prior.library import default_library
     from rnapredict.train.data import with_assembled_priors
     from rnapredict.train.losses import tm_after_kabsch

@@ -51,7 +51,7 @@ def export_command(
 
     pdb/cif conversion keeps every model, chain, ligand and water. c1-csv, fasta and dot-bracket collect all inputs in one file; c1-csv writes ID,resname,resid,x_1,y_1,z_1,…,x_5,y_5,z_5 and repeats model 1 when a target has fewer than 5 models; fold outputs OUT/<id>/model_N.pdb take <id> as their target name.
     """
-    from rnapredict.io.export import ExportOptions, export
+    from rnapredict.export.api import ExportOptions, export
 
     with user_errors(ctx):
         opts = ExportOptions(

@@ -16,8 +16,6 @@ from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, user_errors
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import parse_size
-from rnapredict.fold.progress import make_reporter
-from rnapredict.fold.runner import fold_inputs
 from rnapredict.fold.shard import Shard, parse_shard, shard_from_env
 
 
@@ -161,6 +159,9 @@ def fold_command(
             templates=templates,
             cutoff=cutoff,
         )
+        from rnapredict.fold.progress import make_reporter  # the engine: torch only now
+        from rnapredict.fold.runner import fold_inputs
+
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)
     if report:
@@ -171,15 +172,10 @@ def fold_command(
 def _write_index(out: Path) -> None:
     """OUT/index.html after ``--report``, with the reports of complete records that have none
     (skipped by ``--resume``); a failure is a warning: the records are done."""
-    from rnapredict.report.batch import build_reports, missing_reports, write_index
+    from rnapredict.report.batch import complete_reports
 
     try:
-        missing = missing_reports(out)
-        if missing:
-            result = build_reports(out, missing)
-            for rid, why in result.failed:
-                err_console.print(f"warning: {rid}: report not written: {why}", markup=False)
-        else:
-            write_index(out)
+        for rid, why in complete_reports(out).failed:
+            err_console.print(f"warning: {rid}: report not written: {why}", markup=False)
     except Exception as exc:  # noqa: BLE001
         err_console.print(f"warning: index.html not written: {exc}", markup=False)

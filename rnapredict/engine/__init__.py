@@ -20,8 +20,9 @@ def load_engine(weights_dir: Path | None = None, device: str = "cpu") -> FoldEng
     Raises:
         WeightsError: no weights there, or they fail verification.
     """
+    from rnapredict.assets import default_weights_dir
     from rnapredict.engine.engine import FoldEngine
-    from rnapredict.engine.weights import build_network, default_weights_dir, load_weights
+    from rnapredict.engine.weights import build_network, load_weights
 
     path = Path(weights_dir) if weights_dir is not None else default_weights_dir()
     cfg, tensors, manifest = load_weights(path)

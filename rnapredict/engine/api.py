@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from rnapredict.errors import RnapredictError
 from rnapredict.features.probing import ProbingConfig
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
@@ -108,3 +109,18 @@ def record_generators(
     gen = torch.Generator().manual_seed(seed)
     prior_gen = torch.Generator().manual_seed((seed + 1) % (1 << 63))
     return seed, gen, prior_gen
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` → ``cuda`` when a GPU is usable, else ``cpu``; ``cuda`` without one is an
+    error; any other torch device name is returned as given."""
+    if device == "cpu":
+        return "cpu"
+    import torch  # imported here: probing devices is work, not for import time
+
+    has_cuda = torch.cuda.is_available()
+    if device == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if device.startswith("cuda") and not has_cuda:
+        raise RnapredictError(f"--device {device}: no usable CUDA device found; use --device cpu")
+    return device

@@ -7,16 +7,16 @@ import time
 import numpy as np
 import torch
 
-from rnapredict.engine.api import FoldOptions, Prediction, record_generators
+from rnapredict.engine.api import FoldOptions, Prediction, record_generators, resolve_device
 from rnapredict.engine.calibration import PlddtCalibration
 from rnapredict.engine.sampling import Ensemble, sample_ensemble
 from rnapredict.features.featurize import featurize
 from rnapredict.features.probing import probing_report, soft_constraint
 from rnapredict.features.secondary import partner_array, predict_ss
+from rnapredict.geometry.candidate import Candidate
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 from rnapredict.model.network import RnaFoldNet
-from rnapredict.prior.candidates import Candidate
 from rnapredict.prior.provider import PriorOptions, build_candidates
 
 #: Denoiser rows (samples × residues × neighbours) per batched call before chunking samples.
@@ -29,13 +29,6 @@ DEFAULT_CHUNK = 512
 KEPT_START_NOTE = (
     "the candidate unrefined: the diffusion broke more than a quarter of its base pairs"
 )
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def c1_models(
@@ -124,7 +117,7 @@ class FoldEngine:
         self.calibration = calibration
         self.net = net.eval()
         self.model_version = model_version
-        self.device = resolve_device(device)
+        self.device = torch.device(resolve_device(device))
         self.net.to(self.device)
 
     @property
@@ -149,7 +142,9 @@ class FoldEngine:
             n_samples: samples to draw (default ``options.n_samples``).
             init_sigma: partial-diffusion start (Å) for this prior (None: the engine's).
         """
-        device = resolve_device(options.device) if options.device != "cpu" else self.device
+        device = (
+            torch.device(resolve_device(options.device)) if options.device != "cpu" else self.device
+        )
         if device != self.device:
             self.net.to(device)
             self.device = device

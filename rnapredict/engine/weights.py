@@ -1,4 +1,5 @@
-"""Released weights: safetensors + ``manifest.json``, verified before use, never unpickled.
+"""Released weights: safetensors + ``manifest.json`` (:mod:`rnapredict.assets`), verified
+before use, never unpickled.
 
 ``manifest.json``::
 
@@ -9,9 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,36 +18,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from rnapredict.assets import kept_assets, read_manifest, verify, write_file, write_manifest
 from rnapredict.errors import WeightsError
-from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 from rnapredict.model.network import ModelConfig, RnaFoldNet
 
-MANIFEST = "manifest.json"
 WEIGHTS_FILE = "model.safetensors"
-ENV_VAR = "RNAPREDICT_WEIGHTS"
-
-
-def default_weights_dir() -> Path:
-    """``$RNAPREDICT_WEIGHTS`` if set, else the repository's top-level ``weights/``."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "weights"
-
-
-def read_manifest(weights_dir: Path) -> dict[str, Any]:
-    """Parsed ``manifest.json`` of ``weights_dir`` (WeightsError when absent or malformed)."""
-    path = weights_dir / MANIFEST
-    if not path.is_file():
-        raise WeightsError(f"no weights found at {weights_dir} (missing {MANIFEST})")
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise WeightsError(f"unreadable manifest: {err}", file=str(path)) from None
-    for key in ("file", "sha256", "bytes", "config"):
-        if key not in manifest:
-            raise WeightsError(f"manifest lacks '{key}'", file=str(path))
-    return manifest
 
 
 def load_weights(weights_dir: Path) -> tuple[ModelConfig, dict[str, torch.Tensor], dict[str, Any]]:
@@ -70,15 +43,7 @@ def load_weights(weights_dir: Path) -> tuple[ModelConfig, dict[str, torch.Tensor
     path = weights_dir / name
     if not path.is_file():
         raise WeightsError(f"no weights found at {path}")
-    data = path.read_bytes()
-    if len(data) != int(manifest["bytes"]):
-        raise WeightsError(
-            f"size {len(data)} bytes differs from the manifest's {manifest['bytes']} (truncated?)",
-            file=str(path),
-        )
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != manifest["sha256"]:
-        raise WeightsError(f"sha256 {digest} does not match the manifest", file=str(path))
+    data = verify(path.read_bytes(), manifest, path)
     try:
         tensors = load_safetensors(data)
     except (SafetensorError, ValueError, OSError) as err:
@@ -101,32 +66,6 @@ def build_network(cfg: ModelConfig, tensors: dict[str, torch.Tensor]) -> RnaFold
     return net.eval()
 
 
-#: Manifest blocks of data files shipped beside the weights (not tied to them).
-ASSET_KEYS = ("motif_library", "templates")
-
-
-def kept_assets(weights_dir: Path) -> dict[str, Any]:
-    """Asset blocks of an existing manifest in ``weights_dir`` whose files still match.
-
-    Re-exporting weights into a directory must not drop the motif library or the template
-    library it already holds (the engine would silently lose them).
-    """
-    path = weights_dir / MANIFEST
-    try:
-        old = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-    kept: dict[str, Any] = {}
-    for key in ASSET_KEYS:
-        entry = old.get(key) if isinstance(old, dict) else None
-        if not isinstance(entry, dict) or "file" not in entry or "sha256" not in entry:
-            continue
-        asset = weights_dir / str(entry["file"])
-        if asset.is_file() and hashlib.sha256(asset.read_bytes()).hexdigest() == entry["sha256"]:
-            kept[key] = entry
-    return kept
-
-
 def write_weights(
     weights_dir: Path,
     tensors: dict[str, torch.Tensor],
@@ -136,24 +75,12 @@ def write_weights(
 ) -> dict[str, Any]:
     """Write ``model.safetensors`` + ``manifest.json`` (temp + rename); return the manifest.
 
-    Asset blocks already in the directory's manifest (:data:`ASSET_KEYS`) are kept while their
+    Asset blocks already in the directory's manifest (:data:`rnapredict.assets.ASSET_KEYS`) are kept while their
     files match (:func:`kept_assets`).
     """
-    weights_dir.mkdir(parents=True, exist_ok=True)
     data = save_safetensors({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
-    manifest = {
-        "format": 1,
-        **kept_assets(weights_dir),
-        **meta,
-        "file": WEIGHTS_FILE,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data),
-        "config": cfg.to_dict(),
-    }
-    atomic_write_bytes(weights_dir / WEIGHTS_FILE, data, overwrite=overwrite)
-    atomic_write_text(
-        weights_dir / MANIFEST, json.dumps(manifest, indent=1) + "\n", overwrite=overwrite
-    )
-    for name in (WEIGHTS_FILE, MANIFEST):  # released files are world-readable
-        os.chmod(weights_dir / name, 0o644)
+    kept = kept_assets(weights_dir)
+    released = write_file(Path(weights_dir) / WEIGHTS_FILE, data, overwrite=overwrite)
+    manifest = {"format": 1, **kept, **meta, **released, "config": cfg.to_dict()}
+    write_manifest(weights_dir, manifest, overwrite=overwrite)
     return manifest

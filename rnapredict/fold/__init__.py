@@ -5,16 +5,25 @@
 memory checks and per-record isolation of failures.
 """
 
-from rnapredict.fold.options import FoldRunOptions
-from rnapredict.fold.results import BatchResult, RecordOutcome
-from rnapredict.fold.runner import fold_inputs, fold_records
-from rnapredict.fold.shard import Shard
+from __future__ import annotations
 
-__all__ = [
-    "BatchResult",
-    "FoldRunOptions",
-    "RecordOutcome",
-    "Shard",
-    "fold_inputs",
-    "fold_records",
-]
+import importlib
+from typing import Any
+
+#: Public name → module that defines it (imported on first use: ``import rnapredict.fold``
+#: and its light modules, which ``rnapredict --help`` loads, must not pull in torch).
+_WHERE = {
+    "BatchResult": "rnapredict.fold.results",
+    "FoldRunOptions": "rnapredict.fold.options",
+    "RecordOutcome": "rnapredict.fold.results",
+    "Shard": "rnapredict.fold.shard",
+    "fold_inputs": "rnapredict.fold.runner",
+    "fold_records": "rnapredict.fold.runner",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'rnapredict.fold' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)

@@ -95,7 +95,7 @@ class FoldRunOptions:
             raise RnapredictError(f"--prior {self.prior!r}: expected one of {', '.join(PRIORS)}")
         if self.max_memory is not None and self.max_memory <= 0:
             raise RnapredictError("--max-memory must be positive")
-        from rnapredict.prior.cutoff import parse_cutoff
+        from rnapredict.data.cutoff import parse_cutoff
         from rnapredict.templates.library import resolve_library
 
         object.__setattr__(self, "cutoff", parse_cutoff(self.cutoff))
@@ -150,15 +150,3 @@ class FoldRunOptions:
             kind = self.probing[0]
             out["probing"] = {"kind": kind, **self.probing_config().method(kind)}
         return out
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` → ``cuda`` when a GPU is usable, else ``cpu``; ``cuda`` without one is an error."""
-    if device == "cpu":
-        return "cpu"
-    import torch  # imported here: probing devices is work, not for import time
-
-    has_cuda = torch.cuda.is_available()
-    if device == "cuda" and not has_cuda:
-        raise RnapredictError("--device cuda: no usable CUDA device found; use --device cpu")
-    return "cuda" if has_cuda else "cpu"

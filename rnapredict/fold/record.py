@@ -21,13 +21,14 @@ from typing import Any
 
 from rnapredict.engine.api import Engine, FoldOptions, Prediction
 from rnapredict.errors import OutputWriteError, RecordError, RnapredictError
-from rnapredict.fold import outputs
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import estimate_memory, memory_refusal
 from rnapredict.fold.results import RecordOutcome
 from rnapredict.geometry.check import MIN_LENGTH, models_problem
+from rnapredict.io.modelcif import ModelProvenance
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
+from rnapredict.results import confidence, outputs
 
 _OOM_MARKERS = ("out of memory", "can't allocate memory", "cannot allocate memory")
 
@@ -129,7 +130,7 @@ def identical_template_warnings(model_prior: Sequence[dict[str, Any]]) -> list[s
     """One warning per template that covers the whole query at identity 1.0 (the models copy a
     deposited structure; a benchmark run wants ``--cutoff`` before its release)."""
     out = []
-    for t in outputs.templates_used(model_prior):
+    for t in confidence.templates_used(model_prior):
         if t.get("identical"):
             released = t.get("release_date") or "an unknown date"
             out.append(
@@ -157,8 +158,8 @@ def _write(
     problem = models_problem(models)
     if problem is not None:
         raise RecordError(problem, file=record.source, record=record.id)
-    remarks = [outputs.template_remarks(p) for p in pred.model_prior]
-    made = outputs.model_provenance(pred, cleanup=ctx.fold_options.cleanup, relax=relax_reports)
+    remarks = [confidence.template_remarks(p) for p in pred.model_prior]
+    made = model_provenance(pred, cleanup=ctx.fold_options.cleanup, relax=relax_reports)
     files, late_note = outputs.write_model_files(
         models, directory, fmt, title=record.id, remarks=remarks, provenance=made
     )
@@ -167,7 +168,7 @@ def _write(
         print(f"warning: {record.id}: {warning}", file=sys.stderr, flush=True)
     checksums = outputs.file_checksums(directory, files)
     time_s = time.perf_counter() - t0
-    doc = outputs.confidence_document(
+    doc = confidence.confidence_document(
         record_id=record.id,
         name=name,
         index=record.index,
@@ -193,7 +194,7 @@ def _write(
         notes=notes,
         weights_sha256=pred.extra.get("weights_sha256"),
     )
-    outputs.write_confidence(directory, doc)  # last: the completion marker
+    confidence.write_confidence(directory, doc)  # last: the completion marker
     if ctx.options.report:  # after the marker: a failed report never fails the record
         from rnapredict.report.record import try_record_report  # matplotlib only when asked
 
@@ -285,3 +286,22 @@ def fold_record(ctx: RecordContext, record: Record, name: str, directory: Path) 
                 f"out of memory while folding {length} nt; try a smaller -n or --chunk-size"
             )
         return fail(f"internal error: {type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def model_provenance(
+    pred: Prediction, *, cleanup: bool, relax: Sequence[dict[str, Any]] | None
+) -> list[ModelProvenance]:
+    """ModelCIF provenance of each ranked model of ``pred`` (rank order)."""
+    return [
+        ModelProvenance(
+            ss=pred.model_ss[r] if r < len(pred.model_ss) else pred.ss,
+            ss_source=str(prior.get("ss_source", pred.ss_source)),
+            prior=prior,
+            ptm=float(pred.ptm[r]),
+            model_version=pred.model_version,
+            probing="probing" in pred.extra,
+            cleanup=cleanup,
+            relax=relax[r] if relax is not None else None,
+        )
+        for r, prior in enumerate(pred.model_prior or [{}] * len(pred.models))
+    ]

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from rnapredict.errors import EXIT_OK, EXIT_SOME_FAILED
-from rnapredict.fold.summary import SummaryRow
 from rnapredict.io.textio import printable
+from rnapredict.results.summary import SummaryRow
 
 
 @dataclass(frozen=True)

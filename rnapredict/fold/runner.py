@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rnapredict.engine.api import Engine
+from rnapredict.engine.api import Engine, resolve_device
 from rnapredict.errors import (
     InputError,
     OutputExistsError,
@@ -21,9 +21,8 @@ from rnapredict.errors import (
     RecordError,
     WeightsError,
 )
-from rnapredict.fold import outputs
 from rnapredict.fold.inputs import Item, ProbingMatches, RecordSource, input_source
-from rnapredict.fold.options import FoldRunOptions, resolve_device
+from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import available_memory
 from rnapredict.fold.progress import NullReporter, Reporter
 from rnapredict.fold.record import (
@@ -33,11 +32,12 @@ from rnapredict.fold.record import (
     outcome_from_confidence,
 )
 from rnapredict.fold.results import BatchResult, RecordOutcome
-from rnapredict.fold.summary import SUMMARY, SummaryWriter, ensure_summary, printable
 from rnapredict.io.atomic import check_output_dir
 from rnapredict.io.names import name_key, safe_name
 from rnapredict.io.records import Record
 from rnapredict.io.ssfiles import read_ss_entries
+from rnapredict.results import outputs
+from rnapredict.results.summary import SUMMARY, SummaryWriter, ensure_summary, printable
 
 
 @dataclass

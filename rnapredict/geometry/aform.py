@@ -37,7 +37,7 @@ _N_FIT = 12
 
 
 @cache
-def _helix() -> dict[str, np.ndarray | float]:
+def aform_helix() -> dict[str, np.ndarray | float]:
     """A-form C1′ geometry in helix coordinates (z = axis), from the ideal duplex."""
     atoms, _, partner = aform_duplex("A" * _N_FIT)
     c1 = c1_of(atoms).numpy()
@@ -72,7 +72,7 @@ def _helix() -> dict[str, np.ndarray | float]:
 
 def _stem_local(k: int) -> tuple[np.ndarray, np.ndarray]:
     """C1′ of a k-bp stem in helix coordinates: strand-1 [k, 3] and their partners [k, 3]."""
-    h = _helix()
+    h = aform_helix()
     m = np.arange(k)
     ang = m * h["twist"]
     cos, sin = np.cos(ang), np.sin(ang)
@@ -162,7 +162,7 @@ def aform_c1(seq: str, dot_bracket: str) -> np.ndarray:
     if n == 0:
         return np.zeros((0, 3))
     pairs = layout_pairs(dot_bracket)
-    h = _helix()
+    h = aform_helix()
     step, width = float(h["step"]), float(h["width"])
     c1 = np.zeros((n, 3))
     stem_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}

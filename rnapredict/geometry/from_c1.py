@@ -20,97 +20,24 @@ Rule (documented, vectorized over samples and residues, differentiable):
    and are left open.
 
 Every output C1′ is the input C1′ (bit-identical): the frames are anchored there, the
-unpaired correction and the closure only turn nucleotides about it. ``cleanup=True`` (what
-``fold`` uses) then removes clashes with :mod:`rnapredict.geometry.cleanup`, which moves C1′
-a little (restrained, ≤ ~0.5 Å RMS).
+unpaired correction and the closure only turn nucleotides about it. ``fold`` then removes
+clashes with :mod:`rnapredict.geometry.cleanup`, which moves C1′ a little (restrained,
+≤ ~0.5 Å RMS). The frames and the ideal nucleotides in them are
+:mod:`rnapredict.geometry.trace_frames`.
 """
 
 from __future__ import annotations
-
-from functools import cache
 
 import torch
 
 from rnapredict.geometry import ideal
 from rnapredict.geometry.closure import BREAK_C1_A, CLOSURE_STEPS, close_backbone
-from rnapredict.geometry.frames import apply, apply_inverse, frame_from_points, normalize
-from rnapredict.geometry.helix import aform_duplex, c1_of
+from rnapredict.geometry.frames import apply, normalize
+from rnapredict.geometry.trace_frames import LINK, frame_templates, residue_frames
 
-#: Linker atoms of a residue, first predicted from both neighbours (then closed).
-_LINK = ("P", "OP1", "OP2", "O5'")
 _SLOT = ideal.slot_index("A")
 #: Weight of the previous residue's prediction for each linker atom when blending.
 _W_PREV = (0.6, 0.6, 0.6, 0.4)
-_N_TEMPLATE = 9  # duplex length used to derive the templates
-
-
-def _frame_points(
-    c1: torch.Tensor, partner: torch.Tensor, partner_xyz: torch.Tensor | None = None
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Origin, x-point and xy-point of each residue frame: c1 [..., L, 3] -> 3 x [..., L, 3].
-
-    ``partner_xyz`` [..., L, 3] overrides the partner C1′ lookup (used for the templates).
-    """
-    n = c1.shape[-2]
-    idx = torch.arange(n)
-    prev = c1[..., (idx - 1).clamp(min=0), :]
-    nxt = c1[..., (idx + 1).clamp(max=n - 1), :]
-    x_point = c1 + (nxt - prev)
-    if n >= 3:
-        j = idx.clamp(1, n - 2)
-        curv = c1[..., j - 1, :] + c1[..., j + 1, :] - 2 * c1[..., j, :]
-    else:
-        curv = torch.zeros_like(c1)
-    # A fixed perpendicular only where the trace is (nearly) straight, so that the frame stays
-    # defined there; elsewhere its gate underflows to exactly 0 and frames are equivariant.
-    tangent = normalize(nxt - prev)
-    helper = torch.where(
-        tangent[..., :1].abs() < 0.9,
-        torch.tensor([1.0, 0.0, 0.0], dtype=c1.dtype),
-        torch.tensor([0.0, 1.0, 0.0], dtype=c1.dtype),
-    )
-    perp = normalize(torch.cross(tangent, helper, dim=-1))
-    curv_perp = curv - (curv * tangent).sum(-1, keepdim=True) * tangent
-    gate = torch.exp(-((curv_perp * curv_perp).sum(-1, keepdim=True) / 0.01))
-    xy_unpaired = c1 + curv + gate * perp
-    paired = partner >= 0
-    part = c1[..., partner.clamp(min=0), :] if partner_xyz is None else partner_xyz
-    off = part - c1
-    off_perp = off - (off * tangent).sum(-1, keepdim=True) * tangent
-    gate_p = torch.exp(-((off_perp * off_perp).sum(-1, keepdim=True) / 0.01))
-    xy_point = torch.where(paired[:, None], part + gate_p * perp, xy_unpaired)
-    return c1, x_point, xy_point
-
-
-def residue_frames(c1: torch.Tensor, partner: torch.Tensor) -> torch.Tensor:
-    """Per-residue frames from a C1′ trace: c1 [..., L, 3], partner [L] -> [..., L, 4, 4]."""
-    return frame_from_points(*_frame_points(c1, partner))
-
-
-@cache
-def _templates() -> dict[str, torch.Tensor]:
-    """Ideal nucleotides in their trace frames (float64), from an A-form duplex.
-
-    Returns ``own`` [3 positions, 2 paired?, 5 types, A, 3] (positions: first, interior, last)
-    and ``next`` [3, 2, 5 linker atoms, 3] (next residue's linker in this residue's frame).
-    """
-    n = _N_TEMPLATE
-    own = torch.zeros(3, 2, len(ideal.RESIDUE_TYPES), ideal.N_SLOTS, 3, dtype=torch.float64)
-    nxt = torch.zeros(3, 2, len(_LINK), 3, dtype=torch.float64)
-    link_slots = [_SLOT[a] for a in _LINK]
-    for t, base in enumerate(ideal.RESIDUE_TYPES):
-        atoms, _, partner = aform_duplex(base * n)
-        strand = atoms[:n]
-        c1 = c1_of(atoms)
-        for paired in (0, 1):
-            part = partner[:n] if paired else torch.full((n,), -1)
-            frames = frame_from_points(*_frame_points(c1[:n], part, c1[partner[:n]]))
-            for k, i in enumerate((0, n // 2, n - 1)):
-                own[k, paired, t] = apply_inverse(frames[i], strand[i])
-                if t == 0:
-                    j = min(i + 1, n - 1)
-                    nxt[k, paired] = apply_inverse(frames[i], strand[j, link_slots])
-    return {"own": own, "next": nxt}
 
 
 #: Bins of the C1′ pseudo-angle (i-1, i, i+1; degrees) and pseudo-torsion (i-1 … i+2) used to
@@ -191,7 +118,6 @@ def c1_to_atoms(
     partner: torch.Tensor,
     closure_steps: int = CLOSURE_STEPS,
     unpaired_correction: torch.Tensor | None = None,
-    cleanup: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """All heavy atoms from C1′ coordinates and base pairs.
 
@@ -203,8 +129,6 @@ def c1_to_atoms(
             :mod:`rnapredict.geometry.closure`; links with C1′–C1′ > ``BREAK_C1_A`` stay open.
         unpaired_correction: [N_BINS, 6] override of ``UNPAIRED_CORRECTION`` (zeros: pure
             A-form templates).
-        cleanup: then remove clashes (:func:`rnapredict.geometry.cleanup.clean_atoms`):
-            C1′ then moves a little (≤ ~0.5 Å RMS) and the result is not differentiable.
     Returns:
         atoms [S, L, A, 3] (or [L, A, 3]), slots in NUCLEOTIDE_ATOMS order (A = 23), with
         C1′ equal to ``c1``, and mask [L, A] bool. Differentiable w.r.t. ``c1``.
@@ -218,7 +142,7 @@ def c1_to_atoms(
         return empty, torch.zeros(0, ideal.N_SLOTS, dtype=torch.bool)
     single = c1.dim() == 2
     x = c1[None] if single else c1
-    tmpl = _templates()
+    tmpl = frame_templates()
     types = torch.from_numpy(ideal.residue_types(seq))
     pos = torch.ones(n, dtype=torch.long)
     if n > 1:
@@ -238,7 +162,7 @@ def c1_to_atoms(
     atoms = apply(frames, own.expand(x.shape[0], n, -1, -1))
     mask = torch.from_numpy(ideal.slot_mask_table()[types.numpy()])
     if n > 1:
-        link = [_SLOT[a] for a in _LINK]
+        link = [_SLOT[a] for a in LINK]
         gap = torch.linalg.vector_norm(x[:, 1:] - x[:, :-1], dim=-1)
         linked = gap <= BREAK_C1_A  # [S, L-1]
         pred_prev = apply(frames[:, :-1], tmpl["next"].to(x.dtype)[pos[:-1], paired[:-1]])
@@ -246,8 +170,4 @@ def c1_to_atoms(
         blended = w * pred_prev + (1 - w) * atoms[:, 1:, link]
         atoms = torch.cat([atoms[:, :1], torch.cat([blended, atoms[:, 1:, 4:]], -2)], 1)
         atoms = close_backbone(atoms, types < 4, linked, closure_steps)
-    if cleanup:
-        from rnapredict.geometry.cleanup import clean_atoms
-
-        atoms = clean_atoms(seq, atoms, partner)
     return (atoms[0] if single else atoms), mask

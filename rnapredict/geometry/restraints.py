@@ -45,9 +45,9 @@ HBOND_A = 2.95
 @cache
 def template_atoms() -> np.ndarray:
     """[5 types, A, 3] ideal nucleotide of each residue type (interior, paired; Å)."""
-    from rnapredict.geometry.from_c1 import _templates
+    from rnapredict.geometry.trace_frames import frame_templates
 
-    return _templates()["own"][1, 1].numpy()
+    return frame_templates()["own"][1, 1].numpy()
 
 
 @cache

@@ -8,7 +8,7 @@
   :class:`~rnapredict.errors.RecordError` to report before going on (exit 3 at the end).
   Memory is constant in the number of records apart from the set of ids seen.
 
-Sequence policy (DESIGN.md): case-insensitive, ``T`` → ``U``, ``N`` allowed; other IUPAC
+Sequence policy (docs/DESIGN.md): case-insensitive, ``T`` → ``U``, ``N`` allowed; other IUPAC
 codes and any other character are errors naming file, record and 1-based position.
 Failed records carry ``err.index`` (0-based ordinal in the stream, for ``--shard``) and
 ``err.safe_name`` (its output directory name, None when the record has no directory of its

@@ -1,4 +1,4 @@
-"""File-safe names for record ids (DESIGN.md: output directory ``OUT/<id>``).
+"""File-safe names for record ids (docs/DESIGN.md: output directory ``OUT/<id>``).
 
 Rule: keep ``[A-Za-z0-9._-]``, map every other character to ``_``, never start with ``.``
 (so no hidden directories and no ``.``/``..`` path escape). Names longer than

@@ -21,6 +21,7 @@ from rnapredict.io.atomic import atomic_write_text
 from rnapredict.io.mmcif import finish_block, setup_polymer_entities
 from rnapredict.io.modelcif import ModelProvenance, add_modelcif
 from rnapredict.io.names import safe_name
+from rnapredict.io.residues import parent_base, v3_atom_name
 from rnapredict.io.structure import RnaStructure
 from rnapredict.io.textio import printable
 
@@ -42,43 +43,6 @@ def format_of(path: str | Path) -> str:
 
 
 # ---------------------------------------------------------------------------------- reading
-_V2_TO_V3 = {"O1P": "OP1", "O2P": "OP2", "O3P": "OP3"}
-
-
-def v3_atom_name(name: str) -> str:
-    """PDB v3 name of a nucleotide atom written in the old v2 style (``C1*`` → ``C1'``,
-    ``O1P`` → ``OP1``); v3 names pass through unchanged."""
-    name = name.replace("*", "'")
-    return _V2_TO_V3.get(name, name)
-
-
-def _base_from_atoms(names: set[str]) -> str:
-    """Parent base of a modified nucleotide from its base atoms (purine: N9; A: N6, G: O6)."""
-    if "N9" in names:
-        return "G" if "O6" in names else "A" if "N6" in names else "N"
-    if "N1" in names and "C6" in names:
-        return "C" if "N4" in names else "U" if "O4" in names else "N"
-    return "N"
-
-
-def _parent_base(res: gemmi.Residue) -> str | None:
-    """One-letter parent nucleotide of an RNA residue (``N`` if unknown), or None if not RNA."""
-    info = gemmi.find_tabulated_residue(res.name)
-    if info is not None and info.kind == gemmi.ResidueKind.RNA:
-        code = info.one_letter_code.upper()
-        return code if code in "ACGU" else "N"
-    if info is not None and info.kind in (gemmi.ResidueKind.DNA, gemmi.ResidueKind.AA):
-        return None
-    # Modified nucleotides gemmi does not classify (YYG, 5MC, ...): a ribose with its 2'-O.
-    names = {v3_atom_name(a.name) for a in res}
-    if not {"C1'", "C4'", "O2'"} <= names:
-        return None
-    code = info.one_letter_code.upper() if info is not None else ""
-    if len(code) == 1 and code in "ACGU":
-        return code
-    return _base_from_atoms(names)
-
-
 def not_a_structure_file(path: Path) -> str:
     """Why ``path``, which is not a regular file, cannot be read as a structure (message)."""
     if path.is_dir():
@@ -96,7 +60,7 @@ def _check_duplicate_numbers(st: gemmi.Structure, source: str) -> None:
             for res in chain:
                 if prev is not None and res.seqid == prev.seqid:
                     alt = any(a.altloc != "\0" for r in (prev, res) for a in r)
-                    rna = _parent_base(prev) is not None and _parent_base(res) is not None
+                    rna = parent_base(prev) is not None and parent_base(res) is not None
                     if rna and not alt:
                         raise StructureError(
                             f"chain {chain.name}: two residues numbered {str(res.seqid).strip()} "
@@ -125,7 +89,7 @@ def _models_from_gemmi(st: gemmi.Structure, source: str, heavy_only: bool) -> li
         bfac: list[float] = []
         for chain in model:
             for res in chain:
-                base = _parent_base(res)
+                base = parent_base(res)
                 if base is None or len(res) == 0:
                     continue
                 i = len(res_names)

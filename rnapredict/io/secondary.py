@@ -193,18 +193,3 @@ def to_dot_bracket(pairs: np.ndarray) -> str:
 def normalize_dot_bracket(s: str, **where: str | int | None) -> str:
     """Canonical form of a dot-bracket string (``.`` for unpaired, levels reassigned)."""
     return to_dot_bracket(parse_dot_bracket(s, **where))  # type: ignore[arg-type]
-
-
-_FILE_API = frozenset(
-    {"SsEntry", "read_bpseq", "read_ct", "write_bpseq", "write_ct", "bpseq_text", "ct_text",
-     "read_ss_file", "read_ss_entries", "dot_bracket_fasta_text", "write_dot_bracket_fasta"}
-)  # fmt: skip
-
-
-def __getattr__(name: str) -> object:
-    """File formats live in :mod:`rnapredict.io.ssfiles`; re-exported here lazily."""
-    if name in _FILE_API:
-        from rnapredict.io import ssfiles
-
-        return getattr(ssfiles, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

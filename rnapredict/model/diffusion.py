@@ -14,7 +14,7 @@ import torch
 
 @dataclass(frozen=True)
 class EDMConfig:
-    """EDM / AF3 diffusion settings (defaults fixed by DESIGN.md; σ in Å).
+    """EDM / AF3 diffusion settings (defaults fixed by docs/DESIGN.md; σ in Å).
 
     Attributes:
         sigma_data: data scale σ_d, Å.

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from rnapredict.geometry.aform import aform_c1, layout_pairs
-from rnapredict.prior.candidates import Candidate
+from rnapredict.geometry.candidate import Candidate
 from rnapredict.prior.helixgraph import HelixGraph, helix_graph
 from rnapredict.prior.library import (
     LibraryConfig,

@@ -1,8 +1,9 @@
 """Secondary-structure ensemble: the record's structure plus distinct ViennaRNA samples.
 
-DESIGN.md step 3. Structures are drawn by stochastic backtracking from ViennaRNA's partition
-function without repeats (``pbacktrack(n, PBACKTRACK_NON_REDUNDANT)``), seeded through
-``RNA.init_rand`` so the same seed gives the same structures. Two paths:
+Pipeline step 3 of docs/DESIGN.md (drawn in docs/ARCHITECTURE.md). Structures are drawn by
+stochastic backtracking from ViennaRNA's partition function without repeats
+(``pbacktrack(n, PBACKTRACK_NON_REDUNDANT)``), seeded through ``RNA.init_rand`` so the same
+seed gives the same structures. Two paths:
 
 - L ≤ ``pf_max_len``: one global partition function (O(L³), ~0.3 s at 300 nt);
 - longer: the reference structure's domains (outermost pairs spanning ≤ ``domain_max_len``)

@@ -13,7 +13,6 @@ Stored as safetensors (arrays) + JSON metadata; loading never unpickles. Same da
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -23,13 +22,13 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import load as st_load
 
+from rnapredict.assets import default_weights_dir, read_asset, record_asset, write_file
+from rnapredict.data.cutoff import StructureCutoff, entry_ids
+from rnapredict.data.split import TRAIN_BEFORE
 from rnapredict.errors import WeightsError
-from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
-from rnapredict.prior.cutoff import StructureCutoff, entry_ids
 from rnapredict.prior.helixgraph import HelixGraph, helix_graph
 from rnapredict.prior.motifs import LoopGeom, measure_loop, strand_bounds
 from rnapredict.prior.natives import NativeChain, load_native_chains
-from rnapredict.train.data import TRAIN_BEFORE
 
 LIBRARY_FILE = "motif_library.safetensors"
 FORMAT = "1"
@@ -325,10 +324,8 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> MotifLibrary:
 
 
 def save_library(lib: MotifLibrary, path: Path, overwrite: bool = False) -> str:
-    """Write ``lib`` to ``path`` (temp + rename); returns its sha256."""
-    data = to_bytes(lib)
-    atomic_write_bytes(path, data, overwrite=overwrite)
-    return hashlib.sha256(data).hexdigest()
+    """Write ``lib`` to ``path`` (temp + rename, world-readable); returns its sha256."""
+    return write_file(path, to_bytes(lib), overwrite=overwrite)["sha256"]
 
 
 def load_library(path: Path) -> MotifLibrary:
@@ -344,25 +341,11 @@ def default_library() -> MotifLibrary | None:
     """The shipped library in the weights directory, verified against ``manifest.json``.
 
     None when the weights directory has no library entry (the assembly then uses its
-    fallback rules only).
+    fallback rules only); a listed library that is missing or altered is a WeightsError
+    (:mod:`rnapredict.assets`).
     """
-    from rnapredict.engine.weights import default_weights_dir
-
-    wdir = default_weights_dir()
-    try:
-        entry = json.loads((wdir / "manifest.json").read_text()).get("motif_library")
-    except (OSError, json.JSONDecodeError):
-        return None
-    if not entry:
-        return None
-    path = wdir / str(entry["file"])
-    if not path.is_file():  # listed but gone: never fall back silently
-        raise WeightsError("motif library listed in manifest.json is missing", file=str(path))
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != entry["sha256"]:
-        raise WeightsError(f"sha256 {digest} does not match the manifest", file=str(path))
-    return from_bytes(data, str(path))
+    found = read_asset(default_weights_dir(), "motif_library")
+    return None if found is None else from_bytes(found[1], str(found[0]))
 
 
 @lru_cache(maxsize=8)
@@ -371,19 +354,6 @@ def fold_library(cutoff: StructureCutoff) -> MotifLibrary | None:
     and records of one entry share a library)."""
     lib = default_library()
     return None if lib is None else lib.restricted(cutoff)
-
-
-def record_in_manifest(path: Path, digest: str) -> None:
-    """Set ``motif_library`` (file, sha256, bytes) in the manifest beside ``path``."""
-    mpath = path.parent / "manifest.json"
-    manifest = json.loads(mpath.read_text()) if mpath.is_file() else {}
-    manifest["motif_library"] = {
-        "file": path.name,
-        "sha256": digest,
-        "bytes": path.stat().st_size,
-        "train_before": TRAIN_BEFORE,
-    }
-    atomic_write_text(mpath, json.dumps(manifest, indent=1) + "\n", overwrite=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     lib = build_library(a.data, set(a.exclude))
     digest = save_library(lib, a.out, overwrite=a.overwrite)
     if a.manifest:
-        record_in_manifest(a.out, digest)
+        record_asset(a.out, "motif_library", train_before=TRAIN_BEFORE)
     kinds = {k: sum(1 for i in lib.instances if i.kind == k) for k in KINDS}
     print(
         f"{a.out}: {len(lib)} instances from {len(json.loads(lib.meta['chain_ids']))} chains {kinds}"

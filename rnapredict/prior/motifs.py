@@ -17,8 +17,9 @@ from functools import cache
 
 import numpy as np
 
-from rnapredict.geometry.aform import _helix
+from rnapredict.geometry.aform import aform_helix
 from rnapredict.prior.helixgraph import HelixGraph
+from rnapredict.score import superpose
 
 #: Pairs fitted at each stem end (curved native stems: the end frame is what the loop sees).
 END_PAIRS = 3
@@ -47,14 +48,14 @@ class LoopGeom:
 @cache
 def pair0() -> np.ndarray:
     """[2, 3] C1′ of pair 0 (5′ strand, partner) in helix coordinates."""
-    h = _helix()
+    h = aform_helix()
     return np.stack([np.asarray(h["strand"]), np.asarray(h["comp"])])
 
 
 @cache
 def screw(m: int) -> np.ndarray:
     """[4, 4] A-form screw ``P_m`` (cached, read-only)."""
-    h = _helix()
+    h = aform_helix()
     a = m * float(h["twist"])
     c, s = np.cos(a), np.sin(a)
     f = np.eye(4)
@@ -81,18 +82,14 @@ def apply(f: np.ndarray, x: np.ndarray) -> np.ndarray:
 def kabsch(
     src: np.ndarray, dst: np.ndarray, w: np.ndarray | None = None
 ) -> tuple[np.ndarray, float]:
-    """4x4 rigid motion taking ``src`` [N, 3] onto ``dst`` [N, 3] (weighted), and its RMSD (Å)."""
+    """4x4 rigid motion taking ``src`` [N, 3] onto ``dst`` [N, 3] (weighted,
+    :func:`rnapredict.score.superpose.kabsch`), and its weighted RMSD (Å)."""
     w = np.ones(len(src)) if w is None else np.asarray(w, dtype=np.float64)
-    w = w / w.sum()
-    cs, cd = w @ src, w @ dst
-    h = ((src - cs) * w[:, None]).T @ (dst - cd)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(vt.T @ u.T)) or 1.0
-    rot = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    rot, t = superpose.kabsch(src, dst, w)
     f = np.eye(4)
     f[:3, :3] = rot
-    f[:3, 3] = cd - rot @ cs
-    rmsd = float(np.sqrt(w @ ((apply(f, src) - dst) ** 2).sum(-1)))
+    f[:3, 3] = t
+    rmsd = float(np.sqrt((w / w.sum()) @ ((apply(f, src) - dst) ** 2).sum(-1)))
     return f, rmsd
 
 

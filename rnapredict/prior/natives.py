@@ -10,25 +10,19 @@ that applies (recorded as ``ss_source``):
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy.spatial import cKDTree
 
-from rnapredict.io.pdbio import read_structure
+from rnapredict.data.allatom import allatom_rows, chain_with_c1, entry_path, read_entry
+from rnapredict.data.c1 import c1_rows, read_c1_coords
+from rnapredict.data.pdb_ss import native_ss, pdb_ss_table
+from rnapredict.data.split import row_split, split_of
 from rnapredict.io.secondary import pairs_from_list, to_dot_bracket
 from rnapredict.prior.motifs import kabsch, stem_local
 from rnapredict.score.basepairs import structure_dot_bracket
-from rnapredict.train.data import (
-    TRAIN_BEFORE,
-    VAL_BEFORE,
-    VAL_FROM,
-    _pdb_ss,
-    chain_with_c1,
-    read_c1_coords,
-)
 
 _CAN_PAIR = {"AU", "UA", "GC", "CG", "GU", "UG"}
 #: Window of C1′–C1′ distances (Å) across a canonical pair considered when inferring pairs.
@@ -50,15 +44,6 @@ class NativeChain:
     ss_source: str
     release_date: str
     split: str
-
-
-def split_of(date: str) -> str | None:
-    """``train`` / ``validation`` by release date (None: on or after the cutoff)."""
-    if date < TRAIN_BEFORE:
-        return "train"
-    if VAL_FROM <= date < VAL_BEFORE:
-        return "validation"
-    return None
 
 
 def infer_pairs_c1(seq: str, xyz: np.ndarray) -> str:
@@ -106,25 +91,16 @@ def infer_pairs_c1(seq: str, xyz: np.ndarray) -> str:
 
 
 def _c1_chains(data_dir: Path) -> list[NativeChain]:
-    with (data_dir / "c1" / "sequences.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
     coords = read_c1_coords(data_dir, None, np.float64)
-    pdb = _pdb_ss(data_dir)
+    pdb = pdb_ss_table(data_dir)
     out = []
-    for r in rows:
-        split = split_of(r["release_date"])
-        if split is None or r["split"] != split:
+    for r in c1_rows(data_dir):
+        split = row_split(r)
+        if split is None:
             continue
         seq = r["sequence"].upper().replace("T", "U")
         xyz = coords[r["target_id"]]
-        ss, source = None, "pdb"
-        if r.get("dot_bracket_pdb") and len(r["dot_bracket_pdb"]) == len(seq):
-            ss = r["dot_bracket_pdb"]
-        hit = pdb.get(r["target_id"].lower())
-        if ss is None and hit is not None:
-            keep = [k for k, ch in enumerate(hit[0]) if ch != "-"]
-            if "".join(hit[0][k] for k in keep).upper() == seq:
-                ss = "".join(hit[1][k] for k in keep)
+        ss, source = native_ss(r, seq, pdb), "pdb"
         if ss is None:
             ss, source = infer_pairs_c1(seq, xyz), "c1geom"
         pdb_id, chain = r["target_id"].split("_", 1)
@@ -137,20 +113,16 @@ def _c1_chains(data_dir: Path) -> list[NativeChain]:
 
 
 def _allatom_chains(data_dir: Path, skip: set[str]) -> list[NativeChain]:
-    with (data_dir / "allatom" / "chains.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
     by_entry: dict[str, list[dict[str, str]]] = {}
-    for r in rows:
-        split = split_of(r["release_date"])
-        if split is None or r["split"] != split or f"{r['entry']}_{r['chain']}" in skip:
+    for r in allatom_rows(data_dir):
+        if row_split(r) is None or f"{r['entry']}_{r['chain']}" in skip:
             continue
         by_entry.setdefault(r["entry"], []).append(r)
     out = []
     for entry in sorted(by_entry):
-        path = data_dir / "allatom" / f"{entry}.pdb.gz"
-        if not path.is_file():
+        if not entry_path(data_dir, entry).is_file():
             continue
-        model = read_structure(path)
+        model = read_entry(data_dir, entry)
         for r in by_entry[entry]:
             sub = chain_with_c1(model, r["chain"])
             if sub.n_residues < 2:

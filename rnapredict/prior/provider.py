@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+from rnapredict.data.cutoff import StructureCutoff
+from rnapredict.geometry.candidate import Candidate, aform_candidate
 
-from rnapredict.prior.candidates import Candidate, aform_candidate
-from rnapredict.prior.cutoff import StructureCutoff
+if TYPE_CHECKING:
+    import torch
 
 PRIORS = ("aform", "assembly")
 
@@ -51,7 +53,7 @@ def build_candidates(
         ss_source: ``input`` or ``vienna`` (a given structure is not replaced by samples).
         generator: the record's generator (candidate choice is seeded by it).
         record_id: the query's id: no template or motif instance of the PDB entry it names
-            (:func:`rnapredict.prior.cutoff.entry_id`) is used.
+            (:func:`rnapredict.data.cutoff.entry_id`) is used.
 
     Template candidates (:mod:`rnapredict.templates`) come first; the structural prior fills
     the remaining slots. ``opts.cutoff`` and the self-exclusion bound both sources.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnapredict.prior.candidates import Candidate
+from rnapredict.geometry.candidate import Candidate
 from rnapredict.score.superpose import superposed_rmsd
 
 

@@ -91,6 +91,8 @@ def hold_anchors(
     In Amber that ``O5'`` is a free 5′-hydroxyl; its hydrogen turned it by ~1 Å towards a
     neighbouring phosphate, and the phosphate carried on it swung 1.4 Å into that neighbour.
     Held, the carried phosphate stays where the model put it, behind its obstacle walls.
+    An ``O5'`` that is already fixed (zero mass: bonded to a frozen residue) gets no restraint
+    too: one mechanism holds each atom.
 
     Returns:
         Number of atoms held (0: nothing added to ``system``).
@@ -99,7 +101,9 @@ def hold_anchors(
     held = [
         a
         for a, (r, name) in enumerate(zip(atom_residue.tolist(), atom_names, strict=True))
-        if name == "O5'" and r in carriers
+        if name == "O5'"
+        and r in carriers
+        and system.getParticleMass(a).value_in_unit(openmm.unit.dalton) > 0
     ]
     if not held:
         return 0

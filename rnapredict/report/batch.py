@@ -14,11 +14,11 @@ from html import escape
 from pathlib import Path
 
 from rnapredict.errors import InputError, RnapredictError
-from rnapredict.fold.outputs import CONFIDENCE, record_dir
-from rnapredict.fold.summary import SummaryRow, read_summary
 from rnapredict.io.atomic import atomic_write_text
 from rnapredict.report import page
 from rnapredict.report.record import HTML, write_record_report
+from rnapredict.results.outputs import CONFIDENCE, record_dir
+from rnapredict.results.summary import SummaryRow, read_summary
 
 INDEX = "index.html"
 SUMMARY = "summary.tsv"
@@ -126,8 +126,18 @@ def build_reports(
     rows = _rows(out_dir)
     if not rows:
         raise InputError(f"no {SUMMARY} and no record with {CONFIDENCE}", file=str(out_dir))
+    return _build(out_dir, rows, _select(rows, ids, out_dir), on_record)
+
+
+def _build(
+    out_dir: Path,
+    rows: Sequence[SummaryRow],
+    chosen: Sequence[SummaryRow],
+    on_record: Callable[[str, Path | None, str | None], None] | None = None,
+) -> BatchReport:
+    """Reports of the ``chosen`` rows, then the index of all ``rows``."""
     result = BatchReport()
-    for row in _select(rows, ids, out_dir):
+    for row in chosen:
         try:
             if row.status != "ok":
                 raise RnapredictError(f"record failed to fold: {row.error}")
@@ -147,14 +157,17 @@ def build_reports(
     return result
 
 
-def missing_reports(out_dir: Path) -> list[str]:
-    """Directory names of the ``ok`` records of ``out_dir`` that have no ``report.html``
-    (e.g. records a ``fold --resume --report`` skipped as complete)."""
-    return [
-        r.name
-        for r in _rows(out_dir)
+def complete_reports(out_dir: Path) -> BatchReport:
+    """After ``fold --report``: the reports of the ``ok`` records that have no ``report.html``
+    (records a ``--resume`` skipped as complete), then ``index.html``, from one read of the
+    summary."""
+    rows = _rows(out_dir)
+    missing = [
+        r
+        for r in rows
         if r.status == "ok" and r.name not in ("", "-") and not (out_dir / r.name / HTML).is_file()
     ]
+    return _build(out_dir, rows, missing)
 
 
 def write_index(out_dir: Path, rows: Sequence[SummaryRow] | None = None) -> Path:

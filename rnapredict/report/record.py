@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from rnapredict.errors import RnapredictError
-from rnapredict.fold.outputs import CONFIDENCE, read_complete
 from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.secondary import pair_list, parse_dot_bracket, pseudoknot_levels
@@ -19,6 +18,7 @@ from rnapredict.io.structure import RnaStructure
 from rnapredict.report import figures, page
 from rnapredict.report.ensemble import Ensemble, analyse
 from rnapredict.report.viewer import pack_models
+from rnapredict.results.outputs import CONFIDENCE, read_complete
 
 HTML, PNG, SVG = "report.html", "report.png", "report.svg"
 
@@ -54,7 +54,7 @@ def _shipped_weights_sha256(model_version: str) -> str | None:
     """sha256 of the shipped weights when ``model_version`` is theirs (confidence.json does not
     record the hash), else None."""
     try:
-        from rnapredict.engine.weights import default_weights_dir, read_manifest
+        from rnapredict.assets import default_weights_dir, read_manifest
 
         manifest = read_manifest(default_weights_dir())
     except Exception:  # noqa: BLE001  provenance is best effort
@@ -138,7 +138,9 @@ def model_start(prior: dict[str, Any] | None) -> str:
     return str(prior.get("source") or NOT_RECORDED)
 
 
-def _pairs(ss: str, plddt1: np.ndarray) -> tuple[list[tuple[int, int]], list[float], list[bool]]:
+def pair_arcs(ss: str, plddt1: np.ndarray) -> tuple[list[tuple[int, int]], list[float], list[bool]]:
+    """Arcs of the arc diagram: base pairs of ``ss``, their mean pLDDT ([L] of model 1) and
+    whether each is a pseudoknot."""
     table = parse_dot_bracket(ss)
     levels = pseudoknot_levels(table)
     pairs = pair_list(table)
@@ -200,7 +202,7 @@ def build_record_report(
     ens = analyse(models)
     labels = [f"model {m['rank']}" for m in doc["models"]]
     ss = doc.get("secondary_structure", {}).get("dot_bracket") or "." * doc["length"]
-    pairs, pair_values, pk = _pairs(ss, plddt[0])
+    pairs, pair_values, pk = pair_arcs(ss, plddt[0])
     fig = figures.confidence_figure(
         plddt,
         labels,

@@ -188,6 +188,26 @@ def clashscore(model: RnaStructure, config: ClashConfig | None = None) -> ClashR
     n_atoms = heavy.n_atoms
     if n_atoms == 0:
         return ClashReport(0.0, 0, 0, ())
+    pairs, d, overlap = clashing_pairs(heavy, cfg)
+    n_clashes = len(pairs)
+    order = np.argsort(-overlap, kind="stable")[: cfg.n_worst]
+    labels = heavy.residue_labels()
+
+    def label(k: int) -> str:
+        return f"{labels[heavy.atom_res[k]]}:{heavy.atom_names[k]}"
+
+    worst = tuple(
+        Clash(label(int(pairs[k, 0])), label(int(pairs[k, 1])), float(d[k]), float(overlap[k]))
+        for k in order
+    )
+    return ClashReport(1000.0 * n_clashes / n_atoms, n_clashes, n_atoms, worst)
+
+
+def clashing_pairs(
+    heavy: RnaStructure, cfg: ClashConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The clashes of :func:`clashscore` in a model of heavy atoms with finite coordinates:
+    atom pairs [K, 2], their distances [K] (Å) and overlaps [K] (Å), in candidate order."""
     radius = _vdw_radii(heavy.elements)
     polar = np.array([e in _POLAR for e in heavy.elements], bool)
     starts = heavy.residue_starts()
@@ -207,26 +227,14 @@ def clashscore(model: RnaStructure, config: ClashConfig | None = None) -> ClashR
         bonds_apart = link_dist[lo, 0] + 1 + link_dist[hi, 1]
         inter = np.stack([lo, hi], axis=1)[~(adjacent & (bonds_apart <= MAX_EXCLUDED_BONDS))]
     pairs = np.concatenate([intra, inter]) if len(inter) else intra
-    if len(pairs) == 0:
-        return ClashReport(0.0, 0, n_atoms, ())
+    pairs = pairs.reshape(-1, 2)
     d = np.linalg.norm(heavy.coords[pairs[:, 0]] - heavy.coords[pairs[:, 1]], axis=1)
     allowed = cfg.overlap + np.where(
         polar[pairs[:, 0]] & polar[pairs[:, 1]], cfg.hbond_allowance, 0.0
     )
     overlap = radius[pairs[:, 0]] + radius[pairs[:, 1]] - d
     hit = overlap > allowed
-    n_clashes = int(hit.sum())
-    order = np.nonzero(hit)[0][np.argsort(-overlap[hit], kind="stable")][: cfg.n_worst]
-    labels = heavy.residue_labels()
-
-    def label(k: int) -> str:
-        return f"{labels[heavy.atom_res[k]]}:{heavy.atom_names[k]}"
-
-    worst = tuple(
-        Clash(label(int(pairs[k, 0])), label(int(pairs[k, 1])), float(d[k]), float(overlap[k]))
-        for k in order
-    )
-    return ClashReport(1000.0 * n_clashes / n_atoms, n_clashes, n_atoms, worst)
+    return pairs[hit], d[hit], overlap[hit]
 
 
 def _linked_residues(model: RnaStructure, starts: np.ndarray, link_max: float) -> np.ndarray:

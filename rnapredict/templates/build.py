@@ -20,8 +20,8 @@ from pathlib import Path
 import gemmi
 import numpy as np
 
+from rnapredict.data.cutoff import entry_id
 from rnapredict.errors import InputError, StructureError
-from rnapredict.prior.cutoff import entry_id
 from rnapredict.templates.library import TemplateChain, TemplateLibrary
 
 SUFFIXES = (".pdb", ".ent", ".cif", ".mmcif")
@@ -157,7 +157,7 @@ def parse_file(path: Path) -> list[tuple[str, str, np.ndarray]]:
 
 def structure_chains(st: gemmi.Structure) -> list[tuple[str, str, np.ndarray]]:
     """RNA chains of a parsed structure's first model (see :func:`parse_file`)."""
-    from rnapredict.io.pdbio import _parent_base, v3_atom_name
+    from rnapredict.io.residues import parent_base, v3_atom_name
 
     st.remove_alternative_conformations()
     chains = []
@@ -165,7 +165,7 @@ def structure_chains(st: gemmi.Structure) -> list[tuple[str, str, np.ndarray]]:
         seq: list[str] = []
         xyz: list[tuple[float, float, float]] = []
         for res in ch:
-            base = _parent_base(res)
+            base = parent_base(res)
             if base is None:
                 continue
             seq.append(base)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from rnapredict.prior.candidates import Candidate, aform_candidate
+from rnapredict.geometry.candidate import Candidate, aform_candidate
+from rnapredict.score import superpose
 from rnapredict.templates.library import TemplateLibrary
 from rnapredict.templates.search import TemplateHit
 
@@ -30,19 +31,15 @@ TEMPLATE_SIGMAS = (0.25, 1.0, 1.5)
 
 
 def kabsch(mobile: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation R [3, 3] and translation t [3] minimising |mobile @ R.T + t − target|.
+    """Rotation R [3, 3] and translation t [3] minimising |mobile @ R.T + t − target|
+    (:func:`rnapredict.score.superpose.kabsch`).
 
     Args:
         mobile, target: [K, 3] Å, K ≥ 1 (K < 3: translation only).
     """
-    mc, tc = mobile.mean(0), target.mean(0)
     if len(mobile) < 3:
-        return np.eye(3), tc - mc
-    h = (mobile - mc).T @ (target - tc)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(vt.T @ u.T)) or 1.0
-    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
-    return r, tc - mc @ r.T
+        return np.eye(3), target.mean(0) - mobile.mean(0)
+    return superpose.kabsch(mobile, target)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -1,6 +1,9 @@
 """The shipped default library: train-split chains of ../shared/data (c1 + allatom).
 
-    python -m rnapredict.templates.dataset ../shared/data weights/templates.npz
+    python -m rnapredict.templates.dataset ../shared/data weights/templates.npz [--overwrite]
+        [--manifest]
+
+(``--manifest`` lists the file as ``templates`` in the manifest beside it, :mod:`rnapredict.assets`.)
 
 Only chains released before 2020-01-01 (``split == train``) go in, so validation figures with
 templates stay honest; a chain present in both sets is stored once (the c1 copy).
@@ -8,19 +11,20 @@ templates stay honest; a chain present in both sets is stored once (the c1 copy)
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
+from rnapredict.assets import record_asset
+from rnapredict.data.allatom import allatom_rows, entry_path
+from rnapredict.data.c1 import c1_rows, read_c1_coords
+from rnapredict.data.split import TRAIN_BEFORE
 from rnapredict.templates.build import parse_file
-from rnapredict.templates.library import TemplateChain, TemplateLibrary
-from rnapredict.train.data import read_c1_coords
+from rnapredict.templates.library import LIBRARY_VERSION, TemplateChain, TemplateLibrary
 
 
 def c1_chains(data_dir: Path, split: str = "train") -> list[TemplateChain]:
     """``c1/`` chains of ``split`` (``target_id`` = ``PDBID_CHAIN``), coordinates from coords.csv."""
-    with (data_dir / "c1" / "sequences.csv").open(newline="") as fh:
-        rows = {r["target_id"]: r for r in csv.DictReader(fh) if r["split"] == split}
+    rows = {r["target_id"]: r for r in c1_rows(data_dir, split)}
     xyz = read_c1_coords(data_dir, set(rows))
     out = []
     for tid in sorted(rows):
@@ -33,14 +37,12 @@ def c1_chains(data_dir: Path, split: str = "train") -> list[TemplateChain]:
 
 def allatom_chains(data_dir: Path, split: str = "train") -> list[TemplateChain]:
     """``allatom/`` chains of ``split`` listed in chains.csv, C1′ read from the entry files."""
-    with (data_dir / "allatom" / "chains.csv").open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["split"] == split]
     wanted: dict[str, dict[str, str]] = {}
-    for r in rows:
+    for r in allatom_rows(data_dir, split):
         wanted.setdefault(r["entry"], {})[r["chain"]] = r["release_date"]
     out = []
     for entry in sorted(wanted):
-        for name, seq, c1 in parse_file(data_dir / "allatom" / f"{entry}.pdb.gz"):
+        for name, seq, c1 in parse_file(entry_path(data_dir, entry)):
             if name in wanted[entry]:
                 out.append(TemplateChain(entry, name, seq, wanted[entry][name], c1))
     return out
@@ -57,4 +59,16 @@ def dataset_library(data_dir: Path, split: str = "train") -> TemplateLibrary:
 if __name__ == "__main__":
     lib = dataset_library(Path(sys.argv[1]))
     lib.save(sys.argv[2], overwrite="--overwrite" in sys.argv)
+    if "--manifest" in sys.argv:
+        n_c1 = len(c1_chains(Path(sys.argv[1])))
+        record_asset(
+            Path(sys.argv[2]),
+            "templates",
+            format=LIBRARY_VERSION,
+            chains=len(lib),
+            residues=len(lib.seq),
+            split=f"train (released before {TRAIN_BEFORE}): c1 {n_c1} + allatom"
+            f" {len(lib) - n_c1} chains",
+            built_by="python -m rnapredict.templates.dataset ../shared/data weights/templates.npz",
+        )
     print(f"{len(lib)} chains, {len(lib.seq)} nt -> {sys.argv[2]}")

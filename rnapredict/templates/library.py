@@ -13,7 +13,6 @@ Arrays (N chains, T residues in all):
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import json
 import os
@@ -23,13 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rnapredict.assets import asset_entry, default_weights_dir, verify, write_file
+from rnapredict.data.cutoff import entry_ids
 from rnapredict.errors import InputError
-from rnapredict.io.atomic import atomic_write_bytes
-from rnapredict.prior.cutoff import entry_ids
 
 LIBRARY_VERSION = 1
-#: The shipped default library (train split of ../shared/data; see weights/MODEL_CARD.md).
-SHIPPED_NAME = "templates.npz"
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ class TemplateLibrary:
 
     @functools.cached_property
     def entry_ids(self) -> np.ndarray:
-        """[N] PDB entry of each chain as :func:`rnapredict.prior.cutoff.entry_id` reads it
+        """[N] PDB entry of each chain as :func:`rnapredict.data.cutoff.entry_id` reads it
         (``""`` for names that are not PDB ids), for the self-exclusion rule."""
         return entry_ids(self.entry)
 
@@ -127,7 +124,8 @@ class TemplateLibrary:
 
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
         """Write atomically (temp + rename); an existing file needs ``overwrite``."""
-        return atomic_write_bytes(path, self.to_bytes(), overwrite=overwrite)
+        write_file(Path(path), self.to_bytes(), overwrite=overwrite)
+        return Path(path)
 
 
 #: What a template library is, for messages about files that are not one.
@@ -205,58 +203,39 @@ def _read(path: Path) -> TemplateLibrary:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached(path: str, mtime_ns: int, size: int, sha256: str | None) -> TemplateLibrary:
-    if sha256 is not None:
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        if digest != sha256:
-            raise InputError(f"sha256 {digest} does not match the manifest", file=path)
+def _cached(path: str, mtime_ns: int, size: int, entry: str | None) -> TemplateLibrary:
+    if entry is not None:  # the manifest block (JSON, hashable) the file must match
+        verify(Path(path).read_bytes(), json.loads(entry), Path(path))
     return _read(Path(path))
 
 
-def load_library(path: str | os.PathLike[str], sha256: str | None = None) -> TemplateLibrary:
+def load_library(path: str | os.PathLike[str], entry: dict | None = None) -> TemplateLibrary:
     """Read a library (cached per process by path, mtime and size).
 
     Args:
-        sha256: expected hex digest of the file (the shipped one's is in the manifest).
+        entry: the file's manifest block (``sha256``, ``bytes``) to verify it against.
 
     Raises:
-        InputError: missing file, hash mismatch, not a library, wrong version, inconsistent
-            arrays.
+        InputError: missing file, not a library, wrong version, inconsistent arrays.
+        WeightsError: the file does not match ``entry``.
     """
     p = Path(path)
     try:
         st = p.stat()
     except OSError:
         raise InputError("template library not found", file=str(p)) from None
-    return _cached(str(p.resolve()), st.st_mtime_ns, st.st_size, sha256)
-
-
-def shipped_library_path() -> Path:
-    """The default library beside the shipped weights (``$RNAPREDICT_WEIGHTS`` honoured)."""
-    from rnapredict.engine.weights import default_weights_dir
-
-    return default_weights_dir() / SHIPPED_NAME
-
-
-def _shipped_sha256(weights_dir: Path) -> str | None:
-    """The ``templates.sha256`` entry of the weights manifest, if any."""
-    try:
-        manifest = json.loads((weights_dir / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return None
-    entry = manifest.get("templates") if isinstance(manifest, dict) else None
-    return entry.get("sha256") if isinstance(entry, dict) else None
+    key = None if entry is None else json.dumps(entry, sort_keys=True)
+    return _cached(str(p.resolve()), st.st_mtime_ns, st.st_size, key)
 
 
 def resolve_library(spec: str | None) -> TemplateLibrary | None:
-    """``none``/None → no templates; ``default`` → the shipped library, verified against the
-    manifest's sha256 (None when the weights directory has none, e.g. custom weights); else a
-    path (an error when missing)."""
+    """``none``/None → no templates; ``default`` → the library the weights manifest lists as
+    ``templates``, verified (None when it lists none, e.g. custom weights; a listed file that
+    is missing or altered is a WeightsError, :mod:`rnapredict.assets`); else a path (an error
+    when missing)."""
     if spec is None or spec.lower() == "none":
         return None
     if spec.lower() == "default":
-        path = shipped_library_path()
-        if not path.is_file():
-            return None
-        return load_library(path, _shipped_sha256(path.parent))
+        found = asset_entry(default_weights_dir(), "templates")
+        return None if found is None else load_library(*found)
     return load_library(spec)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnapredict.prior.cutoff import StructureCutoff, parse_cutoff
+from rnapredict.data.cutoff import StructureCutoff, parse_cutoff
 from rnapredict.templates.library import TemplateLibrary
 
 __all__ = ["SearchConfig", "TemplateHit", "allowed", "parse_cutoff", "search"]
@@ -153,8 +153,8 @@ def _aligner(cfg: SearchConfig):  # noqa: ANN202 - Bio.Align.PairwiseAligner
 
 def allowed(lib: TemplateLibrary, query_id: str | None, cutoff: str | None) -> np.ndarray:
     """[N] bool: chains that may be templates — not of the query's PDB entry
-    (:func:`rnapredict.prior.cutoff.entry_id`), not the query's own ``ENTRY_CHAIN`` id, and
-    released before the cutoff (:class:`rnapredict.prior.cutoff.StructureCutoff`)."""
+    (:func:`rnapredict.data.cutoff.entry_id`), not the query's own ``ENTRY_CHAIN`` id, and
+    released before the cutoff (:class:`rnapredict.data.cutoff.StructureCutoff`)."""
     ok = StructureCutoff.for_record(cutoff, query_id).allowed(lib.entry_ids, lib.date)
     if query_id:
         ok &= lib.ids_upper != query_id.strip().upper()

@@ -13,13 +13,11 @@ fitted on all chains in ``manifest.json`` (``inference.plddt_calibration``).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from rnapredict.engine.calibration import PlddtCalibration, fit_isotonic
-from rnapredict.io.atomic import atomic_write_text
 from rnapredict.score.lddt import lddt
 from rnapredict.train.__main__ import DEFAULT_DATA
 
@@ -123,14 +121,15 @@ def main(argv: list[str] | None = None) -> dict:
     for b in report["reliability_crossfit"]:
         print(f"| {b[0]} | {b[1]} | {b[2]:.1f} | {b[3]:.1f} |")
     if a.write:
-        from rnapredict.engine.weights import default_weights_dir
+        from rnapredict.assets import MANIFEST, default_weights_dir, read_manifest, update_manifest
 
-        wdir = a.weights or default_weights_dir()
-        path = Path(wdir) / "manifest.json"
-        manifest = json.loads(path.read_text())
-        manifest.setdefault("inference", {})["plddt_calibration"] = full.to_dict()
-        atomic_write_text(path, json.dumps(manifest, indent=1) + "\n", overwrite=True)
-        print(f"wrote inference.plddt_calibration to {path}")
+        wdir = Path(a.weights or default_weights_dir())
+        inference = {
+            **read_manifest(wdir).get("inference", {}),
+            "plddt_calibration": full.to_dict(),
+        }
+        update_manifest(wdir, inference=inference)
+        print(f"wrote inference.plddt_calibration to {wdir / MANIFEST}")
     return report
 
 

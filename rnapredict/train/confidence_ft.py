@@ -82,10 +82,10 @@ def collect(
         ``x`` [S, L, 3] float32 tensors (Å), ``lddt`` [S, L] (0–1), ``tm`` [S], ``ptm`` /
         ``plddt`` [S] (the frozen head's, raw).
     """
+    from rnapredict.data.families import kmer_families
     from rnapredict.engine import load_engine
     from rnapredict.engine.api import FoldOptions, record_generators
     from rnapredict.prior.assembly import assembly_candidates
-    from rnapredict.prior.families import kmer_families
     from rnapredict.prior.library import default_library
     from rnapredict.train.data import load_chains
 
@@ -295,7 +295,8 @@ def main(argv: list[str] | None = None) -> None:
         _save_rows(rows, a.out)
         print(f"wrote {len(rows)} chains to {a.out}")
         return
-    from rnapredict.engine.weights import build_network, default_weights_dir, load_weights
+    from rnapredict.assets import default_weights_dir
+    from rnapredict.engine.weights import build_network, load_weights
 
     mcfg, tensors, _ = load_weights(a.weights or default_weights_dir())
     net = build_network(mcfg, tensors)

@@ -9,25 +9,24 @@ as the engine does at inference.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from rnapredict.data.allatom import allatom_rows, chain_with_c1, read_entry
+from rnapredict.data.c1 import c1_rows, read_c1_coords
+from rnapredict.data.pdb_ss import PdbSS, native_ss, pdb_ss_table
+from rnapredict.data.split import TRAIN_BEFORE
+from rnapredict.data.sscache import SSCache
 from rnapredict.features.edges import EdgeConfig
 from rnapredict.features.featurize import Features, collate, featurize_arrays
-from rnapredict.features.secondary import partner_array, predict_ss
-from rnapredict.io.atomic import atomic_write_text
+from rnapredict.features.secondary import partner_array
 from rnapredict.io.structure import RnaStructure
 from rnapredict.model.diffusion import random_rotation
-
-TRAIN_BEFORE = "2020-01-01"
-VAL_FROM, VAL_BEFORE = "2020-01-01", "2022-05-01"
 
 
 @dataclass(frozen=True)
@@ -43,42 +42,13 @@ class Chain:
     prior: np.ndarray | None = None
 
 
-def _in_split(row: dict[str, str], split: str) -> bool:
-    date = row["release_date"]
-    if split == "train":
-        return row["split"] == "train" and date < TRAIN_BEFORE
-    if split == "validation":
-        return row["split"] == "validation" and VAL_FROM <= date < VAL_BEFORE
-    raise ValueError(f"unknown split {split!r}")
-
-
-def _pdb_ss(data_dir: Path) -> dict[str, tuple[str, str, str]]:
-    """pdb_chain (lower case) → (sequence, dot-bracket, release date), PDB-derived."""
-    path = data_dir / "secondary" / "pdb_dot_bracket.csv"
-    if not path.exists():
-        return {}
-    with path.open(newline="") as fh:
-        return {
-            r["pdb_chain"].lower(): (r["sequence"], r["dot_bracket"], r["release_date"])
-            for r in csv.DictReader(fh)
-        }
-
-
-def _annotated_ss(row: dict[str, str], pdb: dict[str, tuple[str, str, str]]) -> str | None:
+def _annotated_ss(row: dict[str, str], pdb: dict[str, PdbSS]) -> str | None:
     """PDB-derived SS of a train chain released before the train cutoff, if it fits."""
     if row["split"] != "train":
         return None
-    if row.get("dot_bracket_pdb"):
-        if len(row["dot_bracket_pdb"]) == len(row["sequence"]):
-            return row["dot_bracket_pdb"]
-    hit = pdb.get(row["target_id"].lower())
-    if hit is None or hit[2] >= TRAIN_BEFORE:
+    ss = native_ss(row, row["sequence"], pdb, before=TRAIN_BEFORE)
+    if ss is None:
         return None
-    seq, ss, _ = hit
-    keep = [k for k, ch in enumerate(seq) if ch != "-"]
-    if "".join(seq[k] for k in keep).upper() != row["sequence"].upper():
-        return None
-    ss = "".join(ss[k] for k in keep)
     try:
         partner_array(ss)
     except Exception:
@@ -116,26 +86,6 @@ def load_chains(
     return chains
 
 
-def _read_cache(ss_cache: Path | None) -> dict[str, str]:
-    if ss_cache is not None and ss_cache.exists():
-        return json.loads(ss_cache.read_text())
-    return {}
-
-
-def _write_cache(ss_cache: Path | None, cache: dict[str, str], n_before: int) -> None:
-    if ss_cache is not None and len(cache) > n_before:
-        ss_cache.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(ss_cache, json.dumps(cache, sort_keys=True), overwrite=True)
-
-
-def chain_with_c1(model: RnaStructure, chain: str) -> RnaStructure:
-    """The residues of ``chain`` that have a C1′ atom, in file order (``chains.csv`` counts
-    these nucleotides)."""
-    sub = model.select_residues([i for i, c in enumerate(model.chain_ids) if c == chain])
-    _, present = sub.atom_coords("C1'")
-    return sub.select_residues(np.flatnonzero(present))
-
-
 def allatom_c1(path: Path, chain: str) -> tuple[str, np.ndarray, str]:
     """(sequence, C1′ [L, 3] Å, 3D-annotated dot-bracket) of one chain of an all-atom file."""
     from rnapredict.io.pdbio import read_structure
@@ -156,62 +106,32 @@ def load_allatom_chains(data_dir: Path, split: str, ss_cache: Path | None = None
     Train chains use the base pairs annotated in 3D (``ss_source`` ``pdb``); validation chains
     use ViennaRNA MFE, as the engine does at inference.
     """
-    table = data_dir / "allatom" / "chains.csv"
-    if not table.exists():
-        return []
-    with table.open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if _in_split(r, split)]
-    cache = _read_cache(ss_cache)
-    n_before = len(cache)
-    from rnapredict.io.pdbio import read_structure
-
+    rows = allatom_rows(data_dir, split)
+    cache = SSCache(ss_cache)
     chains = []
     entry, model = None, None
     for r in sorted(rows, key=lambda r: (r["entry"], r["chain"])):
         cid = f"{r['entry']}_{r['chain']}"
         if r["entry"] != entry:  # one read per entry, not per chain
             entry = r["entry"]
-            model = read_structure(data_dir / "allatom" / f"{entry}.pdb.gz")
+            model = read_entry(data_dir, entry)
         seq, xyz, native = _c1_and_pairs(chain_with_c1(model, r["chain"]))
         if len(seq) < 2:
             continue
         # The sequence is the product reader's (parent bases of every residue with a C1′);
         # chains.csv differs by a residue or two on ~20 chains (modified/alt residues).
-        if split == "train":
-            ss, source = native, "pdb"
-        else:
-            if seq not in cache:
-                cache[seq] = predict_ss(seq)
-            ss, source = cache[seq], "vienna"
+        ss, source = (native, "pdb") if split == "train" else (cache(seq), "vienna")
         chains.append(Chain(cid, seq, xyz, ss, source, r["release_date"]))
-    _write_cache(ss_cache, cache, n_before)
+    cache.save()
     return chains
-
-
-def read_c1_coords(
-    data_dir: Path, wanted: set[str] | None = None, dtype: type = np.float32
-) -> dict[str, np.ndarray]:
-    """C1′ coordinates [L, 3] (Å, in residue order) of the wanted ``c1/`` target ids (None:
-    all)."""
-    rows: dict[str, list[tuple[int, float, float, float]]] = {}
-    with (data_dir / "c1" / "coords.csv").open(newline="") as fh:
-        for r in csv.DictReader(fh):
-            tid = r["ID"].rsplit("_", 1)[0]
-            if wanted is None or tid in wanted:
-                rows.setdefault(tid, []).append(
-                    (int(r["resid"]), float(r["x"]), float(r["y"]), float(r["z"]))
-                )
-    return {t: np.array([p[1:] for p in sorted(v)], dtype=dtype) for t, v in rows.items()}
 
 
 def _load_c1(data_dir: Path, split: str, ss_cache: Path | None = None) -> list[Chain]:
     """C1′ chains of ``c1/`` in one split, ordered by target id."""
-    with (data_dir / "c1" / "sequences.csv").open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if _in_split(r, split)]
+    rows = c1_rows(data_dir, split)
     coords = read_c1_coords(data_dir, {r["target_id"] for r in rows})
-    cache = _read_cache(ss_cache)
-    n_cached = len(cache)
-    pdb = _pdb_ss(data_dir)
+    cache = SSCache(ss_cache)
+    pdb = pdb_ss_table(data_dir)
     chains = []
     for r in sorted(rows, key=lambda r: r["target_id"]):
         seq = r["sequence"].upper()
@@ -220,11 +140,9 @@ def _load_c1(data_dir: Path, split: str, ss_cache: Path | None = None) -> list[C
         ss = _annotated_ss(r, pdb)
         source = "pdb"
         if ss is None:
-            if seq not in cache:
-                cache[seq] = predict_ss(seq)
-            ss, source = cache[seq], "vienna"
+            ss, source = cache(seq), "vienna"
         chains.append(Chain(r["target_id"], seq, xyz, ss, source, r["release_date"]))
-    _write_cache(ss_cache, cache, n_cached)
+    cache.save()
     return chains
 
 
@@ -257,17 +175,14 @@ def with_priors(chains: list[Chain]) -> list[Chain]:
 
 def with_mfe(chains: list[Chain], ss_cache: Path | None = None) -> list[Chain]:
     """The chains with their ViennaRNA MFE structure (prior dropped: recompute it after)."""
-    cache = _read_cache(ss_cache)
-    n_before = len(cache)
+    cache = SSCache(ss_cache)
     out = []
     for c in chains:
         if c.ss_source == "vienna":
             out.append(c)
             continue
-        if c.seq not in cache:
-            cache[c.seq] = predict_ss(c.seq)
-        out.append(dataclasses.replace(c, ss=cache[c.seq], ss_source="vienna", prior=None))
-    _write_cache(ss_cache, cache, n_before)
+        out.append(dataclasses.replace(c, ss=cache(c.seq), ss_source="vienna", prior=None))
+    cache.save()
     return out
 
 
@@ -285,7 +200,7 @@ def with_assembled_priors(
 
     Args:
         library: :class:`rnapredict.prior.library.MotifLibrary` (train split only).
-        families: chain id → family ids (:func:`rnapredict.prior.families.kmer_families`).
+        families: chain id → family ids (:func:`rnapredict.data.families.kmer_families`).
         seed: candidate choice seed (per chain: derived from it and the chain id).
     """
     from rnapredict.engine.api import record_seed

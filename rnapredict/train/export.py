@@ -21,10 +21,10 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
+from rnapredict.data.split import TRAIN_BEFORE, VAL_BEFORE, VAL_FROM
 from rnapredict.engine.weights import write_weights
 from rnapredict.model.network import ModelConfig, RnaFoldNet
 from rnapredict.train.checkpoint import latest_checkpoint
-from rnapredict.train.data import TRAIN_BEFORE, VAL_BEFORE, VAL_FROM
 from rnapredict.train.ema import EMA_FILE
 from rnapredict.train.lora import LoraConfig, merged_state
 

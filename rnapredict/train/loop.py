@@ -113,7 +113,7 @@ def prior_adder(cfg: TrainConfig, train_chains: list[Chain], seed: int):  # noqa
     returned function takes an optional ``seed`` (candidate choice; default ``seed``)."""
     if cfg.prior_source == "aform":
         return lambda chains, seed=seed: with_priors(chains)
-    from rnapredict.prior.families import kmer_families
+    from rnapredict.data.families import kmer_families
     from rnapredict.prior.library import default_library
 
     library = default_library()

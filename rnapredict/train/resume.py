@@ -94,7 +94,7 @@ def starting_point(
     if saved is not None:  # the checkpoint holds every tensor; keep its provenance
         kept = {k: saved[k] for k in ("init_from", "lora") if k in saved}
         if init_from is not None:
-            from rnapredict.engine.weights import read_manifest
+            from rnapredict.assets import read_manifest
             from rnapredict.errors import WeightsError
 
             try:

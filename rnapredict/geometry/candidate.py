@@ -1,4 +1,5 @@
-"""A 3D starting point for the diffusion, with its provenance."""
+"""A C1′ starting point for the diffusion, with its provenance: what the prior and the
+templates hand to the engine (here, below all three, so none imports another for it)."""
 
 from __future__ import annotations
 
