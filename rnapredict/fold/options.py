@@ -10,8 +10,11 @@ from rnapredict.errors import RnapredictError
 from rnapredict.features.probing import ProbingConfig
 from rnapredict.fold.shard import Shard
 from rnapredict.prior.provider import PRIORS
+from rnapredict.threads import choose_threads, split_threads
 
 FORMATS = ("pdb", "cif", "both")
+#: Settings that say how a record was run, not what was computed: ``--resume`` ignores them.
+RUNTIME_SETTINGS = frozenset({"threads"})
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -44,6 +47,9 @@ class FoldRunOptions:
         report: also write ``report.html/.png/.svg`` per record (``--report``).
         templates: template library (``--templates``): a path, ``default`` (shipped) or ``none``.
         template_cutoff: ``--template-cutoff YYYY-MM-DD`` (None: templates of any date).
+        threads: CPU threads of the whole run (``--threads``); None at construction: the
+            default of :func:`rnapredict.threads.default_threads` (set in its place).
+        jobs: worker processes folding records in parallel (``--jobs``), sharing ``threads``.
     """
 
     n_samples: int = 5
@@ -71,8 +77,13 @@ class FoldRunOptions:
     report: bool = False
     templates: str = "default"
     template_cutoff: str | None = None
+    threads: int | None = None
+    jobs: int = 1
 
     def __post_init__(self) -> None:
+        if self.jobs < 1:
+            raise RnapredictError(f"--jobs {self.jobs}: must be a positive integer")
+        object.__setattr__(self, "threads", choose_threads(self.threads).threads)
         if self.shape_file is not None and self.dms_file is not None:
             raise RnapredictError("--shape and --dms exclude each other; give one per run")
         if self.n_samples < 1:
@@ -115,6 +126,12 @@ class FoldRunOptions:
             cleanup=self.cleanup,
         )
 
+    @property
+    def worker_threads(self) -> int:
+        """Threads each record is folded with (``threads`` split over ``jobs``)."""
+        assert self.threads is not None  # resolved in __post_init__
+        return split_threads(self.threads, self.jobs)
+
     def probing_config(self) -> ProbingConfig:
         """Pseudo-energy settings of the probing data (``--shape-slope`` / ``-intercept``)."""
         return ProbingConfig(
@@ -133,7 +150,8 @@ class FoldRunOptions:
         return None
 
     def settings(self) -> dict[str, object]:
-        """The settings recorded in each ``confidence.json`` (``probing`` only with data)."""
+        """The settings recorded in each ``confidence.json`` (``probing`` only with data;
+        ``threads``, per record, is not compared by ``--resume``: see :data:`RUNTIME_SETTINGS`)."""
         out: dict[str, object] = {
             "n_samples": self.n_samples,
             "steps": self.steps,
@@ -144,6 +162,7 @@ class FoldRunOptions:
             "templates": self.templates,
             "template_cutoff": self.template_cutoff,
             "cleanup": self.cleanup,
+            "threads": self.worker_threads,
         }
         if self.probing is not None:
             kind = self.probing[0]
