@@ -160,7 +160,7 @@ def test_a_dead_worker_fails_its_record_only(tmp_path: Path) -> None:
     (crash,) = [d for d in lines if d["status"] == "failed"]
     assert (
         crash["id"] == "crash"
-        and "worker process folding it died (killed by SIGKILL" in crash["error"]
+        and "worker process running it died (killed by SIGKILL" in crash["error"]
     )
     assert "record 'crash'" in (out / "crash" / "error.txt").read_text()
     assert all(read_complete(out / rid) is not None for rid in ("a", "b", "c"))

@@ -37,14 +37,24 @@ from rnapredict.fold.record import (
     outcome_from_confidence,
 )
 from rnapredict.fold.results import BatchResult, RecordOutcome
-from rnapredict.fold.schedule import Prepared, in_order
 from rnapredict.fold.summary import SUMMARY, SummaryWriter, ensure_summary, printable
-from rnapredict.fold.workers import FoldTask, TaskResult, WorkerPool
+from rnapredict.fold.workers import (
+    FoldHandler,
+    FoldTask,
+    TaskResult,
+    died,
+    remove_temps,
+    write_error,
+)
 from rnapredict.io.atomic import TMP_PREFIX
 from rnapredict.io.names import name_key, safe_name
 from rnapredict.io.records import Record
 from rnapredict.io.ssfiles import read_ss_entries
 from rnapredict.threads import apply_threads, pool_environment
+from rnapredict.workers import WorkerPool, in_order
+
+#: ``(stream index, item, outcome settled by the parent | task to fold)``.
+Prepared = tuple[int, Item, TaskResult | FoldTask]
 
 #: Records read ahead per worker with ``--jobs`` (bounds memory; lets fast records pass a slow one).
 _WINDOW_PER_JOB = 4
@@ -307,7 +317,7 @@ def fold_records(
                 try:
                     summary.add(outcome.summary_row())
                 except OSError as exc:
-                    stop = stop or _write_error(exc, out_dir / SUMMARY)
+                    stop = stop or write_error(exc, out_dir / SUMMARY)
                 reporter.done(outcome)
                 if stop is not None:
                     break
@@ -316,7 +326,7 @@ def fold_records(
             summary.flush()
             ensure_summary(out_dir / SUMMARY)
         except OSError as exc:
-            stop = stop or _write_error(exc, out_dir / SUMMARY)
+            stop = stop or write_error(exc, out_dir / SUMMARY)
         result.elapsed_s = time.perf_counter() - t_start
         reporter.finish(result)
     if stop is not None:
@@ -327,16 +337,6 @@ def fold_records(
             "directory, then rerun with --resume to fold the rest"
         )
     return result
-
-
-def _write_error(exc: BaseException, path: Path) -> OutputWriteError:
-    """An output write failure as :class:`OutputWriteError` naming the path."""
-    if isinstance(exc, OutputWriteError):
-        return exc
-    assert isinstance(exc, OSError)
-    where = exc.filename or path
-    why = f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else str(exc)
-    return OutputWriteError(f"cannot write {where}: {why}")
 
 
 def _stopped(item: Item, k: int, err: OutputWriteError) -> RecordOutcome:
@@ -373,7 +373,7 @@ def _prepared(
             else:
                 prep = _prepare(ctx, item, k, claimed, reporter, ss_ids)
         except (OutputWriteError, OSError) as exc:
-            prep = _write_error(exc, ctx.out_dir)
+            prep = write_error(exc, ctx.out_dir)
         yield k, item, prep
 
 
@@ -386,7 +386,7 @@ def _serial(ctx: RecordContext, prepared: Iterator[Prepared]) -> Iterator[Prepar
                     ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)
                 prep = fold_record(ctx, prep.record, prep.name, prep.directory)
             except (OutputWriteError, OSError) as exc:
-                prep = _write_error(exc, ctx.out_dir)
+                prep = write_error(exc, ctx.out_dir)
         yield k, item, prep
 
 
@@ -397,21 +397,11 @@ def _pool(ctx: RecordContext) -> WorkerPool:
     def payload() -> bytes:
         if ctx.engine is None:
             ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)
-        return pickle.dumps(ctx)
-
-    def died(task: FoldTask, message: str) -> RecordOutcome:
-        record = task.record
-        return fail_record(
-            record.id,
-            record.index,
-            task.name,
-            task.directory,
-            str(RecordError(message, file=record.source, record=record.id)),
-            length=len(record.seq),
-        )
+        return pickle.dumps(FoldHandler(ctx))
 
     threads = ctx.options.worker_threads
-    return WorkerPool(ctx.options.jobs, threads, payload, died, env=pool_environment(threads))
+    env = pool_environment(threads)
+    return WorkerPool(ctx.options.jobs, threads, payload, died, remove_temps, env=env)
 
 
 def _prepare(
