@@ -144,6 +144,17 @@ def choose_threads(threads: int | None, env: Mapping[str, str] | None = None) ->
     return ThreadChoice(threads, "--threads")
 
 
+def check_jobs(jobs: int) -> int:
+    """``jobs`` if it is a usable ``--jobs`` value.
+
+    Raises:
+        RnapredictError: below 1 (a usage error).
+    """
+    if jobs < 1:
+        raise RnapredictError(f"--jobs {jobs}: must be a positive integer")
+    return jobs
+
+
 def split_threads(threads: int, jobs: int) -> int:
     """Threads per worker when ``jobs`` workers share ``threads`` (at least one each)."""
     return max(1, threads // max(1, jobs))

@@ -68,7 +68,21 @@ def _worker_main(conn: Connection, payload: bytes, threads: int) -> None:
             return
         if task is None:
             return
-        conn.send(handler(task))
+        try:
+            result = handler(task)
+        except Exception as exc:  # noqa: BLE001  re-raised in the parent, as a serial run would
+            result = _Raised(exc)
+        try:
+            conn.send(result)
+        except (pickle.PicklingError, TypeError, AttributeError):  # an unpicklable exception
+            conn.send(_Raised(RuntimeError(f"{type(result.exc).__name__}: {result.exc}")))
+
+
+class _Raised:
+    """An exception the handler raised, carried back to the parent."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
 
 
 def death_message(exitcode: int | None) -> str:
@@ -107,7 +121,8 @@ class WorkerPool:
     Args:
         payload: returns the pickled handler (called once, when the first worker starts).
         on_death: the result of a task whose worker died (its message says why).
-        cleanup: called for each task a killed worker held (remove its temp files).
+        cleanup: called for each task that workers held when the pool killed them all
+            (Ctrl-C, an error): remove its temp files. Every worker is dead by then.
         env: environment while the workers start (their libraries' thread pools).
     """
 
@@ -171,6 +186,7 @@ class WorkerPool:
         Raises:
             RnapredictError: a worker died before it could work (bad start-up: not a task's
                 fault, and every replacement would die the same way).
+            Exception: whatever the handler raised for a task (as the serial run would).
         """
         busy = [w for w in self._workers if w.task is not None]
         if not busy:
@@ -187,6 +203,9 @@ class WorkerPool:
                 if got and isinstance(result, str) and result == _READY:
                     w.ready = True
                     continue
+                if isinstance(result, _Raised):
+                    w.task = None
+                    raise result.exc
             if not got and (w.conn in ready or w.process.sentinel in ready):
                 if not w.ready:
                     raise _start_failure(w.process)
@@ -194,7 +213,6 @@ class WorkerPool:
                 if w.process.is_alive():  # a broken pipe from a live worker: end it
                     w.process.kill()
                     w.process.join()
-                self._cleanup(task)
                 result, got = self._on_death(task, death_message(w.process.exitcode)), True
                 w.conn.close()
                 self._workers.remove(w)

@@ -10,7 +10,7 @@ from rnapredict.errors import RnapredictError
 from rnapredict.features.probing import ProbingConfig
 from rnapredict.fold.shard import Shard
 from rnapredict.prior.provider import PRIORS
-from rnapredict.threads import choose_threads, split_threads
+from rnapredict.threads import check_jobs, choose_threads, split_threads
 
 FORMATS = ("pdb", "cif", "both")
 #: Settings that say how a record was run, not what was computed: ``--resume`` ignores them.
@@ -81,8 +81,7 @@ class FoldRunOptions:
     jobs: int = 1
 
     def __post_init__(self) -> None:
-        if self.jobs < 1:
-            raise RnapredictError(f"--jobs {self.jobs}: must be a positive integer")
+        check_jobs(self.jobs)
         object.__setattr__(self, "threads", choose_threads(self.threads).threads)
         if self.shape_file is not None and self.dms_file is not None:
             raise RnapredictError("--shape and --dms exclude each other; give one per run")

@@ -57,7 +57,8 @@ def write_error(exc: BaseException, path: Path) -> OutputWriteError:
 
 
 def died(task: FoldTask, message: str) -> RecordOutcome:
-    """The ``failed`` outcome (and ``error.txt``) of a record whose worker died."""
+    """The ``failed`` outcome (and ``error.txt``) of a record whose worker died; its partial
+    files (temp files included) are cleared."""
     record = task.record
     return fail_record(
         record.id,
