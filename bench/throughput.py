@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -46,17 +47,23 @@ def random_fasta(path: Path, lengths: list[int], seed: int) -> Path:
     return path
 
 
-def fold(fasta: Path, out: Path, args: list[str], pythonpath: str) -> float:
-    """Wall seconds of one ``rnapredict fold`` process (fails loudly on a non-zero exit)."""
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def fold(fasta: Path, out: Path, args: list[str], pythonpath: str) -> tuple[float, float]:
+    """Wall and CPU seconds (workers included) of one ``rnapredict fold`` process (fails
+    loudly on a non-zero exit)."""
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": pythonpath}
     cmd = [sys.executable, "-m", "rnapredict", "fold", str(fasta), "-o", str(out), "-q", *args]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
-    return seconds
+    return seconds, cpu
 
 
 def model_digest(out: Path) -> str:
@@ -78,6 +85,7 @@ def batch_table(args: argparse.Namespace, work: Path) -> None:
     fasta = random_fasta(work / "mixed.fa", lengths, args.seed)
     combos = [tuple(int(x) for x in c.lower().split("x")) for c in args.combos.split(",")]
     times: dict[tuple[int, ...], list[float]] = {c: [] for c in combos}
+    cpus: dict[tuple[int, ...], list[float]] = {c: [] for c in combos}
     digests: dict[tuple[int, ...], str] = {}
     print(
         f"mixed batch: {args.records} records, {min(lengths)}–{max(lengths)} nt "
@@ -89,10 +97,15 @@ def batch_table(args: argparse.Namespace, work: Path) -> None:
             out = work / f"out_{jobs}x{threads}"
             flags = ["-n", str(args.models), "--seed", "0", "--jobs", str(jobs)]
             flags += ["--threads", str(threads)]
-            s = fold(fasta, out, flags, args.pythonpath)
+            s, cpu = fold(fasta, out, flags, args.pythonpath)
             times[(jobs, threads)].append(s)
+            cpus[(jobs, threads)].append(cpu)
             digests[(jobs, threads)] = model_digest(out)
-            print(f"  repeat {rep + 1}: --jobs {jobs} --threads {threads}: {s:.1f} s", flush=True)
+            print(
+                f"  repeat {rep + 1}: --jobs {jobs} --threads {threads}: {s:.1f} s, "
+                f"CPU {cpu:.1f} s; {load()}",
+                flush=True,
+            )
     base = combos[0]
     print(
         f"\n| jobs × threads | wall s (median) | records/hour | time vs {base[0]}×{base[1]} "
@@ -115,6 +128,7 @@ def contention_table(args: argparse.Namespace, work: Path) -> None:
     flags = ["-n", str(args.models), "--seed", "0"]
     quiet: list[float] = []
     busy: list[float] = []
+    # The processes an HPC node would run beside this job (pure Python: no thread pools).
     print(
         f"contention: 1 × 100 nt, -n {args.models}, default threads, {args.busy} busy "
         f"process(es), code {args.pythonpath}; {load()}",
@@ -122,17 +136,20 @@ def contention_table(args: argparse.Namespace, work: Path) -> None:
     )
     fold(fasta, work / "warm", flags, args.pythonpath)  # page cache, numba cache
     for rep in range(args.repeats):
-        quiet.append(fold(fasta, work / "quiet", flags, args.pythonpath))
+        quiet.append(fold(fasta, work / "quiet", flags, args.pythonpath)[0])
         spinners = [
             subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)
         ]
         try:
-            busy.append(fold(fasta, work / "busy", flags, args.pythonpath))
+            busy.append(fold(fasta, work / "busy", flags, args.pythonpath)[0])
         finally:
             for p in spinners:
                 p.kill()
                 p.wait()
-        print(f"  repeat {rep + 1}: quiet {quiet[-1]:.1f} s, busy {busy[-1]:.1f} s", flush=True)
+        print(
+            f"  repeat {rep + 1}: quiet {quiet[-1]:.1f} s, busy {busy[-1]:.1f} s; {load()}",
+            flush=True,
+        )
     q, b = float(np.median(quiet)), float(np.median(busy))
     print("\n| setting | quiet s | with busy processes s | ratio |")
     print("|---|---|---|---|")
