@@ -36,6 +36,8 @@ POOL_VARIABLES = (
     "NUMBA_NUM_THREADS",
 )
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: Subcommands with ``--threads`` / ``--jobs`` as defined here.
+THREADED_COMMANDS = frozenset({"fold", "minimize"})
 
 
 @dataclass(frozen=True)
@@ -204,8 +206,10 @@ def configure_environment(argv: Sequence[str], env: MutableMapping[str, str] | N
     Only the environment changes; an unparsable value is left for the command to refuse.
     """
     env = os.environ if env is None else env
-    threads = _positive_int(_flag_value(argv, "--threads"))
+    command = next((a for a in argv if not a.startswith("-")), None)
+    ours = command in THREADED_COMMANDS  # other commands' --jobs (templates build) differ
+    threads = _positive_int(_flag_value(argv, "--threads")) if ours else None
     if threads is None:
         threads = default_threads(env).threads
-    jobs = _positive_int(_flag_value(argv, "--jobs")) or 1
+    jobs = (_positive_int(_flag_value(argv, "--jobs")) if ours else None) or 1
     env.update(pool_environment(split_threads(threads, jobs), env))

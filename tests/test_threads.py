@@ -114,6 +114,9 @@ def test_configure_environment_reads_the_command_line() -> None:
     env = {"SLURM_CPUS_PER_TASK": "4"}
     configure_environment(["fold", "--threads", "x"], env)  # left for the command to refuse
     assert env["OMP_NUM_THREADS"] == "4"
+    env = {"SLURM_CPUS_PER_TASK": "4"}
+    configure_environment(["--debug", "templates", "build", "d", "--jobs", "4"], env)
+    assert env["OMP_NUM_THREADS"] == "4"  # not fold's --jobs
 
 
 def test_apply_threads_sets_the_live_torch_pool() -> None:
