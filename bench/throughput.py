@@ -11,11 +11,11 @@ or Snakemake job runs it):
    first combination's.
 2. **contention.** One 100-nt random record folded with default settings (no thread flags),
    alone and while ``--busy`` processes spin on the CPUs, alternating; the ratio busy/quiet.
-   ``--pythonpath`` runs another checkout (e.g. the code before a change) for comparison.
+   ``--pythonpath A,B`` runs several checkouts (e.g. before and after a change), interleaved.
 
     OMP_NUM_THREADS=1 python bench/throughput.py                     # both tables
     python bench/throughput.py --combos 1x2,2x1 --records 12 --repeats 2
-    python bench/throughput.py --skip-batch --pythonpath ../main     # contention, old code
+    python bench/throughput.py --skip-batch --pythonpath ../main,.   # contention, old vs new
 
 The machine's load average is printed with each table: on a shared machine wall times are only
 comparable within one run.
@@ -123,37 +123,45 @@ def batch_table(args: argparse.Namespace, work: Path) -> None:
     print(f"({load()} at the end)\n", flush=True)
 
 
+def _busy_fold(fasta: Path, out: Path, flags: list[str], pythonpath: str, busy: int) -> float:
+    """Wall seconds of a fold while ``busy`` pure-Python processes spin (the other jobs of a
+    shared node: no thread pools of their own)."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
+    try:
+        return fold(fasta, out, flags, pythonpath)[0]
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+
+
 def contention_table(args: argparse.Namespace, work: Path) -> None:
     fasta = random_fasta(work / "one.fa", [100], args.seed + 1)
     flags = ["-n", str(args.models), "--seed", "0"]
-    quiet: list[float] = []
-    busy: list[float] = []
-    # The processes an HPC node would run beside this job (pure Python: no thread pools).
+    trees = args.pythonpath.split(",")
+    quiet: dict[str, list[float]] = {t: [] for t in trees}
+    busy: dict[str, list[float]] = {t: [] for t in trees}
     print(
         f"contention: 1 × 100 nt, -n {args.models}, default threads, {args.busy} busy "
-        f"process(es), code {args.pythonpath}; {load()}",
+        f"process(es); {load()}",
         flush=True,
     )
-    fold(fasta, work / "warm", flags, args.pythonpath)  # page cache, numba cache
-    for rep in range(args.repeats):
-        quiet.append(fold(fasta, work / "quiet", flags, args.pythonpath)[0])
-        spinners = [
-            subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)
-        ]
-        try:
-            busy.append(fold(fasta, work / "busy", flags, args.pythonpath)[0])
-        finally:
-            for p in spinners:
-                p.kill()
-                p.wait()
-        print(
-            f"  repeat {rep + 1}: quiet {quiet[-1]:.1f} s, busy {busy[-1]:.1f} s; {load()}",
-            flush=True,
-        )
-    q, b = float(np.median(quiet)), float(np.median(busy))
-    print("\n| setting | quiet s | with busy processes s | ratio |")
+    for tree in trees:
+        fold(fasta, work / "warm", flags, tree)  # page cache, numba cache
+    for rep in range(args.repeats):  # round-robin: A quiet, A busy, B quiet, B busy, ...
+        for tree in trees:
+            quiet[tree].append(fold(fasta, work / "quiet", flags, tree)[0])
+            busy[tree].append(_busy_fold(fasta, work / "busy", flags, tree, args.busy))
+            print(
+                f"  repeat {rep + 1}, {tree}: quiet {quiet[tree][-1]:.1f} s, "
+                f"busy {busy[tree][-1]:.1f} s; {load()}",
+                flush=True,
+            )
+    print("\n| code | quiet s | with busy processes s | ratio |")
     print("|---|---|---|---|")
-    print(f"| default, {args.busy} busy | {q:.1f} | {b:.1f} | {b / q:.2f} |")
+    for tree in trees:
+        q, b = float(np.median(quiet[tree])), float(np.median(busy[tree]))
+        print(f"| {tree} | {q:.1f} | {b:.1f} | {b / q:.2f} |")
     print(f"({load()} at the end)\n", flush=True)
 
 
@@ -165,7 +173,11 @@ def main() -> None:
     ap.add_argument("--models", type=int, default=5, help="-n per record")
     ap.add_argument("--busy", type=int, default=2, help="busy processes for the contention test")
     ap.add_argument("--seed", type=int, default=0, help="sequence seed")
-    ap.add_argument("--pythonpath", default=str(REPO), help="checkout to run (PYTHONPATH)")
+    ap.add_argument(
+        "--pythonpath",
+        default=str(REPO),
+        help="checkout(s) to run (PYTHONPATH); comma-separated: contention rows interleaved",
+    )
     ap.add_argument("--skip-batch", action="store_true")
     ap.add_argument("--skip-contention", action="store_true")
     args = ap.parse_args()

@@ -177,8 +177,15 @@ class WorkerPool:
         """Send ``task`` to an idle worker (starting one if fewer than ``jobs`` run)."""
         idle = [w for w in self._workers if w.task is None]
         worker = idle[0] if idle else self._start_one()
+        try:
+            worker.conn.send(task)
+        except OSError:  # it died while idle: replace it
+            worker.process.kill()
+            worker.process.join()
+            self._workers.remove(worker)
+            worker = self._start_one()
+            worker.conn.send(task)
         worker.task = task
-        worker.conn.send(task)
 
     def results(self) -> Iterator[tuple[Task, Any]]:
         """Block until at least one busy worker finishes (or dies); its tasks and results.
