@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from rnapredict.engine.api import FoldOptions, Prediction
@@ -235,3 +236,33 @@ def test_ctrl_c_stops_workers_and_leaves_no_partial_file(tmp_path: Path) -> None
     assert done == ["r0", "r1"]  # r2 blocked, so nothing after it was reported
     assert [r.id for r in read_summary(out / "summary.tsv")] == ["r0", "r1"]
     assert read_complete(out / "r2") is None and read_complete(out / "r5") is None
+
+
+@pytest.mark.slow
+def test_real_models_do_not_depend_on_threads_or_jobs(tmp_path: Path) -> None:
+    """The shipped engine gives the same bytes on 1 or 2 torch threads, in this process or a
+    worker (measured at 60–450 nt too: bench/throughput.py checks every model file)."""
+    import torch
+
+    from rnapredict.engine import load_engine
+
+    rng = np.random.default_rng(3)
+    entries = [(f"x{n}", "".join(rng.choice(list("ACGU"), size=n))) for n in (36, 64)]
+    fa = write_fasta(tmp_path / "in.fa", entries)
+    engine = load_engine()
+    before = torch.get_num_threads()
+    runs = {}
+    try:
+        for jobs, threads in ((1, 1), (1, 2), (2, 2)):
+            out = tmp_path / f"out_{jobs}x{threads}"
+            result, _ = _run(fa, out, engine, jobs=jobs, threads=threads, n_samples=3)
+            assert result.ok == 2
+            files = _record_files(out)
+            for key, value in files.items():
+                if key.endswith("confidence.json"):
+                    value["settings"].pop("threads")
+            runs[(jobs, threads)] = files
+    finally:
+        torch.set_num_threads(before)
+    assert runs[(1, 2)] == runs[(1, 1)]
+    assert runs[(2, 2)] == runs[(1, 1)]
