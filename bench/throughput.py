@@ -123,12 +123,14 @@ def batch_table(args: argparse.Namespace, work: Path) -> None:
     print(f"({load()} at the end)\n", flush=True)
 
 
-def _busy_fold(fasta: Path, out: Path, flags: list[str], pythonpath: str, busy: int) -> float:
-    """Wall seconds of a fold while ``busy`` pure-Python processes spin (the other jobs of a
-    shared node: no thread pools of their own)."""
+def _busy_fold(
+    fasta: Path, out: Path, flags: list[str], pythonpath: str, busy: int
+) -> tuple[float, float]:
+    """Wall and CPU seconds of a fold while ``busy`` pure-Python processes spin (the other
+    jobs of a shared node: no thread pools of their own)."""
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
     try:
-        return fold(fasta, out, flags, pythonpath)[0]
+        return fold(fasta, out, flags, pythonpath)
     finally:
         for p in spinners:
             p.kill()
@@ -139,8 +141,8 @@ def contention_table(args: argparse.Namespace, work: Path) -> None:
     fasta = random_fasta(work / "one.fa", [100], args.seed + 1)
     flags = ["-n", str(args.models), "--seed", "0"]
     trees = args.pythonpath.split(",")
-    quiet: dict[str, list[float]] = {t: [] for t in trees}
-    busy: dict[str, list[float]] = {t: [] for t in trees}
+    quiet: dict[str, list[tuple[float, float]]] = {t: [] for t in trees}
+    busy: dict[str, list[tuple[float, float]]] = {t: [] for t in trees}
     print(
         f"contention: 1 × 100 nt, -n {args.models}, default threads, {args.busy} busy "
         f"process(es); {load()}",
@@ -150,7 +152,7 @@ def contention_table(args: argparse.Namespace, work: Path) -> None:
         fold(fasta, work / "warm", flags, tree)  # page cache, numba cache
     for rep in range(args.repeats):  # round-robin: A quiet, A busy, B quiet, B busy, ...
         for tree in trees:
-            quiet[tree].append(fold(fasta, work / "quiet", flags, tree)[0])
+            quiet[tree].append(fold(fasta, work / "quiet", flags, tree))
             busy[tree].append(_busy_fold(fasta, work / "busy", flags, tree, args.busy))
             print(
                 f"  repeat {rep + 1}, {tree}: quiet {quiet[tree][-1]:.1f} s, "
