@@ -143,7 +143,7 @@ def fold(a: argparse.Namespace) -> dict:
         for mode, lib in (("none", "none"), ("templates", str(a.library))):
             opts = FoldOptions(
                 n_samples=a.samples, seed=a.seed, steps=a.steps, templates=lib,
-                template_cutoff=CUTOFF,
+                cutoff=CUTOFF,
             )  # fmt: skip
             pred = engine.predict(Record(cid, seq), opts)  # as `fold` does: ViennaRNA inside
             scores = [tm(c, ref) for c in pred.extra["c1"]]

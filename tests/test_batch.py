@@ -112,6 +112,24 @@ def test_existing_output_is_refused_before_folding(tmp_path: Path) -> None:
     assert (result.ok, engine.calls) == (5, 5)
 
 
+def test_resume_keeps_the_recorded_time_of_skipped_records(tmp_path: Path) -> None:
+    fa = write_fasta(tmp_path / "in.fa", {"r1": SEQS["r1"], "r2": SEQS["r2"]})
+    out = tmp_path / "out"
+    fold_inputs([fa], out, opts(), engine=StubEngine())
+    conf = out / "r1" / "confidence.json"
+    doc = json.loads(conf.read_text())
+    conf.write_text(json.dumps({**doc, "time_s": 12.345}))  # as if r1 had taken 12.3 s
+    (out / "r2" / "confidence.json").unlink()  # r2 is redone
+    stream = io.StringIO()
+    fold_inputs(
+        [fa], out, opts(resume=True), engine=StubEngine(), reporter=JsonLinesReporter(out, stream)
+    )
+    rows = {r.id: r for r in read_summary(out / "summary.tsv")}
+    assert rows["r1"].time_s == pytest.approx(12.35, abs=0.01)  # was written as 0.00
+    (line,) = [json.loads(x) for x in stream.getvalue().splitlines() if '"r1"' in x]
+    assert line["status"] == "skipped" and line["time_s"] == pytest.approx(12.345)
+
+
 def test_resume_redoes_incomplete_and_failed(tmp_path: Path) -> None:
     fa = write_fasta(tmp_path / "in.fa", SEQS)
     out = tmp_path / "out"

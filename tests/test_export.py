@@ -287,3 +287,43 @@ def test_pdb_to_cif_has_entities_and_label_seq_ids(tmp_path):
     keys, xyz = _atoms(out)
     keys0, xyz0 = _atoms(src)
     assert keys == keys0 and np.abs(xyz - xyz0).max() < 1e-6
+
+
+@pytest.fixture
+def gapped(tmp_path):
+    """1EHZ with residues 20–22 deleted (author numbering 1–19, 23–76)."""
+    native = read_structure(shared_path("data", "structures", "1ehz.cif"))
+    keep = [i for i, n in enumerate(native.res_ids) if n not in (20, 21, 22)]
+    path = tmp_path / "gap.pdb"
+    write_models([native.select_residues(keep)], path)
+    return path, native
+
+
+def test_c1_csv_keeps_numbering_across_missing_residues(tmp_path, gapped):
+    path, native = gapped
+    out = tmp_path / "gap.csv"
+    res = export([path], out, ExportOptions("c1-csv"))
+    assert res.warnings == [
+        "gap: chain A residues 20–22 missing: no rows for them; resid counts them"
+    ]
+    rows = {r.split(",")[2]: r.split(",") for r in out.read_text().splitlines()[1:]}
+    assert "20" not in rows and "22" not in rows and len(rows) == 73
+    c1, _ = native.atom_coords("C1'")
+    i23 = int(np.flatnonzero(native.res_ids == 23)[0])
+    assert rows["23"][0] == "gap_23" and rows["23"][1] == native.seq[i23]
+    np.testing.assert_allclose([float(v) for v in rows["23"][3:6]], c1[i23], atol=5e-4)
+    seq, xyz = read_c1_csv(out)["gap"]  # read back: the gap is N / NaN, positions line up
+    assert len(seq) == 76 and seq[19:22] == "NNN" and np.isnan(xyz[:, 19:22]).all()
+    assert seq[22:] == native.seq[22:]
+    np.testing.assert_allclose(xyz[0, 22:], c1[22:], atol=5e-4)
+    cli = runner.invoke(app, ["export", str(path), "--to", "c1-csv", "-o", str(tmp_path / "b.csv")])
+    assert cli.exit_code == 0 and "warning: gap: chain A residues 20–22 missing" in cli.stderr
+
+
+def test_fasta_marks_missing_residues_with_n(tmp_path, gapped):
+    path, native = gapped
+    out = tmp_path / "gap.fa"
+    res = export([path], out, ExportOptions("fasta"))
+    assert res.warnings == ["gap: chain A residues 20–22 missing: written as N"]
+    seq = "".join(out.read_text().splitlines()[1:])
+    assert seq == TRNA[:19] + "NNN" + TRNA[22:]

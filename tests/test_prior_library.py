@@ -86,11 +86,25 @@ def test_save_load_round_trip(natives: list[NativeChain], tmp_path: Path) -> Non
 
 def test_shipped_library_is_reproducible(natives: list[NativeChain]) -> None:
     """weights/motif_library.safetensors (sha256 checked against the manifest on load) is
-    exactly what mining ../shared/data gives."""
+    what mining ../shared/data gives: the same instances, provenance and metadata, and the same
+    geometry to float32 rounding (BLAS builds differ in the last bits of near-zero rotation
+    entries: 1e-13 Å seen between numpy releases, so bytes are not compared)."""
     lib = default_library()
     if lib is None:
         pytest.skip("no shipped motif library")
-    assert to_bytes(lib) == to_bytes(from_chains(natives))
+    new = from_chains(natives)
+    assert lib.meta == new.meta
+    rows = [(i.kind, i.lengths, i.seq, i.id, i.residues, i.release_date) for i in lib.instances]
+    assert rows == [
+        (i.kind, i.lengths, i.seq, i.id, i.residues, i.release_date) for i in new.instances
+    ]
+    np.testing.assert_allclose(
+        [i.fit_rmsd for i in lib.instances], [i.fit_rmsd for i in new.instances], atol=1e-4
+    )
+    for g, h in zip(lib.geoms, new.geoms, strict=True):
+        np.testing.assert_allclose(g.transforms, h.transforms, atol=1e-4)
+        for p, q in zip(g.strands, h.strands, strict=True):
+            np.testing.assert_allclose(p, q, atol=1e-4)
 
 
 def test_reproduces_itself_but_not_without_its_family(natives: list[NativeChain]) -> None:

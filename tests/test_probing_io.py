@@ -101,7 +101,7 @@ def test_unreadable_rdat_is_input_error(tmp_path):
         ("1 0.2\n3 0.1\n1 0.4\n", "duplicate position 1 (also on line 4)", 3, 1),
         ("0 0.2\n", "position 0 out of range", 1, None),
         ("x 0.2\n", "position 'x' is not an integer", 1, None),
-        ("1 0.2 0.3 0.4\n", "2 or 3 columns", 1, None),
+        ("1 0.2 0.3 0.4\n", "found 4 columns", 1, None),
         ("1 inf\n", "not finite", 1, 1),
     ],
 )
@@ -219,3 +219,85 @@ def test_fold_cli_exit_codes(tmp_path, monkeypatch):
     assert not (tmp_path / "o2").exists() and stub.calls == 2
     res = fold("-o", str(tmp_path / "o3"), "--shape", str(sh), "--dms", str(sh))
     assert res.exit_code == 2 and "exclude each other" in res.output
+
+
+# ---------------------------------------------- column layouts, ShapeMapper, base checks (#23, #26)
+TAR = "GGCAGAUCUGAGCCUGGGAGCUCUCUGCC"
+
+
+def test_three_columns_position_value_stderr_uses_the_value(tmp_path):
+    # what reactivity pipelines write: the stderr column must not become the reactivity
+    p = _w(tmp_path, "1 0.52 0.03\n2 -999 0\n3 1.7 0.2\n", "x.shape")
+    r = reactivities_for(read_probing(p)["x"], "shape", 3, "GGA")
+    assert r.values == (0.52, None, 1.7)
+
+
+def test_three_columns_with_bases_checked_against_the_record(tmp_path):
+    p = _w(tmp_path, "1 G 0.1\n2 C 0.9\n3 A 0.4\n", "x.shape")
+    assert reactivities_for(read_probing(p)["x"], "shape", 3, "GCA").values == (0.1, 0.9, 0.4)
+    with pytest.raises(RecordError, match=r"line 2, position 2: .*differs.*'C'.*'U'") as ei:
+        reactivities_for(read_probing(p)["x"], "shape", 3, "GUA")
+    assert ei.value.position == 2
+
+
+def test_shapemapper_map_example_reads_reactivity_column():
+    entries = read_probing(REPO / "examples" / "shapemapper" / "HIV1_TAR.map")
+    shape = read_probing(REPO / "examples" / "hairpins.shape")["HIV1_TAR"]
+    r = reactivities_for(entries["HIV1_TAR"], "shape", len(TAR), TAR)
+    # the same data as hairpins.shape (-999 where it has none), the stderr column unused
+    assert r.values == reactivities_for(shape, "shape", len(TAR), TAR).values
+    assert r.values[9] is None and r.values[7] == 1.1681
+
+
+def test_shapemapper_profile_example_reads_norm_profile_by_name(tmp_path):
+    src = REPO / "examples" / "shapemapper" / "HIV1_TAR_profile.txt"
+    entries = read_probing(src)
+    shape = read_probing(REPO / "examples" / "hairpins.shape")["HIV1_TAR"]
+    want = reactivities_for(shape, "shape", len(TAR), TAR).values
+    assert reactivities_for(entries["HIV1_TAR"], "shape", len(TAR), TAR).values == want
+    # columns found by name: reordering them changes nothing
+    rows = [ln.split("\t") for ln in src.read_text().splitlines()]
+    order = list(reversed(range(len(rows[0]))))
+    p = _w(
+        tmp_path, "\n".join("\t".join(r[i] for i in order) for r in rows) + "\n", "t_profile.txt"
+    )
+    assert reactivities_for(read_probing(p)["t"], "shape", len(TAR), TAR).values == want
+    with pytest.raises(RecordError, match="position 1: .*differs"):
+        reactivities_for(entries["HIV1_TAR"], "shape", len(TAR), "A" + TAR[1:])
+    bad = _w(tmp_path, "Nucleotide\tSequence\tReactivity_profile\n1\tG\t0.1\n", "b_profile.txt")
+    with pytest.raises(InputError, match="without a Norm_profile column"):
+        read_probing(bad)
+
+
+def test_rdat_sequence_differing_from_the_record_fails_it(tmp_path):
+    pytest.importorskip("rdat_kit")
+    p = _w(tmp_path, RDAT, "tar.rdat")
+    e = read_probing(p)["TAR"]
+    assert reactivities_for(e, "shape", 29, TAR).values[2] == 0.1
+    with pytest.raises(RecordError, match="position 5: .*differs") as ei:
+        reactivities_for(e, "shape", 29, TAR[:4] + "C" + TAR[5:])
+    assert ei.value.line == 2
+
+
+def test_fold_warns_about_records_without_data_and_unused_data_ids(tmp_path):
+    from rnapredict.fold import FoldRunOptions, fold_inputs
+    from rnapredict.fold.progress import NullReporter
+    from tests.test_fold_support import StubEngine
+
+    class Warnings(NullReporter):
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def warn(self, message: str) -> None:
+            self.seen.append(message)
+
+    fa = _w(tmp_path, FASTA, "in.fa")
+    sh = _w(tmp_path, ">a\n1 0.1\n>zz\n1 0.3\n>yy\n2 0.1\n", "d.shape")
+    rep = Warnings()
+    opts = FoldRunOptions(n_samples=1, steps=1, device="cpu", shape_file=sh)
+    res = fold_inputs([fa], tmp_path / "o", opts, engine=StubEngine(), reporter=rep)
+    assert res.failed == 0
+    assert f"{sh}: --shape data for 2 id(s) matching no record, not used: 'zz', 'yy'" in rep.seen
+    assert f"{sh}: no --shape data for record 'b'; folded without any" in rep.seen
+    assert f"{sh}: no --shape data for record 'c'; folded without any" in rep.seen
+    assert len(rep.seen) == 3

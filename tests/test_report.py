@@ -280,3 +280,70 @@ def test_score_report(tmp_path: Path) -> None:
     assert out.with_suffix(".png").is_file() and out.with_suffix(".svg").is_file()
     res = CliRunner().invoke(app, [*args, "--report", str(out)])
     assert res.exit_code == 2 and "exists" in res.output  # never clobbered
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("case", ["align-structure", "reference-missing-residues"])
+def test_score_report_with_unaligned_residues(tmp_path: Path, case: str) -> None:
+    """Residues without an lDDT (unaligned, or absent from the reference) are drawn grey
+    (JSON null), not NaN — which crashed the report (ValueError, exit 1, no HTML)."""
+    from rnapredict.io.pdbio import write_models
+
+    fx = shared_path("fixtures", "score")
+    ref = fx / "natives" / "1ehz_A.pdb"
+    model = fx / "models" / "1ehz_A__hinge30.pdb"
+    extra = ["--align", "structure"]
+    if case == "reference-missing-residues":
+        native = read_structure(ref)
+        ref = write_models(
+            [native.select_residues(np.arange(10, native.n_residues))], tmp_path / "r.pdb"
+        )
+        extra = []
+    out = tmp_path / "cmp.html"
+    args = ["score", str(model), "--ref", str(ref), "--no-inf", *extra, "--report", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    b = models_json(out.read_text())["models"][1]["b"]
+    assert len(b) == read_structure(model).n_residues
+    assert None in b and all(v is None or 0.0 <= v <= 100.0 for v in b)
+    if case == "reference-missing-residues":
+        assert b[:10] == [None] * 10 and None not in b[10:]
+
+
+class _TemplateStub(StubEngine):
+    """The stub engine with model 1 started from a template, the others from the assembly."""
+
+    def predict(self, record: Record, options: FoldOptions):  # noqa: ANN201
+        pred = super().predict(record, options)
+        tmpl = {"source": "template", "template": "1ABC_A", "entry": "1ABC", "chain": "A"}
+        tmpl |= {"identity": 0.95, "coverage": 0.9, "release_date": "1999-01-01"}
+        tmpl |= {"evalue": 1e-9, "identical": False, "init_sigma": 0.25}
+        rest = [{"source": "assembly", "instances": []}] * (len(pred.models) - 1)
+        pred.model_prior = [tmpl, *rest]
+        return pred
+
+
+def test_report_names_template_models_and_reads_provenance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _TemplateStub()
+    monkeypatch.setattr(rnapredict.engine, "load_engine", lambda *a, **k: engine, raising=False)
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(FASTA)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["fold", str(fasta), "-o", str(out), "--report", "-q"])
+    assert res.exit_code == 0, res.output
+    text = (out / "hp1" / "report.html").read_text()
+    parse_html(text)
+    rows = re.findall(r"<tr>(.*?)</tr>", text, re.S)
+    ranking = [r for r in rows if "<td>model " in r and r.count("<td") == 7]
+    assert len(ranking) == 5 and "<td>template 1ABC_A</td>" in ranking[0]
+    assert all("<td>assembly</td>" in r for r in ranking[1:])
+    provenance = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", text, re.S))
+    assert provenance["templates"] == ("1ABC_A (identity 0.95, coverage 0.90, released 1999-01-01)")
+    for value in provenance.values():  # no raw JSON, no Python None
+        assert "None" not in value and "{" not in value and "[" not in value, value
+    assert "steps=" not in provenance["options"] and "n_samples=5" in provenance["options"]
+    assert re.fullmatch(r"\d+\.\d s", provenance["fold time"])
+    index = (out / "index.html").read_text()
+    assert "<th" in index and ">templates<" in index and "<td>1ABC_A</td>" in index

@@ -319,3 +319,26 @@ def test_dot_bracket_fasta_writer_round_trip(tmp_path):
         write_dot_bracket_fasta(tmp_path / "y.dbn", [("bad", "ACGU", "(.)")])
     assert ei.value.record == "bad" and ei.value.position == 4
     assert not (tmp_path / "y.dbn").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [  # the --ss base at position 5 differs from the record's: the error names its own line
+        ("x.bpseq", "# comment\n1 G 9\n2 G 8\n3 C 0\n4 A 0\n5 C 0\n6 A 0\n7 A 0\n8 C 2\n9 C 1\n", 6),
+        ("x.ct", "9 x\n1 G 0 2 9 1\n2 G 1 3 8 2\n3 C 2 4 0 3\n4 A 3 5 0 4\n5 C 4 6 0 5\n"
+         "6 A 5 7 0 6\n7 A 6 8 0 7\n8 C 7 9 2 8\n9 C 8 10 1 9\n", 6),
+        ("x.dbn", ">x\nGGCA\nCAACC\n((.....))\n", 3),
+    ],
+)  # fmt: skip
+def test_ss_file_sequence_mismatch_names_the_line_of_the_position(tmp_path, name, text, line):
+    from rnapredict.errors import RecordError
+    from rnapredict.io.inputs import iter_records
+
+    fa = tmp_path / "x.fa"
+    fa.write_text(">x\nGGCAAAACC\n")
+    ss = tmp_path / name
+    ss.write_text(text)
+    (err,) = list(iter_records([fa], ss))
+    assert isinstance(err, RecordError)
+    assert (err.position, err.line) == (5, line), str(err)
+    assert "--ss sequence has 'C' where the input has 'A'" in str(err)

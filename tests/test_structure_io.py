@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gemmi
 import numpy as np
 import pytest
 
@@ -110,8 +111,9 @@ def test_header_names_rnapredict_and_version(tmp_path):
     write_models([m], tmp_path / "a.cif", title="test record")
     pdb = (tmp_path / "a.pdb").read_text()
     assert f"rnapredict {__version__}" in pdb and "PLDDT" in pdb
-    cif = (tmp_path / "a.cif").read_text()
-    assert "_software.name rnapredict" in cif and __version__ in cif
+    block = gemmi.cif.read(str(tmp_path / "a.cif")).sole_block()
+    sw = block.find("_software.", ["name", "version"])
+    assert [gemmi.cif.as_string(v) for v in sw[0]] == ["rnapredict", __version__]
     for p in ("a.pdb", "a.cif"):
         got = read_structure(tmp_path / p)
         assert got.b_factors.tolist() == [10.0, 50.0, 90.0] and got.atom_names == ["C1'"] * 3

@@ -119,7 +119,7 @@ def test_cutoff_excludes_hit_released_on_the_cutoff_day() -> None:
     assert {h.id for h in search(lib, QUERY)} == {"1OLD_A", "2NEW_A", "3UND_A"}
     assert [h.id for h in search(lib, QUERY, cutoff="2020-01-01")] == ["1OLD_A"]
     assert search(lib, QUERY, cutoff="2019-12-31") == []
-    with pytest.raises(InputError, match="template-cutoff"):
+    with pytest.raises(InputError, match="--cutoff"):
         parse_cutoff("2020-13-01")
 
 
@@ -183,10 +183,56 @@ def test_cli_build_reports_bad_file_and_writes_library(tmp_path: Path) -> None:
     out = tmp_path / "lib.npz"
     res = CliRunner().invoke(app, ["templates", "build", str(tmp_path), "-o", str(out)])
     assert res.exit_code == 3, res.output
-    assert "2bad.cif" in res.stderr and "1 RNA chains from 1 files" in res.stderr
+    assert (
+        "1 RNA chain from 1 file -> " in res.stderr and "(1 file skipped, 0 duplicate" in res.stderr
+    )
+    (skip,) = [line for line in res.stderr.splitlines() if line.startswith("skipped")]
+    assert skip.startswith(f"skipped {tmp_path / '2bad.cif'}: ") and skip.count("2bad.cif") == 1
     assert len(load_library(out)) == 1
     again = CliRunner().invoke(app, ["templates", "build", str(tmp_path), "-o", str(out)])
     assert again.exit_code == 2 and "overwrite" in again.stderr  # never clobbered silently
+
+
+def test_cli_build_checks_output_before_parsing(tmp_path: Path) -> None:
+    (tmp_path / "2bad.cif").write_text("garbage\n")  # would be reported if it were parsed
+    (tmp_path / "afile").write_text("")
+    for out, why in [
+        ("/proc/lib.npz", "its directory /proc is not writable"),
+        (str(tmp_path / "afile" / "lib.npz"), "afile exists and is not a directory"),
+        (str(tmp_path / "afile"), "output exists; pass --overwrite"),
+        (str(tmp_path), "is a directory"),
+    ]:
+        res = CliRunner().invoke(app, ["templates", "build", str(tmp_path), "-o", out])
+        assert res.exit_code == 2, res.output
+        assert res.stderr.startswith(f"error: {out}: ") and why in res.stderr, res.stderr
+        assert "skipped" not in res.stderr and "rnapredict-tmp" not in res.stderr
+        assert "Errno" not in res.stderr
+
+
+def test_build_reads_entry_and_late_revision_dates_from_the_file(tmp_path: Path) -> None:
+    src = shared_path("data", "structures")
+    # mmCIF revision history after _atom_site (1ehz.cif, 1gid.cif)
+    assert header_release_date(src / "1ehz.cif") == "2000-10-02"
+    assert header_release_date(src / "1gid.cif") == "1996-12-31"
+    shutil.copy(src / "1ehz.cif", tmp_path / "1ehz.cif")
+    shutil.copy(src / "1ehz.cif", tmp_path / "dupe_1EHZ.cif")  # same entry, another name
+    shutil.copy(src / "1gid.cif", tmp_path / "mine.cif")
+    lib, report = build_library([tmp_path], {"1GID": "1997-01-01"})
+    assert [lib.chain_id(i) for i in range(len(lib))] == ["1EHZ_A", "1GID_A", "1GID_B"]
+    assert report.duplicates == 1 and report.files == 3
+    assert lib.date.tolist() == ["2000-10-02", "1997-01-01", "1997-01-01"]  # --dates by entry
+    # self-exclusion works on the file's entry whatever the file was called
+    assert search(lib, lib.sequence(0), "1EHZ_A") == []
+
+
+def test_fasta_as_template_library_says_what_it_is(tmp_path: Path) -> None:
+    fa = tmp_path / "seqs.fa"
+    fa.write_text(">x\nGGGAAACCC\n")
+    with pytest.raises(InputError) as err:
+        load_library(fa)
+    msg = str(err.value)
+    assert "found a FASTA file" in msg and "expected a .npz template library" in msg
+    assert "pickle" not in msg
 
 
 # ------------------------------------------------------------------------------- candidate
@@ -266,8 +312,8 @@ def test_fold_options_validate_templates(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
         FoldRunOptions(templates=str(tmp_path / "missing.npz"))
     with pytest.raises(InputError, match="YYYY-MM-DD"):
-        FoldRunOptions(template_cutoff="May 2020")
-    opts = FoldRunOptions(templates="none", template_cutoff="2020-01-01")
+        FoldRunOptions(cutoff="May 2020")
+    opts = FoldRunOptions(templates="none", cutoff="2020-01-01")
     fo = opts.fold_options()
-    assert fo.templates == "none" and fo.template_cutoff == "2020-01-01"
+    assert fo.templates == "none" and fo.cutoff == "2020-01-01"
     assert aform_candidate("GGGAAACCC", "(((...)))").source == "aform"

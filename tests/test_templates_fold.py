@@ -25,7 +25,7 @@ def test_fold_with_close_relative_reproduces_its_fold() -> None:
     assert lib is not None
     hit = search(lib, query.seq, query.id, "2020-01-01")[0]
     assert hit.id == "4RZD_A" and hit.identity > 0.95  # released 2015, train split
-    opts = FoldOptions(n_samples=2, seed=0, template_cutoff="2020-01-01")
+    opts = FoldOptions(n_samples=2, seed=0, cutoff="2020-01-01")
     pred = load_engine().predict(Record(query.id, query.seq, ss=None), opts)
     assert pred.model_prior[0]["source"] == "template"
     assert pred.model_prior[0]["template"] == "4RZD_A"

@@ -60,6 +60,8 @@ def export_command(
         result = export(inputs, out, opts)
         for note in result.notes:
             err_console.print(f"note: {note}", markup=False)
+        for warning in result.warnings:
+            err_console.print(f"warning: {warning}", markup=False)
         if result.stdout is not None:
             typer.echo(result.stdout, nl=False)
         for path in result.written:

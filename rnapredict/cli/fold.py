@@ -103,12 +103,14 @@ def fold_command(
         help="Template library from 'rnapredict templates build' (default: the shipped one, "
         "train-split chains); none: no templates.",
     ),
-    template_cutoff: str | None = typer.Option(
+    cutoff: str | None = typer.Option(
         None,
+        "--cutoff",
         "--template-cutoff",
         metavar="YYYY-MM-DD",
-        help="Use no template released on or after this date (honest benchmarks; to fold a "
-        "sequence whose structure is deposited, set it before that release).",
+        help="Use no experimental structure released on or after this date: templates and "
+        "motif-library instances alike (honest benchmarks; to fold a sequence whose structure "
+        "is deposited, set it before that release). --template-cutoff is an alias.",
     ),
     max_memory: str | None = typer.Option(
         None,
@@ -175,7 +177,7 @@ def fold_command(
             probing_weight=probing_weight,
             report=report,
             templates=templates,
-            template_cutoff=template_cutoff,
+            cutoff=cutoff,
             threads=thread_choice.threads,
             jobs=jobs,
         )

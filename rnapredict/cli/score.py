@@ -29,7 +29,7 @@ from rnapredict.score.api import (
 )
 from rnapredict.score.report import json_line, summary_line, table, to_tsv
 
-ALIGN_MODES = ("index", "structure")
+ALIGN_MODES = ("index", "structure", "sequence")
 
 
 def _message(text: str, *, error: bool = False) -> None:
@@ -46,7 +46,10 @@ def score_command(
     ref: Path = typer.Option(..., "--ref", help="Reference (native) structure file."),
     atom: str = typer.Option("C3'", "--atom", help="Representative atom per residue."),
     align: str = typer.Option(
-        "index", "--align", help="index: match residues by number; structure: TM-align."
+        "index",
+        "--align",
+        help="index: match residues by number; structure: TM-align; sequence: global "
+        "sequence alignment (references of a slightly different sequence).",
     ),
     lddt_radius: float = typer.Option(15.0, "--lddt-radius", help="lDDT inclusion radius (Å)."),
     as_json: bool = typer.Option(
@@ -145,6 +148,11 @@ def _model_notes(result: ScoreResult, reference: Reference, options: ScoreOption
         _message(
             f"warning: {result.model}: {result.skipped_model} residue(s) without atom "
             f"{options.atom} skipped"
+        )
+    if result.seq_identity is not None and result.seq_coverage is not None:
+        _message(
+            f"note: {result.model}: sequence alignment with the reference: identity "
+            f"{result.seq_identity:.3f}, coverage {result.seq_coverage:.3f} of its residues"
         )
     if result.matched_by in ("order", "number (chain ignored)"):
         _message(f"note: {result.model}: residues matched to the reference by {result.matched_by}")

@@ -37,13 +37,13 @@ def build_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing library."),
 ) -> None:
     """Index every RNA chain (sequence, release date, C1' coordinates) into LIB."""
-    from rnapredict.io.atomic import check_writable
+    from rnapredict.io.atomic import check_output_file
     from rnapredict.templates.build import build_library, read_dates
 
     with user_errors(ctx):
         if jobs < 1:
             raise InputError(f"--jobs {jobs}: must be a positive integer")
-        check_writable(out, overwrite)
+        check_output_file(out, overwrite)  # before parsing anything, as fold checks -o
         date_map = read_dates(dates) if dates is not None else None
 
         def skipped(path: str, reason: str) -> None:
@@ -55,9 +55,15 @@ def build_command(
         lib.save(out, overwrite=overwrite)
         undated = int((lib.date == "").sum())
         err_console.print(
-            f"{report.chains} RNA chains from {report.files} files -> {out}"
-            f" ({len(report.skipped)} files skipped, {report.duplicates} duplicate chains,"
-            f" {undated} chains without a release date)",
+            f"{_count(report.chains, 'RNA chain')} from {_count(report.files, 'file')} -> {out}"
+            f" ({_count(len(report.skipped), 'file')} skipped,"
+            f" {_count(report.duplicates, 'duplicate chain')},"
+            f" {_count(undated, 'chain')} without a release date)",
             markup=False,
         )
     raise typer.Exit(3 if report.skipped else 0)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")

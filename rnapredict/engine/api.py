@@ -34,7 +34,8 @@ class FoldOptions:
             secondary-structure ensemble) or ``aform`` (one A-form candidate; the old path).
         probing: how ``--shape`` / ``--dms`` reactivities become pseudo-energies.
         templates: template library path, ``default`` (the shipped one) or ``none``.
-        template_cutoff: ``YYYY-MM-DD``; no template released on or after it (None: any date).
+        cutoff: ``YYYY-MM-DD``; no experimental structure (template or motif-library instance)
+            released on or after it is used (None: any date).
         cleanup: remove clashes from the all-atom models (``fold --no-cleanup``: off).
     """
 
@@ -46,7 +47,7 @@ class FoldOptions:
     prior: str = "assembly"
     probing: ProbingConfig = ProbingConfig()
     templates: str = "default"
-    template_cutoff: str | None = None
+    cutoff: str | None = None
     cleanup: bool = True
 
 

@@ -221,7 +221,7 @@ class FoldEngine:
             ss, ss_source = predict_ss(seq, probing=constraint), "vienna"
         seed, gen, prior_gen = record_generators(options.seed, record.id)
         popts = PriorOptions(
-            options.prior, options.n_samples, options.templates, options.template_cutoff, constraint
+            options.prior, options.n_samples, options.templates, options.cutoff, constraint
         )
         cands = build_candidates(seq, ss, ss_source, popts, prior_gen, record.id)
         t1 = time.perf_counter()

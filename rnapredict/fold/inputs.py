@@ -20,7 +20,7 @@ from rnapredict.errors import InputError, RecordError, RnapredictError
 from rnapredict.io.inputs import check_inputs, iter_records
 from rnapredict.io.probing import ProbingSet, lookup, read_probing_set
 from rnapredict.io.records import Record
-from rnapredict.io.textio import STDIN, STDIN_NAME
+from rnapredict.io.textio import STDIN, STDIN_NAME, printable
 
 #: One item of the stream: a valid record, or the error of a record that fails alone.
 Item = Record | RecordError
@@ -59,6 +59,37 @@ def _matching(records: Iterable[Item], probing: ProbingSet) -> Iterator[Item]:
             f"no record id of the input matches the --{probing.kind} data (ids there: {ids})",
             file=probing.source,
         )
+
+
+class ProbingMatches:
+    """Which ``--shape`` / ``--dms`` ids the records of a pass matched, to warn about the data
+    left unused (as ``--ss`` warns about records it lacks)."""
+
+    def __init__(self, probing: tuple[str, Path] | None) -> None:
+        self.data = None if probing is None else read_probing_set(probing[1], probing[0])
+        self.matched: set[str] = set()
+
+    def see(self, record_id: str | None) -> None:
+        """Note a record id of the input."""
+        if self.data is not None and record_id is not None:
+            entry = lookup(self.data.entries, record_id)
+            if entry is not None:
+                self.matched.add(entry.id)
+
+    def warnings(self) -> list[str]:
+        """One warning naming the data ids that match no record, when others did match
+        (none matching is an error of :func:`input_source`)."""
+        if self.data is None or not self.matched:
+            return []
+        unused = [i for i in self.data.entries if i not in self.matched]
+        if not unused:
+            return []
+        shown = ", ".join(f"'{printable(i)}'" for i in unused[:5])
+        more = f" and {len(unused) - 5} more" if len(unused) > 5 else ""
+        return [
+            f"{self.data.source}: --{self.data.kind} data for {len(unused)} id(s) matching no "
+            f"record, not used: {shown}{more}"
+        ]
 
 
 @contextlib.contextmanager

@@ -46,7 +46,8 @@ class FoldRunOptions:
         prior: ``assembly`` or ``aform`` (``--prior``; see :class:`FoldOptions`).
         report: also write ``report.html/.png/.svg`` per record (``--report``).
         templates: template library (``--templates``): a path, ``default`` (shipped) or ``none``.
-        template_cutoff: ``--template-cutoff YYYY-MM-DD`` (None: templates of any date).
+        cutoff: ``--cutoff YYYY-MM-DD`` (alias ``--template-cutoff``): no template or
+            motif-library instance released on or after it is used (None: any date).
         threads: CPU threads of the whole run (``--threads``); None at construction: the
             default of :func:`rnapredict.threads.default_threads` (set in its place).
         jobs: worker processes folding records in parallel (``--jobs``), sharing ``threads``.
@@ -76,7 +77,7 @@ class FoldRunOptions:
     probing_weight: bool = True
     report: bool = False
     templates: str = "default"
-    template_cutoff: str | None = None
+    cutoff: str | None = None
     threads: int | None = None
     jobs: int = 1
 
@@ -104,10 +105,10 @@ class FoldRunOptions:
             raise RnapredictError(f"--prior {self.prior!r}: expected one of {', '.join(PRIORS)}")
         if self.max_memory is not None and self.max_memory <= 0:
             raise RnapredictError("--max-memory must be positive")
+        from rnapredict.prior.cutoff import parse_cutoff
         from rnapredict.templates.library import resolve_library
-        from rnapredict.templates.search import parse_cutoff
 
-        object.__setattr__(self, "template_cutoff", parse_cutoff(self.template_cutoff))
+        object.__setattr__(self, "cutoff", parse_cutoff(self.cutoff))
         resolve_library(self.templates)  # a missing or broken library stops before folding
 
     def fold_options(self, device: str | None = None) -> FoldOptions:
@@ -121,7 +122,7 @@ class FoldRunOptions:
             prior=self.prior,
             probing=self.probing_config(),
             templates=self.templates,
-            template_cutoff=self.template_cutoff,
+            cutoff=self.cutoff,
             cleanup=self.cleanup,
         )
 
@@ -159,7 +160,7 @@ class FoldRunOptions:
             "relax": self.relax,
             "prior": self.prior,
             "templates": self.templates,
-            "template_cutoff": self.template_cutoff,
+            "cutoff": self.cutoff,
             "cleanup": self.cleanup,
             "threads": self.worker_threads,
         }

@@ -26,8 +26,10 @@ from typing import Any
 import numpy as np
 
 from rnapredict import __version__
+from rnapredict.engine.api import Prediction
 from rnapredict.errors import OutputWriteError
 from rnapredict.io.atomic import TMP_PREFIX, atomic_write_text
+from rnapredict.io.modelcif import ModelProvenance
 from rnapredict.io.pdbio import PDB_MAX_ATOMS, PDB_MAX_RESIDUES, pdb_limits_problem, write_models
 from rnapredict.io.structure import NUCLEOTIDE_ATOMS, RnaStructure
 from rnapredict.io.textio import printable
@@ -215,12 +217,14 @@ def write_model_files(
     fmt: str,
     title: str,
     remarks: Sequence[Sequence[str]] = (),
+    provenance: Sequence[ModelProvenance] = (),
 ) -> tuple[list[list[str]], str | None]:
     """Write each ranked model to its own file(s).
 
     Returns ``[rank][format]`` file names and a note when the models went to mmCIF because
     PDB cannot hold them (coordinates beyond the PDB columns, too many atoms).
-    ``remarks[rank]``: extra PDB REMARK lines of that model (e.g. its template).
+    ``remarks[rank]``: extra PDB REMARK lines of that model (e.g. its template);
+    ``provenance[rank]``: how it was made (its mmCIF file is then ModelCIF).
 
     Raises:
         OutputWriteError: a write failed (disk full, I/O error).
@@ -235,6 +239,7 @@ def write_model_files(
         zip(models, model_files(directory, len(models), fmt), strict=True)
     ):
         extra = remarks[r] if r < len(remarks) else ()
+        made = provenance[r] if r < len(provenance) else None
         for k, path in enumerate(paths):
             rank_title = f"{title} rank {path.stem.removeprefix('model_')}"
             with writing(path):
@@ -245,6 +250,7 @@ def write_model_files(
                     overwrite=True,
                     title=rank_title,
                     remarks=extra,
+                    provenance=made,
                 )
             if k == 0:
                 names.append([])
@@ -267,6 +273,25 @@ def templates_used(model_prior: Sequence[dict[str, Any]]) -> list[dict[str, Any]
         if p.get("source") == "template" and p.get("template") not in seen:
             seen[p["template"]] = {k: v for k, v in p.items() if k not in _PER_MODEL}
     return list(seen.values())
+
+
+def model_provenance(
+    pred: Prediction, *, cleanup: bool, relax: Sequence[dict[str, Any]] | None
+) -> list[ModelProvenance]:
+    """ModelCIF provenance of each ranked model of ``pred`` (rank order)."""
+    return [
+        ModelProvenance(
+            ss=pred.model_ss[r] if r < len(pred.model_ss) else pred.ss,
+            ss_source=str(prior.get("ss_source", pred.ss_source)),
+            prior=prior,
+            ptm=float(pred.ptm[r]),
+            model_version=pred.model_version,
+            probing="probing" in pred.extra,
+            cleanup=cleanup,
+            relax=relax[r] if relax is not None else None,
+        )
+        for r, prior in enumerate(pred.model_prior or [{}] * len(pred.models))
+    ]
 
 
 def template_remarks(prior: dict[str, Any]) -> list[str]:

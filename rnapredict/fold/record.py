@@ -125,6 +125,21 @@ def geometry_notes(model_prior: Sequence[dict[str, Any]]) -> list[str]:
     ]
 
 
+def identical_template_warnings(model_prior: Sequence[dict[str, Any]]) -> list[str]:
+    """One warning per template that covers the whole query at identity 1.0 (the models copy a
+    deposited structure; a benchmark run wants ``--cutoff`` before its release)."""
+    out = []
+    for t in outputs.templates_used(model_prior):
+        if t.get("identical"):
+            released = t.get("release_date") or "an unknown date"
+            out.append(
+                f"template {t.get('template')} (released {released}) covers the whole query at "
+                "identity 1.0: the models copy a deposited structure; to fold it blind, pass "
+                "--cutoff with a date before its release"
+            )
+    return out
+
+
 def _write(
     ctx: RecordContext,
     record: Record,
@@ -143,10 +158,13 @@ def _write(
     if problem is not None:
         raise RecordError(problem, file=record.source, record=record.id)
     remarks = [outputs.template_remarks(p) for p in pred.model_prior]
+    made = outputs.model_provenance(pred, cleanup=ctx.fold_options.cleanup, relax=relax_reports)
     files, late_note = outputs.write_model_files(
-        models, directory, fmt, title=record.id, remarks=remarks
+        models, directory, fmt, title=record.id, remarks=remarks, provenance=made
     )
     notes = [n for n in (note, late_note) if n] + geometry_notes(pred.model_prior)
+    for warning in identical_template_warnings(pred.model_prior):
+        print(f"warning: {record.id}: {warning}", file=sys.stderr, flush=True)
     checksums = outputs.file_checksums(directory, files)
     time_s = time.perf_counter() - t0
     doc = outputs.confidence_document(
@@ -197,7 +215,7 @@ def outcome_from_confidence(doc: dict[str, Any], status: str) -> RecordOutcome:
         length=int(doc.get("length", -1)),
         mean_plddt=doc.get("mean_plddt"),
         ptm=doc.get("ptm"),
-        time_s=float(doc.get("time_s", 0.0)) if status == "ok" else 0.0,
+        time_s=float(doc.get("time_s") or 0.0),  # skipped: the time it took when folded
         files=tuple(f for m in models for f in m.get("files", [])),
         relax_failed=int(relax_failed or 0),
         n_models=len(models),

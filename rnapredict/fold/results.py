@@ -22,7 +22,7 @@ class RecordOutcome:
         name: output directory name under ``OUT``, or None when nothing was written.
         length: sequence length (nt), or -1 if unknown.
         mean_plddt / ptm: confidence of the best model (None unless ok/skipped).
-        time_s: wall seconds spent (0 for skipped).
+        time_s: wall seconds the record's fold took (skipped: as recorded when it was folded).
         files: model file names of the ranked models, rank order, all formats.
         relax_failed: number of models whose relaxation failed (kept unrelaxed).
         n_models: number of models written.

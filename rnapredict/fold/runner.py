@@ -9,9 +9,7 @@ counts only, so memory stays flat over any number of records.
 from __future__ import annotations
 
 import contextlib
-import os
 import pickle
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,7 +24,7 @@ from rnapredict.errors import (
     WeightsError,
 )
 from rnapredict.fold import outputs
-from rnapredict.fold.inputs import Item, RecordSource, input_source
+from rnapredict.fold.inputs import Item, ProbingMatches, RecordSource, input_source
 from rnapredict.fold.options import RUNTIME_SETTINGS, FoldRunOptions, resolve_device
 from rnapredict.fold.preflight import available_memory
 from rnapredict.fold.progress import NullReporter, Reporter
@@ -46,7 +44,7 @@ from rnapredict.fold.workers import (
     remove_temps,
     write_error,
 )
-from rnapredict.io.atomic import TMP_PREFIX
+from rnapredict.io.atomic import check_output_dir
 from rnapredict.io.names import name_key, safe_name
 from rnapredict.io.records import Record
 from rnapredict.io.ssfiles import read_ss_entries
@@ -68,6 +66,8 @@ class Plan:
     complete: int = 0
     #: Ids of the ``--ss`` file (None without one), to warn about records it lacks.
     ss_ids: frozenset[str] | None = field(default=None, repr=False)
+    #: Warnings for the user found while planning (probing data matching no record).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def todo(self) -> int:
@@ -122,8 +122,10 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
     check_existing = out_exists and not (options.resume or options.overwrite)
     ss_matched = False
     first_ids: list[str] = []
+    probing = ProbingMatches(options.probing)
     for k, item in enumerate(source()):
         rid = item.id if isinstance(item, Record) else item.record
+        probing.see(rid)
         if plan.ss_ids is not None and rid is not None:
             ss_matched = ss_matched or rid in plan.ss_ids
             if len(first_ids) < 4:
@@ -148,6 +150,7 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
     if plan.ss_ids and first_ids and not ss_matched:
         assert options.ss_file is not None
         raise _no_ss_match(options.ss_file, plan.ss_ids, first_ids)
+    plan.warnings += probing.warnings()
     if n_clashes:
         more = f" (and {n_clashes - len(clashes)} more)" if n_clashes > len(clashes) else ""
         raise OutputExistsError(
@@ -156,32 +159,6 @@ def plan_batch(source: RecordSource, out_dir: Path, options: FoldRunOptions) -> 
             "replace them"
         )
     return plan
-
-
-def check_output_dir(out_dir: Path) -> None:
-    """Pre-flight: ``out_dir`` is (or can be created as) a writable directory.
-
-    Probes with a temp file in ``out_dir``, or in its nearest existing ancestor when it does
-    not exist yet (nothing is created, so a later usage error leaves no trace).
-
-    Raises:
-        InputError: a path component is a regular file, or the directory is not writable.
-    """
-    probe = out_dir
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    if not probe.is_dir():
-        what = "exists and is not a directory" if probe == out_dir else f"is under a file ({probe})"
-        raise InputError(f"output path {what}; choose another -o", file=str(out_dir))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=probe)
-        os.close(fd)
-        os.unlink(tmp)
-    except OSError as exc:
-        where = "" if probe == out_dir else f" (cannot create it in {probe})"
-        raise InputError(
-            f"output directory is not writable{where}: {exc.strerror or exc}", file=str(out_dir)
-        ) from None
 
 
 def _check_resumable(doc: dict, directory: Path, options: FoldRunOptions) -> None:
@@ -299,6 +276,8 @@ def fold_records(
     claimed: set[str] = set()
     stop: OutputWriteError | None = None
     reporter.start(plan.todo, plan.complete)
+    for message in plan.warnings:
+        _warn(reporter, message)
     prepared = _prepared(ctx, source, claimed, reporter, plan.ss_ids)
     try:
         with contextlib.ExitStack() as stack:
@@ -439,6 +418,12 @@ def _prepare(
             reporter,
             f"{ctx.options.ss_file}: no structure for record '{printable(record.id)}'"
             + ("; its structure line is used" if record.ss else "; ViennaRNA MFE is used"),
+        )
+    if ctx.options.probing is not None and record.probing is None:
+        kind, path = ctx.options.probing
+        _warn(
+            reporter,
+            f"{path}: no --{kind} data for record '{printable(record.id)}'; folded without any",
         )
     if record.index != k:
         record = replace(record, index=k)

@@ -3,7 +3,9 @@
 ``ID,resname,resid,x_1,y_1,z_1,…,x_5,y_5,z_5`` — one row per residue, ``ID`` =
 ``<target>_<resid>``, ``resid`` the 1-based position in the concatenated chains (not the
 author numbering), ``resname`` the parent base (``A C G U``; ``N`` unknown), coordinates in Å
-with 3 decimals.
+with 3 decimals. Residues missing from a structure (a jump in its numbering inside a chain,
+:mod:`rnapredict.io.numbering`) keep their positions: they get no row, the next row's
+``resid`` counts them, and a warning names them. Reading fills such gaps with ``N`` and NaN.
 
 Fewer than 5 models: the missing columns repeat model 1 (the competition needs all five and
 scores the best of five, so a copy of the top model is neutral). More than 5: the first five
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rnapredict.errors import InputError, StructureError
+from rnapredict.io.numbering import gap_warning, sequence_positions
 from rnapredict.io.structure import RnaStructure
 from rnapredict.io.textio import iter_lines
 
@@ -56,10 +59,12 @@ def c1_coords(models: Sequence[RnaStructure], source: str = "") -> tuple[str, np
 
 def c1_csv_text(
     targets: Sequence[tuple[str, Sequence[RnaStructure]]], sources: Sequence[str] | None = None
-) -> tuple[str, list[str]]:
-    """CSV text for ``(target id, models)`` pairs, plus notes on padded/cut model lists."""
+) -> tuple[str, list[str], list[str]]:
+    """CSV text for ``(target id, models)`` pairs, notes on padded/cut model lists and
+    warnings on missing residues (numbering gaps)."""
     rows = [",".join(HEADER)]
     notes: list[str] = []
+    warnings: list[str] = []
     for t, (tid, models) in enumerate(targets):
         source = sources[t] if sources is not None and t < len(sources) else tid
         if not models:
@@ -72,16 +77,20 @@ def c1_csv_text(
             )
         use = list(models[:N_MODELS]) + [models[0]] * max(0, N_MODELS - len(models))
         seq, xyz = c1_coords(use, source)
+        pos, gaps = sequence_positions(use[0])
+        if gaps:
+            warnings.append(gap_warning(tid, gaps, "no rows for them; resid counts them"))
         flat = np.transpose(xyz, (1, 0, 2)).reshape(len(seq), -1)  # [L, 5*3]
         for i, base in enumerate(seq):
-            rows.append(f"{tid}_{i + 1},{base},{i + 1}," + ",".join(f"{v:.3f}" for v in flat[i]))
-    return "\n".join(rows) + "\n", notes
+            rows.append(f"{tid}_{pos[i]},{base},{pos[i]}," + ",".join(f"{v:.3f}" for v in flat[i]))
+    return "\n".join(rows) + "\n", notes, warnings
 
 
 def read_c1_csv(path: str | Path) -> dict[str, tuple[str, np.ndarray]]:
     """Targets of a C1′ CSV as ``{target: (seq [L], xyz [S, L, 3])}`` (S = number of x_k columns).
 
-    Rows of a target must be contiguous with ``resid`` 1, 2, …
+    Rows of a target must be contiguous with increasing ``resid`` from 1; a skipped ``resid``
+    (a missing residue) reads as ``N`` with NaN coordinates.
     """
     name = str(path)
     lines = (line for _, line in iter_lines(path))
@@ -102,8 +111,11 @@ def read_c1_csv(path: str | Path) -> dict[str, tuple[str, np.ndarray]]:
         except ValueError:
             raise InputError("malformed row", file=name, line=lineno) from None
         seq, xyz = out.setdefault(tid, ([], []))
-        if int(resid) != len(seq) + 1:
+        if int(resid) <= len(seq) or (not seq and int(resid) != 1):
             raise InputError(f"resid {resid} out of order for {tid}", file=name, line=lineno)
+        for _ in range(int(resid) - len(seq) - 1):  # a gap: missing residues
+            seq.append("N")
+            xyz.append([float("nan")] * 3 * n_models)
         seq.append(row[1])
         xyz.append(values)
     return {

@@ -34,6 +34,14 @@ import gemmi
 from rnapredict.errors import InputError, OutputExistsError, StructureError
 from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 from rnapredict.io.c1csv import c1_csv_text
+from rnapredict.io.mmcif import read_block, remarks_of, set_remarks, setup_entities
+from rnapredict.io.modelcif import (
+    ModelProvenance,
+    add_modelcif,
+    copy_modelcif,
+    fold_provenance,
+)
+from rnapredict.io.numbering import gap_warning, sequence_positions
 from rnapredict.io.pdbio import (
     PDB_MAX_ATOMS,
     PDB_MAX_RESIDUES,
@@ -71,11 +79,12 @@ class ExportOptions:
 
 @dataclass
 class ExportResult:
-    """Files written, notes for the user (e.g. padded c1-csv models) and, for ``-o -``, the
-    text meant for standard output."""
+    """Files written, notes for the user (e.g. padded c1-csv models), warnings (e.g. residues
+    missing from a structure) and, for ``-o -``, the text meant for standard output."""
 
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     stdout: str | None = None
 
 
@@ -189,11 +198,29 @@ def plan_outputs(inputs: Sequence[Path], out: Path, opts: ExportOptions) -> list
 
 
 # ------------------------------------------------------------------------------ pdb / cif
-def gemmi_text(st: gemmi.Structure, fmt: str, target: str) -> str:
-    """PDB or mmCIF text of a gemmi structure; PDB limits give an error suggesting mmCIF."""
+def gemmi_text(
+    st: gemmi.Structure,
+    fmt: str,
+    target: str,
+    modelcif: gemmi.cif.Block | ModelProvenance | None = None,
+) -> str:
+    """PDB or mmCIF text of a gemmi structure; PDB limits give an error suggesting mmCIF.
+
+    PDB REMARKs (``st.raw_remarks``) go to mmCIF's ``_database_PDB_remark`` and back; a unit
+    cell (``CRYST1``) is written only for a crystal. ``modelcif``: for an mmCIF output, the
+    input's block, whose ModelCIF categories (confidence, protocol) are copied, or a fold
+    model's provenance, from which they are written.
+    """
     if fmt == "cif":
-        _setup_entities(st)
-        return st.make_mmcif_document().as_string()
+        setup_entities(st)
+        doc = st.make_mmcif_document()
+        block = doc.sole_block()
+        set_remarks(block, st.raw_remarks)
+        if isinstance(modelcif, ModelProvenance):
+            add_modelcif(block, st, modelcif, st.name)
+        elif modelcif is not None:
+            copy_modelcif(modelcif, block)
+        return doc.as_string()
     n_atoms = max(m.count_atom_sites() for m in st)
     big_num = max((abs(r.seqid.num) for m in st for c in m for r in c), default=0)
     if n_atoms > PDB_MAX_ATOMS or big_num > PDB_MAX_RESIDUES:
@@ -202,39 +229,25 @@ def gemmi_text(st: gemmi.Structure, fmt: str, target: str) -> str:
             f"({PDB_MAX_ATOMS} atoms, {PDB_MAX_RESIDUES} residues): mmCIF is required (--to cif)",
             file=target,
         )
+    opt = gemmi.PdbWriteOptions()
+    opt.cryst1_record = st.cell.is_crystal()
     try:
-        return st.make_pdb_string(gemmi.PdbWriteOptions())
+        return st.make_pdb_string(opt)
     except RuntimeError as exc:  # e.g. chain name too long for the PDB format
         raise StructureError(f"cannot write PDB: {exc}; use --to cif", file=target) from None
 
 
-def _setup_entities(st: gemmi.Structure) -> None:
-    """Entities as mmCIF readers expect them. gemmi's ``setup_entities`` alone left a PDB
-    input's residues without ``label_entity_id`` and ``label_seq_id`` (written as ``.``);
-    here entities are numbered ``1, 2, ...``, every residue gets its entity, a polymer without
-    SEQRES gets the sequence of its first chain, and polymer residues get ``label_seq_id``.
-    Files whose residues already carry entities (mmCIF) are left as they are."""
-    st.setup_entities()
-    residues = [r for m in st for c in m for r in c]
-    if not residues or all(r.entity_id for r in residues):
-        return
-    by_subchain = {}
-    for k, ent in enumerate(st.entities, 1):
-        ent.name = str(k)
-        for sub in ent.subchains:
-            by_subchain[sub] = ent
-    for ent in st.entities:
-        if ent.entity_type == gemmi.EntityType.Polymer and not ent.full_sequence:
-            for chain in st[0]:
-                names = [r.name for r in chain if r.subchain in ent.subchains]
-                if names:
-                    ent.full_sequence = names
-                    break
-    for r in residues:
-        ent = by_subchain.get(r.subchain)
-        if ent is not None:
-            r.entity_id = ent.name
-    st.assign_label_seq_id(force=False)
+def _read(path: Path) -> tuple[gemmi.Structure, gemmi.cif.Block | ModelProvenance | None]:
+    """A structure file and what makes its mmCIF a ModelCIF file: for mmCIF, its data block
+    (PDB REMARKs kept in its ``_database_PDB_remark`` are put back in ``raw_remarks``); for
+    a fold model in PDB, its provenance from the ``confidence.json`` beside it."""
+    st = read_gemmi(path)
+    if format_of(path) != "cif":
+        return st, fold_provenance(path) if len(st) == 1 else None
+    block = read_block(path)
+    if not st.raw_remarks:
+        st.raw_remarks = remarks_of(block)
+    return st, block
 
 
 def _only_model(st: gemmi.Structure, k: int) -> gemmi.Structure:
@@ -256,12 +269,25 @@ def _merged(structures: Sequence[gemmi.Structure]) -> gemmi.Structure:
 
 
 # ------------------------------------------------------------------------------ text targets
-def fasta_text(models: RnaStructure, record_prefix: str, source: str) -> str:
-    """One FASTA record per chain of ``models`` (id ``<prefix>_<chain>``), 60 nt per line."""
+def fasta_text(
+    models: RnaStructure, record_prefix: str, source: str, warnings: list[str] | None = None
+) -> str:
+    """One FASTA record per chain of ``models`` (id ``<prefix>_<chain>``), 60 nt per line.
+
+    Residues missing inside a chain (a jump in its numbering) are written as one ``N`` each,
+    so positions match the structure's numbering; ``warnings`` gets a line naming them.
+    """
     out: list[str] = []
+    pos, gaps = sequence_positions(models)
+    if gaps and warnings is not None:
+        warnings.append(gap_warning(record_prefix, gaps, "written as N"))
     order = list(dict.fromkeys(models.chain_ids))
     for chain in order:
-        seq = "".join(b for b, c in zip(models.seq, models.chain_ids, strict=True) if c == chain)
+        idx = [i for i, c in enumerate(models.chain_ids) if c == chain]
+        full = ["N"] * int(pos[idx[-1]] - pos[idx[0]] + 1)
+        for i in idx:
+            full[pos[i] - pos[idx[0]]] = models.seq[i]
+        seq = "".join(full)
         out.append(f">{record_prefix}_{chain} chain {chain} of {source}\n")
         out.extend(seq[i : i + 60] + "\n" for i in range(0, len(seq), 60))
     return "".join(out)
@@ -288,15 +314,17 @@ def _structure_texts(
     """``[(output path, file text)]`` for pdb/cif targets; every input read before any write."""
     fmt = opts.to
     if opts.merge:
-        merged = _merged([read_gemmi(p) for p in inputs])
+        merged = _merged([_read(p)[0] for p in inputs])
         return [(outs[0], gemmi_text(merged, fmt, str(outs[0])))]
     if not opts.split_models:
-        return [
-            (o, gemmi_text(read_gemmi(p), fmt, str(o))) for p, o in zip(inputs, outs, strict=True)
-        ]
+        texts = []
+        for p, o in zip(inputs, outs, strict=True):
+            st, block = _read(p)
+            texts.append((o, gemmi_text(st, fmt, str(o), modelcif=block)))
+        return texts
     jobs = []
     for p in inputs:
-        st = read_gemmi(p)
+        st = _read(p)[0]
         jobs += [
             (out / f"{_stem(p)}_model_{k + 1}{SUFFIX[fmt]}", _only_model(st, k))
             for k in range(len(st))
@@ -322,12 +350,14 @@ def _text_output(inputs: list[Path], opts: ExportOptions, result: ExportResult) 
             targets = [(ids[0], [m for p in inputs for m in read_models(p)])]
         else:
             targets = [(i, read_models(p)) for i, p in zip(ids, inputs, strict=True)]
-        text, notes = c1_csv_text(targets, sources=[str(p) for p in inputs])
+        text, notes, warnings = c1_csv_text(targets, sources=[str(p) for p in inputs])
         result.notes.extend(notes)
+        result.warnings.extend(warnings)
         return text
     if opts.to == "fasta":
         return "".join(
-            fasta_text(read_models(p)[0], i, p.name) for i, p in zip(ids, inputs, strict=True)
+            fasta_text(read_models(p)[0], i, p.name, result.warnings)
+            for i, p in zip(ids, inputs, strict=True)
         )
     return "".join(
         dot_bracket_text(read_models(p)[0], i, str(p)) for i, p in zip(ids, inputs, strict=True)

@@ -139,7 +139,7 @@ def _structure_for(entry: FastaEntry, seq: str, ss_entry: SsEntry | None) -> str
             if a != b and "N" not in (a, b):
                 raise SecondaryStructureError(
                     f"--ss sequence has {a!r} where the input has {b!r}",
-                    line=ss_entry.line,
+                    line=ss_entry.line_of(k + 1),
                     position=k + 1,
                     **where,
                 )
@@ -240,7 +240,7 @@ def _to_record(
         source=entry.source,
         description=entry.description,
         index=index,
-        probing=None if probing is None else probing.for_record(entry.id, len(seq)),
+        probing=None if probing is None else probing.for_record(entry.id, len(seq), seq),
     )
 
 

@@ -33,6 +33,8 @@ class SsEntry:
         pairs: [L] int64 pair table (0-based partner, -1 unpaired).
         source: file it came from.
         line: 1-based line where the entry starts.
+        rows: [L] 1-based line of each residue (BPSEQ/CT row, FASTA sequence line); empty
+            when unknown.
     """
 
     id: str
@@ -40,6 +42,11 @@ class SsEntry:
     pairs: np.ndarray
     source: str
     line: int = 1
+    rows: tuple[int, ...] = ()
+
+    def line_of(self, position: int) -> int:
+        """File line of 1-based residue ``position`` (the entry's first line if unknown)."""
+        return self.rows[position - 1] if 0 < position <= len(self.rows) else self.line
 
     @property
     def dot_bracket(self) -> str:
@@ -143,7 +150,7 @@ def parse_bpseq(lines: Iterable[tuple[int, str]], source: str, default_id: str) 
     if not seq:
         raise SecondaryStructureError("no BPSEQ data lines", file=source)
     pairs = _table(len(seq), partner, where, file=source, record=rec_id)
-    return SsEntry(rec_id, "".join(seq), pairs, source, first)
+    return SsEntry(rec_id, "".join(seq), pairs, source, first, tuple(where))
 
 
 def read_bpseq(path: str | Path) -> SsEntry:
@@ -223,7 +230,7 @@ def parse_ct(lines: Iterable[tuple[int, str]], source: str, default_id: str) -> 
             partner.append(j)
             where.append(row_line)
         pairs = _table(n, partner, where, file=source, record=rec_id)
-        out.append(SsEntry(rec_id, "".join(seq), pairs, source, lineno))
+        out.append(SsEntry(rec_id, "".join(seq), pairs, source, lineno, tuple(where)))
     if not out:
         raise SecondaryStructureError("no CT entries", file=source)
     return out
@@ -282,7 +289,9 @@ def parse_dot_bracket_fasta(lines: Iterable[tuple[int, str]], source: str) -> li
                 line=ss_line,
                 position=min(len(ss), len(seq)) + 1,
             )
-        out.append(SsEntry(e.id, None if seq is None else _norm_base(seq), pairs, source, e.line))
+        rows = () if seq is None else tuple(e.line_of(p) for p in range(1, len(seq) + 1))
+        seq = None if seq is None else _norm_base(seq)
+        out.append(SsEntry(e.id, seq, pairs, source, e.line, rows))
     return out
 
 

@@ -17,7 +17,7 @@ import hashlib
 import json
 import sys
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from safetensors.numpy import load as st_load
 
 from rnapredict.errors import WeightsError
 from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
+from rnapredict.prior.cutoff import StructureCutoff, entry_ids
 from rnapredict.prior.helixgraph import HelixGraph, helix_graph
 from rnapredict.prior.motifs import LoopGeom, measure_loop, strand_bounds
 from rnapredict.prior.natives import NativeChain, load_native_chains
@@ -135,6 +136,19 @@ class MotifLibrary:
         chains = [c for c in chains if c.upper() not in ex and c.split("_")[0].upper() not in ex]
         return MotifLibrary(
             [self.instances[k] for k in keep], [self.geoms[k] for k in keep], _meta(chains)
+        )
+
+    def restricted(self, cutoff: StructureCutoff) -> MotifLibrary:
+        """The library less every instance ``cutoff`` excludes (released on or after its date,
+        or of the query's PDB entry); ``self`` when nothing is excluded."""
+        if not cutoff.active:
+            return self
+        ok = cutoff.allowed(
+            entry_ids(i.id for i in self.instances), [i.release_date for i in self.instances]
+        )
+        keep = np.flatnonzero(ok)
+        return MotifLibrary(
+            [self.instances[k] for k in keep], [self.geoms[k] for k in keep], self.meta
         )
 
     def match(
@@ -349,6 +363,14 @@ def default_library() -> MotifLibrary | None:
     if digest != entry["sha256"]:
         raise WeightsError(f"sha256 {digest} does not match the manifest", file=str(path))
     return from_bytes(data, str(path))
+
+
+@lru_cache(maxsize=8)
+def fold_library(cutoff: StructureCutoff) -> MotifLibrary | None:
+    """The shipped library less what ``cutoff`` excludes (cached: a batch shares one date,
+    and records of one entry share a library)."""
+    lib = default_library()
+    return None if lib is None else lib.restricted(cutoff)
 
 
 def record_in_manifest(path: Path, digest: str) -> None:

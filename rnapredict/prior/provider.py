@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from rnapredict.prior.candidates import Candidate, aform_candidate
+from rnapredict.prior.cutoff import StructureCutoff
 
 PRIORS = ("aform", "assembly")
 
@@ -21,7 +22,8 @@ class PriorOptions:
             ``aform`` (one A-form candidate from the given/MFE structure; the old path).
         n: number of candidates wanted (the ensemble size S).
         templates: template library path, ``default`` (the shipped one) or ``none``.
-        template_cutoff: ``YYYY-MM-DD``; templates released on or after it are not used.
+        cutoff: ``YYYY-MM-DD``; no experimental structure released on or after it (templates
+            and motif-library instances alike) is used (None: any date).
         constrain: probing soft constraints for the sampled structures (``--shape``/``--dms``;
             :func:`rnapredict.features.probing.soft_constraint`), or None.
     """
@@ -29,7 +31,7 @@ class PriorOptions:
     prior: str = "assembly"
     n: int = 5
     templates: str = "none"
-    template_cutoff: str | None = None
+    cutoff: str | None = None
     constrain: Callable[..., None] | None = None
 
 
@@ -48,24 +50,27 @@ def build_candidates(
         ss: the record's structure (given, or ViennaRNA MFE) — always the first candidate's.
         ss_source: ``input`` or ``vienna`` (a given structure is not replaced by samples).
         generator: the record's generator (candidate choice is seeded by it).
-        record_id: the query's id (a template with the same ``ENTRY_CHAIN`` is never used).
+        record_id: the query's id: no template or motif instance of the PDB entry it names
+            (:func:`rnapredict.prior.cutoff.entry_id`) is used.
 
     Template candidates (:mod:`rnapredict.templates`) come first; the structural prior fills
-    the remaining slots.
+    the remaining slots. ``opts.cutoff`` and the self-exclusion bound both sources.
     """
     if opts.prior not in PRIORS:
         raise ValueError(f"unknown prior {opts.prior!r} (choose from {', '.join(PRIORS)})")
     from rnapredict.templates.candidate import template_candidates
 
-    tmpl = template_candidates(
-        seq, ss, ss_source, opts.templates, opts.n, opts.template_cutoff, record_id
-    )
+    tmpl = template_candidates(seq, ss, ss_source, opts.templates, opts.n, opts.cutoff, record_id)
     rest = opts.n - len(tmpl)
     if rest <= 0:
         return tmpl
     if opts.prior == "aform":
         return tmpl + [aform_candidate(seq, ss, ss_source)]
     from rnapredict.prior.assembly import assembly_candidates
+    from rnapredict.prior.library import fold_library
 
-    cands = assembly_candidates(seq, ss, ss_source, rest, generator, constrain=opts.constrain)
+    library = fold_library(StructureCutoff.for_record(opts.cutoff, record_id))
+    cands = assembly_candidates(
+        seq, ss, ss_source, rest, generator, library=library, constrain=opts.constrain
+    )
     return tmpl + (cands or [aform_candidate(seq, ss, ss_source)])

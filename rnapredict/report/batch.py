@@ -91,10 +91,12 @@ def index_html(out_dir: Path, rows: Sequence[SummaryRow]) -> str:
                 _fmt(r.ptm, ".3f"),
                 f"{r.time_s:.1f}",
                 r.relax,
+                None if r.templates == "-" else r.templates.replace(",", ", "),
                 None if r.error == "-" else r.error,
             ]
         )
-    headers = ["id", "length", "status", "mean pLDDT", "pTM-like", "time (s)", "relax", "error"]
+    headers = ["id", "length", "status", "mean pLDDT", "pTM-like", "time (s)", "relax"]
+    headers += ["templates", "error"]
     n_ok = sum(r.status == "ok" for r in rows)
     body = page.card(
         f"{len(rows)} records ({n_ok} ok) — click a column to sort, an id to open its report",

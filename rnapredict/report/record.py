@@ -3,7 +3,6 @@ built from the record's finished outputs (``confidence.json`` and the ranked mod
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -63,30 +62,80 @@ def _shipped_weights_sha256(model_version: str) -> str | None:
     return manifest.get("sha256") if manifest.get("model_version") == model_version else None
 
 
+#: Shown for a provenance field the outputs do not record (older runs, custom engines).
+NOT_RECORDED = "not recorded"
+
+
+def _shown(value: Any) -> str:
+    """A provenance value as text: ``None`` → :data:`NOT_RECORDED`, a mapping → ``k v, …``."""
+    if value is None:
+        return NOT_RECORDED
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_shown(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _options(settings: dict[str, Any]) -> str:
+    """Run options as ``k=v``; unset ones (None: the default) are left out."""
+    shown = [
+        f"{k}=({_shown(v)})" if isinstance(v, dict) else f"{k}={v}"
+        for k, v in settings.items()
+        if v is not None
+    ]
+    return ", ".join(shown) or "defaults"
+
+
+def _template_text(t: dict[str, Any]) -> str:
+    """``6AH3_T (identity 0.95, coverage 0.96, released 2018-10-17)``."""
+    parts = []
+    if t.get("identity") is not None:
+        parts.append(f"identity {float(t['identity']):.2f}")
+    if t.get("coverage") is not None:
+        parts.append(f"coverage {float(t['coverage']):.2f}")
+    parts.append(f"released {t.get('release_date') or 'unknown'}")
+    if t.get("identical"):
+        parts.append("identical to the query")
+    return f"{t.get('template', '?')} ({', '.join(parts)})"
+
+
 def _provenance(doc: dict[str, Any]) -> list[tuple[str, Any]]:
     ss = doc.get("secondary_structure", {})
     settings = doc.get("settings", {})
     sha = doc.get("weights_sha256") or _shipped_weights_sha256(str(doc.get("model_version")))
     templates = doc.get("templates")
     relax_failed = doc.get("relax_failed")
+    time_s = doc.get("time_s")
+    run_seed = doc.get("run_seed")
     return [
-        ("record id", doc.get("id")),
-        ("input", f"{doc.get('source')} (record {int(doc.get('index', -1)) + 1})"),
-        ("model version", doc.get("model_version")),
-        ("weights sha256", sha or "not recorded"),
-        ("rnapredict", doc.get("rnapredict_version")),
-        ("seed", f"{doc.get('seed')} (run seed {doc.get('run_seed')})"),
-        ("options", ", ".join(f"{k}={v}" for k, v in settings.items())),
-        ("secondary structure", ss.get("source")),
-        ("templates", json.dumps(templates) if templates else "none"),
+        ("record id", _shown(doc.get("id"))),
+        ("input", f"{_shown(doc.get('source'))} (record {int(doc.get('index', -1)) + 1})"),
+        ("model version", _shown(doc.get("model_version"))),
+        ("weights sha256", _shown(sha)),
+        ("rnapredict", _shown(doc.get("rnapredict_version"))),
+        (
+            "seed",
+            _shown(doc.get("seed")) + ("" if run_seed is None else f" (run seed {run_seed})"),
+        ),
+        ("options", _options(settings)),
+        ("secondary structure", _shown(ss.get("source"))),
+        ("templates", "; ".join(_template_text(t) for t in templates) if templates else "none"),
         (
             "relaxation",
             "not run"
             if relax_failed is None
             else f"OpenMM, {relax_failed} model(s) left unrelaxed",
         ),
-        ("fold time", f"{doc.get('time_s')} s"),
+        ("fold time", NOT_RECORDED if time_s is None else f"{float(time_s):.1f} s"),
     ]
+
+
+def model_start(prior: dict[str, Any] | None) -> str:
+    """Where a model started, for tables: ``template 6AH3_T``, ``assembly``, ``aform``."""
+    if not prior:
+        return NOT_RECORDED
+    if prior.get("source") == "template":
+        return f"template {prior.get('template', '?')}"
+    return str(prior.get("source") or NOT_RECORDED)
 
 
 def _pairs(ss: str, plddt1: np.ndarray) -> tuple[list[tuple[int, int]], list[float], list[bool]]:
@@ -109,9 +158,11 @@ def _ranking_table(doc: dict[str, Any], ens: Ensemble) -> str:
                 f"{m['ranking_score']:.3f}",
                 None if clash is None else f"{clash:.1f}",
                 m["sample_index"],
+                model_start(m.get("prior")),
             ]
         )
     headers = ["model", "pTM-like", "mean pLDDT", "ranking score", "clashscore", "sample"]
+    headers.append("started from")
     return page.table(headers, rows, sortable=True)
 
 

@@ -11,6 +11,7 @@ browser. Cost: 16 bytes per atom per model (~1.7 MB for 5 × 1,000 nt), about a 
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -61,6 +62,14 @@ def unpack_coords(text: str) -> np.ndarray:
     return q.reshape(-1, 3).astype(np.float64) * COORD_UNIT
 
 
+def _finite(value: float | None) -> float | None:
+    """A colour value rounded for the page; None (JSON null, drawn grey) when there is none
+    (an unaligned residue): NaN is not JSON."""
+    if value is None or not math.isfinite(float(value)):
+        return None
+    return round(float(value), 2)
+
+
 def pack_models(
     models: Sequence[RnaStructure],
     labels: Sequence[str],
@@ -74,7 +83,8 @@ def pack_models(
         models: [S] structures.
         labels: [S] button labels.
         colour_values: [S] per-residue values 0–100 coloured with the pLDDT bands (written
-            to the B-factor column), or None to colour the model grey.
+            to the B-factor column), or None to colour the model grey; a None or NaN value
+            colours its residue grey.
         styles: [S] ``"confidence"`` or ``"reference"`` (grey, drawn under the others).
     """
     topologies: list[dict[str, Any]] = []
@@ -86,7 +96,7 @@ def pack_models(
         t = index.setdefault(key, len(topologies))
         if t == len(topologies):
             topologies.append(topo)
-        vals = None if values is None else [round(float(v), 2) for v in values]
+        vals = None if values is None else [_finite(v) for v in values]
         packed.append(
             {
                 "label": label,

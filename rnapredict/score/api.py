@@ -29,10 +29,11 @@ from rnapredict.score.completeness import too_few_atoms
 from rnapredict.score.inf import INFResult, inf
 from rnapredict.score.lddt import lddt
 from rnapredict.score.matching import match_residues, representative
+from rnapredict.score.seqalign import align_sequences
 from rnapredict.score.superpose import superposed_rmsd
 from rnapredict.score.tmscore import TMResult, tm_fixed_alignment
 
-Align = Literal["index", "structure"]
+Align = Literal["index", "structure", "sequence"]
 MIN_RESIDUES = 3
 
 
@@ -42,7 +43,8 @@ class ScoreOptions:
 
     Attributes:
         atom: representative atom per residue (US-align default ``C3'``; ``C1'`` for Kaggle).
-        align: ``index`` (residues matched by number) or ``structure`` (TM-align).
+        align: ``index`` (residues matched by number), ``structure`` (TM-align) or
+            ``sequence`` (global sequence alignment, :mod:`.seqalign`).
         lddt_radius: lDDT inclusion radius (Å).
         interactions: compute INF (base-pair annotation of both structures).
         clashes: compute the model's clashscore.
@@ -106,6 +108,9 @@ class ScoreResult:
     alignment: list[tuple[str, str]] = field(repr=False)
     lddt_radius: float = 15.0
     na: dict[str, str] = field(default_factory=dict)
+    #: ``--align sequence``: identical / aligned pairs and aligned pairs / reference length.
+    seq_identity: float | None = None
+    seq_coverage: float | None = None
 
     @property
     def tm_ref(self) -> float:
@@ -127,6 +132,8 @@ class ScoreResult:
             "align": self.align,
             "atom": self.atom,
             "matched_by": self.matched_by,
+            "seq_identity": None if self.seq_identity is None else round(self.seq_identity, 4),
+            "seq_coverage": None if self.seq_coverage is None else round(self.seq_coverage, 4),
             "tm_ref": num(self.tm.tm_ref),
             "tm_model": num(self.tm.tm_model),
             "rmsd": num(self.tm.rmsd),
@@ -265,8 +272,16 @@ def score_against(
     _require_atoms(model, m_idx, options.atom, name)
     r_idx = reference.rep_index
     model2ref = np.full(model.n_residues, -1, dtype=np.int64)
-    if options.align == "index":
-        r2m, how = match_residues(model, ref, model_name=name, ref_name=reference.name)
+    seq_match = None
+    if options.align in ("index", "sequence"):
+        if options.align == "index":
+            r2m, how = match_residues(model, ref, model_name=name, ref_name=reference.name)
+        else:
+            try:
+                seq_match = align_sequences(model.seq, ref.seq)
+            except ScoringError as err:
+                raise ScoringError(f"{err.message} with {reference.name}", file=name) from None
+            r2m, how = seq_match.ref2model, "sequence"
         pos_m = np.full(model.n_residues, -1, dtype=np.int64)
         pos_m[m_idx] = np.arange(len(m_idx))
         pairs = [
@@ -293,7 +308,9 @@ def score_against(
         )
         model2ref[m_idx[tm.pairs[:, 0]]] = r_idx[tm.pairs[:, 1]]
     else:
-        raise ScoringError(f"unknown alignment mode {options.align!r} (index or structure)")
+        raise ScoringError(
+            f"unknown alignment mode {options.align!r} (index, structure or sequence)"
+        )
 
     # lDDT over the reference's representative atoms; unmatched ones count as lost.
     ref2model = np.full(ref.n_residues, -1, dtype=np.int64)
@@ -329,6 +346,8 @@ def score_against(
         alignment=alignment,
         lddt_radius=options.lddt_radius,
         na=na,
+        seq_identity=None if seq_match is None else seq_match.identity,
+        seq_coverage=None if seq_match is None else seq_match.coverage,
     )
 
 

@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import gemmi
 import numpy as np
 
 from rnapredict.errors import InputError, StructureError
+from rnapredict.prior.cutoff import entry_id
 from rnapredict.templates.library import TemplateChain, TemplateLibrary
 
 SUFFIXES = (".pdb", ".ent", ".cif", ".mmcif")
@@ -108,24 +110,38 @@ def header_release_date(path: Path) -> str:
                     year = 1900 + yy if yy >= 70 else 2000 + yy
                     return f"{year:04d}-{_MONTHS[m.group(2)]:02d}-{m.group(1)}"
             return ""
-        dates: list[str] = []
-        in_loop = False
-        for line in fh:
-            if line.startswith("_atom_site."):
-                break
-            if line.startswith("_pdbx_audit_revision_history.revision_date"):
-                parts = line.split()
-                if len(parts) > 1:  # key-value form: one revision
-                    return parts[1]
-                in_loop = True
+        text = fh.read()
+    # the revision history may come before or after _atom_site (1ehz.cif, 1gid.cif: after)
+    at = text.find("\n_pdbx_audit_revision_history.revision_date")
+    if at < 0:
+        return ""
+    dates: list[str] = []
+    in_loop = False
+    for line in text[at + 1 : at + 1 + 65536].splitlines():  # the history is a few lines
+        if line.startswith("_pdbx_audit_revision_history.revision_date"):
+            parts = line.split()
+            if len(parts) > 1:  # key-value form: one revision
+                return parts[1]
+            in_loop = True
+            continue
+        if in_loop:
+            if line.startswith(("_", "#", "loop_", "data_")):
+                if dates or not line.startswith("_pdbx_audit_revision_history."):
+                    break
                 continue
-            if in_loop:
-                if line.startswith(("_", "#", "loop_")):
-                    if dates:
-                        break
-                    continue
-                dates += re.findall(r"\b(\d{4}-\d{2}-\d{2})\b", line)
-        return min(dates) if dates else ""
+            dates += re.findall(r"\b(\d{4}-\d{2}-\d{2})\b", line)
+    return min(dates) if dates else ""
+
+
+def file_entry(st: gemmi.Structure, path: Path) -> str:
+    """The PDB entry a structure file holds: its own id (mmCIF ``_entry.id`` or data block
+    name, PDB ``HEADER`` id code) when that is a PDB id, else the file name's
+    (:func:`entry_from_name`). So ``dupe_1EHZ.cif`` holding 1EHZ is entry ``1EHZ``."""
+    for name in (dict(st.info).get("_entry.id"), st.name):
+        found = entry_id(name)
+        if found:
+            return found
+    return entry_id(path.name.split(".")[0]) or entry_from_name(path)
 
 
 def parse_file(path: Path) -> list[tuple[str, str, np.ndarray]]:
@@ -134,9 +150,15 @@ def parse_file(path: Path) -> list[tuple[str, str, np.ndarray]]:
     Raises:
         StructureError: unreadable or unparsable file.
     """
-    from rnapredict.io.pdbio import _parent_base, read_gemmi, v3_atom_name
+    from rnapredict.io.pdbio import read_gemmi
 
-    st = read_gemmi(path)
+    return structure_chains(read_gemmi(path))
+
+
+def structure_chains(st: gemmi.Structure) -> list[tuple[str, str, np.ndarray]]:
+    """RNA chains of a parsed structure's first model (see :func:`parse_file`)."""
+    from rnapredict.io.pdbio import _parent_base, v3_atom_name
+
     st.remove_alternative_conformations()
     chains = []
     for ch in st[0]:
@@ -155,14 +177,32 @@ def parse_file(path: Path) -> list[tuple[str, str, np.ndarray]]:
     return chains
 
 
-def _work(path: Path) -> tuple[Path, list[tuple[str, str, np.ndarray]] | str, str]:
-    """Worker: (path, chains or an error message, header date); never raises."""
+def _without_path(message: str, path: Path) -> str:
+    """``message`` on one line, the file name taken out (the caller names the file): gemmi's
+    ``PATH:LINE:COL(..): what`` becomes ``line LINE: what``."""
+    text = " ".join(message.split())
+    text = re.sub(re.escape(str(path)) + r":(\d+):\d+(?:\(\d+\))?:?", r"line \1:", text)
+    return text.replace(f"{path}: ", "").replace(str(path), "the file")
+
+
+def _work(path: Path) -> tuple[Path, list[tuple[str, str, np.ndarray]] | str, str, str]:
+    """Worker: (path, chains or an error message, header date, entry); never raises.
+
+    The message does not repeat the path (the caller names the file)."""
+    from rnapredict.io.pdbio import read_gemmi
+
     try:
-        chains = parse_file(path)
+        st = read_gemmi(path)
+        entry = file_entry(st, path)
+        chains = structure_chains(st)
         date = header_release_date(path)
-    except (StructureError, OSError, ValueError, EOFError, RuntimeError) as exc:
-        return path, " ".join(str(exc).split()), ""
-    return path, chains, date
+    except StructureError as exc:
+        return path, _without_path(exc.message, path), "", ""
+    except OSError as exc:
+        return path, f"cannot read: {exc.strerror or exc}", "", ""
+    except (ValueError, EOFError, RuntimeError) as exc:
+        return path, " ".join(str(exc).split()), "", ""
+    return path, chains, date, entry
 
 
 def build_library(
@@ -198,14 +238,13 @@ def build_library(
         pool = None
         results = map(_work, files)
     try:
-        for path, parsed, header_date in results:
+        for path, parsed, header_date, entry in results:
             if isinstance(parsed, str):
                 report.skipped.append((str(path), parsed))
                 if on_skip is not None:
                     on_skip(str(path), parsed)
                 continue
             report.files += 1
-            entry = entry_from_name(path)
             date = (dates or {}).get(entry, header_date)
             for name, seq, c1 in parsed:
                 tc = TemplateChain(entry, name, seq, date, c1)

@@ -25,6 +25,7 @@ import numpy as np
 
 from rnapredict.errors import InputError
 from rnapredict.io.atomic import atomic_write_bytes
+from rnapredict.prior.cutoff import entry_ids
 
 LIBRARY_VERSION = 1
 #: The shipped default library (train split of ../shared/data; see weights/MODEL_CARD.md).
@@ -77,6 +78,12 @@ class TemplateLibrary:
         """[N] ``ENTRY_CHAIN`` upper-cased, for the "never the query itself" rule."""
         return np.char.upper(np.char.add(np.char.add(self.entry.astype(str), "_"), self.chain))
 
+    @functools.cached_property
+    def entry_ids(self) -> np.ndarray:
+        """[N] PDB entry of each chain as :func:`rnapredict.prior.cutoff.entry_id` reads it
+        (``""`` for names that are not PDB ids), for the self-exclusion rule."""
+        return entry_ids(self.entry)
+
     @classmethod
     def from_chains(cls, chains: list[TemplateChain], source: str = "<memory>") -> TemplateLibrary:
         """Library of ``chains`` in the given order (ids must be unique)."""
@@ -123,16 +130,53 @@ class TemplateLibrary:
         return atomic_write_bytes(path, self.to_bytes(), overwrite=overwrite)
 
 
+#: What a template library is, for messages about files that are not one.
+EXPECTED = "expected a .npz template library written by 'rnapredict templates build'"
+
+
+def _what_is(head: bytes) -> str:
+    """A short description of a file from its first bytes (for 'not a template library')."""
+    if not head:
+        return "an empty file"
+    if head.startswith(b"\x1f\x8b"):
+        return "a gzip file"
+    if head.startswith((b"\x93NUMPY", b"\x80")):
+        return "a single NumPy array or pickle" if head.startswith(b"\x80") else "a .npy array"
+    text = head.decode("utf-8", errors="replace").lstrip()
+    if text.startswith(">"):
+        return "a FASTA file (it starts with '>')"
+    if text.startswith(("data_", "HEADER", "ATOM", "HETATM", "CRYST1", "MODEL")):
+        return "a structure file (PDB/mmCIF); build a library from it with 'templates build'"
+    if b"\x00" not in head:
+        return f"a text file starting {text.splitlines()[0][:40]!r}" if text else "a text file"
+    return "a binary file that is not a zip (.npz) archive"
+
+
 def _read(path: Path) -> TemplateLibrary:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:
+        raise InputError(f"cannot read template library: {exc.strerror}", file=str(path)) from None
+    if not head.startswith(b"PK"):  # .npz is a zip archive; np.load would talk of pickles
+        raise InputError(
+            f"not a template library: found {_what_is(head)}; {EXPECTED}", file=str(path)
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"not a template library ({exc})", file=str(path)) from None
+        raise InputError(
+            f"not a template library: a zip archive numpy cannot read ({exc}); {EXPECTED}",
+            file=str(path),
+        ) from None
     need = ("version", "entry", "chain", "date", "seq", "offsets", "c1")
     missing = [k for k in need if k not in arrays]
     if missing:
-        raise InputError(f"not a template library (missing {', '.join(missing)})", file=str(path))
+        raise InputError(
+            f"not a template library: found a .npz without {', '.join(missing)}; {EXPECTED}",
+            file=str(path),
+        )
     if int(arrays["version"]) != LIBRARY_VERSION:
         raise InputError(
             f"template library version {int(arrays['version'])}, this rnapredict reads "

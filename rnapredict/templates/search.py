@@ -3,20 +3,21 @@
 The prefilter counts the query's distinct k-mers shared with each library chain (an inverted
 index built once per library, O(T) memory); the best ``max_align`` chains are aligned exactly
 (``Bio.Align.PairwiseAligner``, local, ``N`` a zero-score wildcard). A hit needs both identity
-and coverage above the thresholds; the query itself (same ``ENTRY_CHAIN`` id) and chains
-released on or after the cutoff are never hits.
+and coverage above the thresholds; chains of the query's own PDB entry and chains released on
+or after the cutoff are never hits.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from rnapredict.errors import InputError
+from rnapredict.prior.cutoff import StructureCutoff, parse_cutoff
 from rnapredict.templates.library import TemplateLibrary
+
+__all__ = ["SearchConfig", "TemplateHit", "allowed", "parse_cutoff", "search"]
 
 #: Gumbel parameters of local scores of random uniform RNA with the default scores (fitted on
 #: 1,500 random pairs each of 50×200 … 200×200 nt; λ rounded down, i.e. conservative).
@@ -67,6 +68,8 @@ class TemplateHit:
         pairs: [K, 2] int (query index, template index), increasing, 0-based.
         identity: identical / aligned pairs (0–1); coverage: K / query length (0–1).
         score: local alignment score; evalue: chance hits this good expected in the library.
+        identical: the alignment spans the whole query at identity 1.0 (residues without
+            coordinates included): a model started from it copies a deposited structure.
     """
 
     index: int
@@ -77,6 +80,7 @@ class TemplateHit:
     coverage: float
     score: float
     evalue: float = 0.0
+    identical: bool = False
 
     def info(self) -> dict[str, object]:
         """JSON provenance for ``confidence.json`` and the PDB REMARKs."""
@@ -89,17 +93,8 @@ class TemplateHit:
             "coverage": round(self.coverage, 3),
             "release_date": self.date or None,
             "evalue": float(f"{self.evalue:.2g}"),
+            "identical": self.identical,
         }
-
-
-def parse_cutoff(text: str | None) -> str | None:
-    """``YYYY-MM-DD`` (validated) or None."""
-    if text is None or text == "":
-        return None
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise InputError(f"--template-cutoff {text!r}: expected a date YYYY-MM-DD") from None
 
 
 def _codes(seq: str) -> np.ndarray:
@@ -157,13 +152,12 @@ def _aligner(cfg: SearchConfig):  # noqa: ANN202 - Bio.Align.PairwiseAligner
 
 
 def allowed(lib: TemplateLibrary, query_id: str | None, cutoff: str | None) -> np.ndarray:
-    """[N] bool: chains that may be templates (not the query; released before the cutoff)."""
-    ok = np.ones(len(lib), dtype=bool)
+    """[N] bool: chains that may be templates — not of the query's PDB entry
+    (:func:`rnapredict.prior.cutoff.entry_id`), not the query's own ``ENTRY_CHAIN`` id, and
+    released before the cutoff (:class:`rnapredict.prior.cutoff.StructureCutoff`)."""
+    ok = StructureCutoff.for_record(cutoff, query_id).allowed(lib.entry_ids, lib.date)
     if query_id:
         ok &= lib.ids_upper != query_id.strip().upper()
-    if cutoff is not None:
-        dates = lib.date.astype(str)
-        ok &= (dates != "") & (dates < cutoff)  # ISO dates compare as strings
     return ok
 
 
@@ -202,7 +196,8 @@ def search(
     """Templates for ``seq`` (``ACGUN``), best alignment score first; at most ``cfg.max_hits``.
 
     Args:
-        query_id: the record id; a chain with the same ``ENTRY_CHAIN`` id is never a hit.
+        query_id: the record id; no chain of the PDB entry it names (``1EVV``, ``1EVV_A``,
+            ``pdb|1EVV|A`` …) and no chain with the same ``ENTRY_CHAIN`` id is a hit.
         cutoff: ``YYYY-MM-DD``; chains released on or after it (or with no date) are excluded.
     """
     cfg = cfg or SearchConfig()
@@ -230,16 +225,24 @@ def search(
             np.frombuffer(seq.encode(), np.uint8)[pairs[:, 0]]
             == np.frombuffer(tseq.encode(), np.uint8)[pairs[:, 1]]
         )
-        has_xyz = np.isfinite(lib.coords(r)[pairs[:, 1]]).all(axis=1)
-        pairs = pairs[has_xyz]
         identity = float(same.mean())
+        identical = bool(same.all()) and len(pairs) == len(seq)
+        pairs = pairs[np.isfinite(lib.coords(r)[pairs[:, 1]]).all(axis=1)]
         coverage = len(pairs) / len(seq)
         if identity < cfg.min_identity or coverage < cfg.min_coverage:
             continue
         evalue = float(space * np.exp(-LAMBDA * -neg))
         hits.append(
             TemplateHit(
-                r, lib.chain_id(r), str(lib.date[r]), pairs, identity, coverage, -neg, evalue
+                r,
+                lib.chain_id(r),
+                str(lib.date[r]),
+                pairs,
+                identity,
+                coverage,
+                -neg,
+                evalue,
+                identical,
             )
         )
         if len(hits) >= cfg.max_hits:

@@ -24,7 +24,7 @@
     var xyz = decode(model.xyz), lines = [], serial = 0, k = 0;
     for (var r = 0; r < topo.tmpl.length; r++) {
       var t = topo.templates[topo.tmpl[r]];
-      var b = model.b ? model.b[r] : 0;
+      var b = model.b && model.b[r] != null ? model.b[r] : -1;  // -1: no value (grey)
       var head = " " + topo.resn[r].padStart(3) + " " + topo.chain[r] +
         String(topo.resi[r]).padStart(4) + topo.icode[r] + "   ";
       for (var a = 0; a < t.names.length; a++, k++) {
@@ -39,7 +39,7 @@
     }
     return lines.join("\n") + "\nEND\n";
   }
-  function colour(atom) { return band(atom.b); }
+  function colour(atom) { return atom.b < 0 ? REFERENCE : band(atom.b); }
   function start() {
     var root = document.documentElement;
     var el = document.getElementById("rp-viewer");
