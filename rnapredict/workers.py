@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from multiprocessing.connection import Connection, wait
@@ -151,6 +152,10 @@ class WorkerPool:
         parent, child = self._mp.Pipe(duplex=True)
         saved = {k: os.environ.get(k) for k in self._env}
         os.environ.update(self._env)  # spawn copies the environment at start
+        # An ignored SIGINT survives exec: a Ctrl-C during the worker's start-up reaches the
+        # parent only (not possible outside the main thread: then the worker sets it itself).
+        main_thread = threading.current_thread() is threading.main_thread()
+        sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
         try:
             process = self._mp.Process(
                 target=_worker_main,
@@ -160,6 +165,8 @@ class WorkerPool:
             )
             process.start()
         finally:
+            if main_thread and sigint is not None:
+                signal.signal(signal.SIGINT, sigint)
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
