@@ -109,16 +109,16 @@ def batch_table(args: argparse.Namespace, work: Path) -> None:
     base = combos[0]
     print(
         f"\n| jobs × threads | wall s (median) | records/hour | time vs {base[0]}×{base[1]} "
-        "| models identical |"
+        "| CPU s (median) | models identical |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     ref = float(np.median(times[base]))
     for c in combos:
         med = float(np.median(times[c]))
         same = "yes" if digests[c] == digests[base] else "NO"
         print(
             f"| {c[0]} × {c[1]} | {med:.1f} | {3600 * args.records / med:.0f} | "
-            f"{med / ref:.2f} | {same} |"
+            f"{med / ref:.2f} | {float(np.median(cpus[c])):.1f} | {same} |"
         )
     print(f"({load()} at the end)\n", flush=True)
 
@@ -154,16 +154,17 @@ def contention_table(args: argparse.Namespace, work: Path) -> None:
         for tree in trees:
             quiet[tree].append(fold(fasta, work / "quiet", flags, tree))
             busy[tree].append(_busy_fold(fasta, work / "busy", flags, tree, args.busy))
+            (qw, qc), (bw, bc) = quiet[tree][-1], busy[tree][-1]
             print(
-                f"  repeat {rep + 1}, {tree}: quiet {quiet[tree][-1]:.1f} s, "
-                f"busy {busy[tree][-1]:.1f} s; {load()}",
+                f"  repeat {rep + 1}, {tree}: quiet {qw:.1f} s (CPU {qc:.1f} s), "
+                f"busy {bw:.1f} s (CPU {bc:.1f} s); {load()}",
                 flush=True,
             )
-    print("\n| code | quiet s | with busy processes s | ratio |")
-    print("|---|---|---|---|")
+    print("\n| code | quiet s | with busy processes s | ratio | CPU s quiet | CPU s busy |")
+    print("|---|---|---|---|---|---|")
     for tree in trees:
-        q, b = float(np.median(quiet[tree])), float(np.median(busy[tree]))
-        print(f"| {tree} | {q:.1f} | {b:.1f} | {b / q:.2f} |")
+        (q, qc), (b, bc) = (np.median(np.array(x), axis=0) for x in (quiet[tree], busy[tree]))
+        print(f"| {tree} | {q:.1f} | {b:.1f} | {b / q:.2f} | {qc:.1f} | {bc:.1f} |")
     print(f"({load()} at the end)\n", flush=True)
 
 
