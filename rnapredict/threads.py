@@ -2,9 +2,9 @@
 
 One number bounds torch (OpenMP + MKL), numba, OpenMP in ViennaRNA, BLAS and OpenMM. Its
 default is what the job was given, not what the node has: ``SLURM_CPUS_PER_TASK``, else the
-process's CPU affinity, capped by the cgroup CPU quota (containers, systemd slices). ``OMP_NUM_THREADS`` and friends
-are set from it (for child processes and libraries loaded later), not read: ``--threads`` is the
-one knob.
+process's CPU affinity, capped by the cgroup CPU quota (containers, systemd slices).
+``OMP_NUM_THREADS`` and friends are set from it (for child processes and libraries loaded
+later), not read: ``--threads`` is the one knob.
 
 Idle OpenMP workers sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``): on a shared node a
 spinning pool steals the CPU that other jobs (or the other workers of ``--jobs``) need, and a
