@@ -4,7 +4,7 @@ torsions -> all atoms (``torsions_to_atoms``) and C1′ trace -> all atoms (``c1
 for 1,000 and 10,000 nt x 5 models, float32, torch.no_grad, 2 threads; plus atoms ->
 torsions and the A-form baseline trace (``aform_c1``).
 
-Usage: python3 bench/geometry.py [--repeat N] [--threads T]
+Usage: python -m bench.geometry [--repeat N] [--threads T]
 """
 
 from __future__ import annotations

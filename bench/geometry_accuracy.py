@@ -12,7 +12,7 @@ With ``--fit-unpaired`` it instead fits ``from_c1.UNPAIRED_CORRECTION`` (per-bin
 the backbone + sugar atoms of unpaired residues), prints the table to paste into from_c1.py,
 and reports leave-one-file-out C3′ RMSDs (table refitted without the file being rebuilt).
 
-Usage: python3 bench/geometry_accuracy.py [STRUCTURE_DIR] [--per-chain] [--fit-unpaired]
+Usage: python -m bench.geometry_accuracy [STRUCTURE_DIR] [--per-chain] [--fit-unpaired]
 """
 
 from __future__ import annotations

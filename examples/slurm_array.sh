@@ -17,9 +17,11 @@
 # Exit codes per task: 0 all records ok, 3 some records failed (see summary.tsv), 2 usage error
 # (bad option, unreadable input, output exists without --resume) before any folding.
 #
-# Tune below: CPUs and memory per task, time limit, and the fold options (measured with
-# bench/batch.py: more tasks with 1 CPU each fold more records per hour than fewer tasks with
-# several CPUs each; --array spreads them). A record estimated
+# Tune below: CPUs and memory per task, time limit, and the fold options. `rnapredict fold`
+# uses the task's CPUs by itself (SLURM_CPUS_PER_TASK): --jobs N folds N records at a time in
+# worker processes sharing them, which folds more records per hour than one record on several
+# threads (bench/throughput.py: much of a fold is single-threaded). Give each job its share of
+# --mem: every worker holds one record and the model. A record estimated
 # to need more memory than the job has (see --max-memory; default: what the job's cgroup
 # allows) is refused with a clear message instead of the task being OOM-killed.
 
@@ -36,15 +38,14 @@ INPUT=${1:?usage: sbatch --array=0-N examples/slurm_array.sh INPUT.fa[.gz] OUT_D
 OUT=${2:?usage: sbatch --array=0-N examples/slurm_array.sh INPUT.fa[.gz] OUT_DIR [fold options]}
 shift 2
 
-# Use the CPUs SLURM gave this task (torch and OpenMM read these).
-export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-2}
-export MKL_NUM_THREADS=$OMP_NUM_THREADS
+# One worker process per CPU SLURM gave this task (threads follow SLURM_CPUS_PER_TASK).
+JOBS=${SLURM_CPUS_PER_TASK:-1}
 
 echo "task ${SLURM_ARRAY_TASK_ID:-?} of ${SLURM_ARRAY_TASK_COUNT:-?} on $(hostname)" >&2
 
 # --json: one line per record on stdout (this task's slurm-%A_%a.out) for later inspection.
 status=0
-rnapredict fold "$INPUT" -o "$OUT" --resume --json -n 5 "$@" || status=$?
+rnapredict fold "$INPUT" -o "$OUT" --resume --json -n 5 --jobs "$JOBS" "$@" || status=$?
 
 # 3 = some records failed; they are listed in OUT/summary.tsv. Treat it as done for the array
 # (change to `exit $status` if failed records should mark the task FAILED).

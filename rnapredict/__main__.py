@@ -1,3 +1,4 @@
 from rnapredict.cli import main
 
-main()
+if __name__ == "__main__":  # not when a --jobs worker process imports it (spawn)
+    main()

@@ -17,6 +17,7 @@ from rnapredict.cli.common import err_console, user_errors
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import parse_size
 from rnapredict.fold.shard import Shard, parse_shard, shard_from_env
+from rnapredict.threads import choose_threads
 
 
 @app.command("fold")
@@ -115,6 +116,22 @@ def fold_command(
         help="Refuse records estimated to need more memory than this (e.g. 8G); "
         "default: the memory available at start.",
     ),
+    threads: int | None = typer.Option(
+        None,
+        "--threads",
+        help="CPU threads in all (torch, numba, BLAS, ViennaRNA; OpenMM see README); default: "
+        "SLURM_CPUS_PER_TASK, else the CPUs this process may use (affinity, cgroup quota).",
+        show_default=False,
+    ),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        help="Fold records in this many worker processes, sharing --threads (same outputs, "
+        "input order kept).",
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also print the threads and jobs chosen."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; failures only."),
     report: bool = typer.Option(
         False, "--report", help="Also write OUT/<id>/report.html (+ .png, .svg) per record."
@@ -130,6 +147,7 @@ def fold_command(
 ) -> None:
     """Predict 3D structures: OUT/<id>/model_*.pdb, confidence.json, OUT/summary.tsv."""
     with user_errors(ctx):
+        thread_choice = choose_threads(threads)
         chosen = parse_shard(shard) if shard else shard_from_env()
         if chosen is not None and shard is None and not quiet:
             err_console.print(f"shard {chosen} (from SLURM_ARRAY_TASK_ID)", markup=False)
@@ -158,10 +176,15 @@ def fold_command(
             report=report,
             templates=templates,
             cutoff=cutoff,
+            threads=thread_choice.threads,
+            jobs=jobs,
         )
         from rnapredict.fold.progress import make_reporter  # the engine: torch only now
         from rnapredict.fold.runner import fold_inputs
 
+        if verbose:
+            per = f", {options.worker_threads} per job" if jobs > 1 else ""
+            err_console.print(f"{thread_choice}, {jobs} job(s){per}", markup=False)
         reporter = make_reporter(out, json_lines=json_lines, quiet=quiet, console=err_console)
         result = fold_inputs(inputs, out, options, reporter=reporter)
     if report:

@@ -32,6 +32,7 @@ from rnapredict.relax.options import (
     FOLD_RELAX,
     RelaxOptions,
 )
+from rnapredict.threads import check_jobs, choose_threads
 
 if TYPE_CHECKING:
     from rnapredict.relax.api import RelaxResult
@@ -124,6 +125,16 @@ def minimize_command(
         False, "--json", help="JSON Lines on stdout: one object per model."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    threads: int | None = typer.Option(
+        None,
+        "--threads",
+        help="CPU threads in all (default: SLURM_CPUS_PER_TASK, else the CPUs this process may "
+        "use); OpenMM itself stays on OPENMM_CPU_THREADS (default 1) per job.",
+        show_default=False,
+    ),
+    jobs: int = typer.Option(
+        1, "--jobs", help="Relax files in this many worker processes (same outputs, same order)."
+    ),
 ) -> None:
     """Relax MODEL files: PDBFixer (missing atoms, hydrogens), then restrained L-BFGS
     minimization with Amber14 RNA.OL3 + GBn2 implicit solvent. Writes OUT/<name>.pdb|cif and
@@ -148,12 +159,23 @@ def minimize_command(
         except ValueError as exc:
             raise InputError(str(exc)) from None
         plan_outputs(models, out, fmt, overwrite)  # usage errors before any message
+        check_jobs(jobs), choose_threads(threads)  # usage errors before any message
         err_console.print(f"relaxing {len(models)} file(s) → {out}", markup=False)
-        results = run_interruptible(
-            lambda: minimize_files(
-                models, out, options, overwrite=overwrite, fmt=fmt, on_result=_progress
+
+        def work() -> list[RelaxResult]:
+            return minimize_files(
+                models,
+                out,
+                options,
+                overwrite=overwrite,
+                fmt=fmt,
+                on_result=_progress,
+                jobs=jobs,
+                threads=threads,
             )
-        )
+
+        # With workers the main thread only waits on them, and Ctrl-C kills them at once.
+        results = run_interruptible(work) if jobs == 1 else work()
         if as_json:
             for r in results:
                 print(json.dumps(json_line(r, options)))

@@ -10,8 +10,11 @@ from rnapredict.errors import RnapredictError
 from rnapredict.features.probing import ProbingConfig
 from rnapredict.fold.shard import Shard
 from rnapredict.prior.provider import PRIORS
+from rnapredict.threads import check_jobs, choose_threads, split_threads
 
 FORMATS = ("pdb", "cif", "both")
+#: Settings that say how a record was run, not what was computed: ``--resume`` ignores them.
+RUNTIME_SETTINGS = frozenset({"threads"})
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -45,6 +48,9 @@ class FoldRunOptions:
         templates: template library (``--templates``): a path, ``default`` (shipped) or ``none``.
         cutoff: ``--cutoff YYYY-MM-DD`` (alias ``--template-cutoff``): no template or
             motif-library instance released on or after it is used (None: any date).
+        threads: CPU threads of the whole run (``--threads``); None at construction: the
+            default of :func:`rnapredict.threads.default_threads` (set in its place).
+        jobs: worker processes folding records in parallel (``--jobs``), sharing ``threads``.
     """
 
     n_samples: int = 5
@@ -72,8 +78,12 @@ class FoldRunOptions:
     report: bool = False
     templates: str = "default"
     cutoff: str | None = None
+    threads: int | None = None
+    jobs: int = 1
 
     def __post_init__(self) -> None:
+        check_jobs(self.jobs)
+        object.__setattr__(self, "threads", choose_threads(self.threads).threads)
         if self.shape_file is not None and self.dms_file is not None:
             raise RnapredictError("--shape and --dms exclude each other; give one per run")
         if self.n_samples < 1:
@@ -116,6 +126,12 @@ class FoldRunOptions:
             cleanup=self.cleanup,
         )
 
+    @property
+    def worker_threads(self) -> int:
+        """Threads each record is folded with (``threads`` split over ``jobs``)."""
+        assert self.threads is not None  # resolved in __post_init__
+        return split_threads(self.threads, self.jobs)
+
     def probing_config(self) -> ProbingConfig:
         """Pseudo-energy settings of the probing data (``--shape-slope`` / ``-intercept``)."""
         return ProbingConfig(
@@ -134,7 +150,8 @@ class FoldRunOptions:
         return None
 
     def settings(self) -> dict[str, object]:
-        """The settings recorded in each ``confidence.json`` (``probing`` only with data)."""
+        """The settings recorded in each ``confidence.json`` (``probing`` only with data;
+        ``threads``, per record, is not compared by ``--resume``: see :data:`RUNTIME_SETTINGS`)."""
         out: dict[str, object] = {
             "n_samples": self.n_samples,
             "steps": self.steps,
@@ -145,6 +162,7 @@ class FoldRunOptions:
             "templates": self.templates,
             "cutoff": self.cutoff,
             "cleanup": self.cleanup,
+            "threads": self.worker_threads,
         }
         if self.probing is not None:
             kind = self.probing[0]

@@ -8,6 +8,8 @@ counts only, so memory stays flat over any number of records.
 
 from __future__ import annotations
 
+import contextlib
+import pickle
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +24,7 @@ from rnapredict.errors import (
     WeightsError,
 )
 from rnapredict.fold.inputs import Item, ProbingMatches, RecordSource, input_source
-from rnapredict.fold.options import FoldRunOptions
+from rnapredict.fold.options import RUNTIME_SETTINGS, FoldRunOptions
 from rnapredict.fold.preflight import available_memory
 from rnapredict.fold.progress import NullReporter, Reporter
 from rnapredict.fold.record import (
@@ -32,12 +34,28 @@ from rnapredict.fold.record import (
     outcome_from_confidence,
 )
 from rnapredict.fold.results import BatchResult, RecordOutcome
+from rnapredict.fold.workers import (
+    FoldHandler,
+    FoldTask,
+    TaskResult,
+    died,
+    remove_temps,
+    write_error,
+)
 from rnapredict.io.atomic import check_output_dir
 from rnapredict.io.names import name_key, safe_name
 from rnapredict.io.records import Record
 from rnapredict.io.ssfiles import read_ss_entries
 from rnapredict.results import outputs
 from rnapredict.results.summary import SUMMARY, SummaryWriter, ensure_summary, printable
+from rnapredict.threads import apply_threads, pool_environment
+from rnapredict.workers import WorkerPool, in_order
+
+#: ``(stream index, item, outcome settled by the parent | task to fold)``.
+Prepared = tuple[int, Item, TaskResult | FoldTask]
+
+#: Records read ahead per worker with ``--jobs`` (bounds memory; lets fast records pass a slow one).
+_WINDOW_PER_JOB = 4
 
 
 @dataclass
@@ -147,7 +165,11 @@ def _check_resumable(doc: dict, directory: Path, options: FoldRunOptions) -> Non
     """Refuse ``--resume`` into outputs made with other settings (mixed ensembles otherwise)."""
     before = {**doc.get("settings", {}), "seed": doc.get("run_seed")}
     now = {**options.settings(), "seed": options.seed}
-    diff = [f"{k} {before.get(k)!r} → {now[k]!r}" for k in now if before.get(k) != now[k]]
+    diff = [
+        f"{k} {before.get(k)!r} → {now[k]!r}"
+        for k in now
+        if k not in RUNTIME_SETTINGS and before.get(k) != now[k]
+    ]
     if diff:
         raise OutputExistsError(
             f"--resume: existing outputs were made with other settings ({'; '.join(diff)}); "
@@ -238,7 +260,10 @@ def fold_records(
         raise InputError(
             f"cannot create the output directory: {exc.strerror}", file=str(out_dir)
         ) from None
-    max_memory = options.max_memory if options.max_memory is not None else available_memory()
+    # Default: what is available now, shared by the --jobs workers.
+    max_memory = options.max_memory or available_memory() // options.jobs
+    if plan.todo > 0 and options.jobs == 1:
+        apply_threads(options.worker_threads)
     ctx = RecordContext(
         out_dir=out_dir,
         options=options,
@@ -253,31 +278,34 @@ def fold_records(
     reporter.start(plan.todo, plan.complete)
     for message in plan.warnings:
         _warn(reporter, message)
+    prepared = _prepared(ctx, source, claimed, reporter, plan.ss_ids)
     try:
-        for k, item in _shard_items(source, options):
-            try:
-                if isinstance(item, RecordError):
-                    reporter.begin(k, item.record)
-                    outcome = _failed_item(item, k, out_dir, claimed)
+        with contextlib.ExitStack() as stack:
+            if options.jobs > 1:
+                pool = stack.enter_context(_pool(ctx))
+                steps = in_order(prepared, pool, window=_WINDOW_PER_JOB * options.jobs)
+            else:
+                steps = _serial(ctx, prepared)
+            for k, item, res in steps:
+                if isinstance(res, OutputWriteError):
+                    stop = res
+                    outcome = _stopped(item, k, stop)
                 else:
-                    outcome = _one(ctx, item, k, claimed, reporter, plan.ss_ids)
-            except (OutputWriteError, OSError) as exc:
-                stop = _write_error(exc, out_dir)
-                outcome = _stopped(item, k, stop)
-            result.add(outcome)
-            try:
-                summary.add(outcome.summary_row())
-            except OSError as exc:
-                stop = stop or _write_error(exc, out_dir / SUMMARY)
-            reporter.done(outcome)
-            if stop is not None:
-                break
+                    outcome = res
+                result.add(outcome)
+                try:
+                    summary.add(outcome.summary_row())
+                except OSError as exc:
+                    stop = stop or write_error(exc, out_dir / SUMMARY)
+                reporter.done(outcome)
+                if stop is not None:
+                    break
     finally:
         try:
             summary.flush()
             ensure_summary(out_dir / SUMMARY)
         except OSError as exc:
-            stop = stop or _write_error(exc, out_dir / SUMMARY)
+            stop = stop or write_error(exc, out_dir / SUMMARY)
         result.elapsed_s = time.perf_counter() - t_start
         reporter.finish(result)
     if stop is not None:
@@ -288,16 +316,6 @@ def fold_records(
             "directory, then rerun with --resume to fold the rest"
         )
     return result
-
-
-def _write_error(exc: BaseException, path: Path) -> OutputWriteError:
-    """An output write failure as :class:`OutputWriteError` naming the path."""
-    if isinstance(exc, OutputWriteError):
-        return exc
-    assert isinstance(exc, OSError)
-    where = exc.filename or path
-    why = f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else str(exc)
-    return OutputWriteError(f"cannot write {where}: {why}")
 
 
 def _stopped(item: Item, k: int, err: OutputWriteError) -> RecordOutcome:
@@ -315,14 +333,66 @@ def _warn(reporter: Reporter, message: str) -> None:
         warn(message)
 
 
-def _one(
+def _prepared(
+    ctx: RecordContext,
+    source: RecordSource,
+    claimed: set[str],
+    reporter: Reporter,
+    ss_ids: frozenset[str] | None,
+) -> Iterator[Prepared]:
+    """This shard's items in input order, each with its outcome when the parent settles it
+    (reader error, ``--resume`` skip, name clash) or the :class:`FoldTask` that folds it; a
+    write failure while settling one is its :class:`OutputWriteError`."""
+    for k, item in _shard_items(source, ctx.options):
+        prep: TaskResult | FoldTask
+        try:
+            if isinstance(item, RecordError):
+                reporter.begin(k, item.record)
+                prep = _failed_item(item, k, ctx.out_dir, claimed)
+            else:
+                prep = _prepare(ctx, item, k, claimed, reporter, ss_ids)
+        except (OutputWriteError, OSError) as exc:
+            prep = write_error(exc, ctx.out_dir)
+        yield k, item, prep
+
+
+def _serial(ctx: RecordContext, prepared: Iterator[Prepared]) -> Iterator[Prepared]:
+    """Fold the tasks of ``prepared`` in this process, one after the other."""
+    for k, item, prep in prepared:
+        if isinstance(prep, FoldTask):
+            try:
+                if ctx.engine is None:  # the plan found nothing to fold, but this record needs it
+                    ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)
+                prep = fold_record(ctx, prep.record, prep.name, prep.directory)
+            except (OutputWriteError, OSError) as exc:
+                prep = write_error(exc, ctx.out_dir)
+        yield k, item, prep
+
+
+def _pool(ctx: RecordContext) -> WorkerPool:
+    """``--jobs`` worker processes sharing ``--threads``; they get ``ctx`` (and its engine,
+    loaded here if the plan found nothing to fold) when the first one starts."""
+
+    def payload() -> bytes:
+        if ctx.engine is None:
+            ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)
+        return pickle.dumps(FoldHandler(ctx))
+
+    threads = ctx.options.worker_threads
+    env = pool_environment(threads)
+    return WorkerPool(ctx.options.jobs, threads, payload, died, remove_temps, env=env)
+
+
+def _prepare(
     ctx: RecordContext,
     record: Record,
     k: int,
     claimed: set[str],
     reporter: Reporter,
     ss_ids: frozenset[str] | None = None,
-) -> RecordOutcome:
+) -> RecordOutcome | FoldTask:
+    """A record's outcome when it needs no folding (a name clash, complete under
+    ``--resume``), else the task that folds it."""
     name = safe_name(record.id)
     if name_key(name) in claimed:  # the reader should have caught this; never clobber
         reporter.begin(k, record.id)
@@ -355,11 +425,9 @@ def _one(
             reporter,
             f"{path}: no --{kind} data for record '{printable(record.id)}'; folded without any",
         )
-    if ctx.engine is None:  # the plan found nothing to fold, but this record needs it
-        ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)
     if record.index != k:
         record = replace(record, index=k)
-    return fold_record(ctx, record, name, directory)
+    return FoldTask(record, name, directory)
 
 
 def fold_inputs(

@@ -9,12 +9,15 @@ no RNA) gets a ``failed`` row and no output. Nothing is written over an existing
 
 from __future__ import annotations
 
+import contextlib
+import pickle
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rnapredict.errors import InputError, StructureError
-from rnapredict.io.atomic import atomic_write_text, check_writable
+from rnapredict.io.atomic import TMP_PREFIX, atomic_write_text, check_writable
 from rnapredict.io.pdbio import (
     FORMATS,
     format_of,
@@ -24,6 +27,14 @@ from rnapredict.io.pdbio import (
 )
 from rnapredict.relax.api import RelaxOptions, RelaxResult, relax_model
 from rnapredict.relax.report import summary_tsv
+from rnapredict.threads import (
+    apply_threads,
+    check_jobs,
+    choose_threads,
+    pool_environment,
+    split_threads,
+)
+from rnapredict.workers import Task, WorkerPool, in_order
 
 SUMMARY_NAME = "summary.tsv"
 
@@ -93,6 +104,60 @@ def _write(results: list[RelaxResult], out: Path, fmt: str, overwrite: bool) -> 
         r.output = str(path)
 
 
+@dataclass(frozen=True)
+class FileTask(Task):
+    """One input file and its output path."""
+
+    source: Path
+    out: Path
+
+
+@dataclass
+class FileHandler:
+    """Relaxes every model of one file and writes them (in a worker with ``--jobs``)."""
+
+    options: RelaxOptions
+    fmt: str | None
+    overwrite: bool
+    on_result: Callable[[RelaxResult], None] | None = None
+
+    def __call__(self, task: FileTask) -> list[RelaxResult]:
+        src, out = task.source, task.out
+        t0 = time.perf_counter()
+        try:
+            models = read_models(src)
+        except StructureError as exc:
+            bad = RelaxResult(model=None, ok=False, message=exc.message, source=str(src))
+            bad.seconds = time.perf_counter() - t0
+            self._report(bad)
+            return [bad]
+        file_results: list[RelaxResult] = []
+        for k, model in enumerate(models, 1):
+            r = relax_model(model, self.options)
+            r.source, r.model_index = str(src), k
+            file_results.append(r)
+            self._report(r)
+        out_fmt = self.fmt or format_of(out)
+        try:
+            _write(file_results, out, out_fmt, self.overwrite)
+        except StructureError as exc:  # e.g. too large for PDB: say so per model, go on
+            for r in file_results:
+                r.ok, r.message = False, f"not written: {exc}"
+        return file_results
+
+    def _report(self, result: RelaxResult) -> None:
+        if self.on_result is not None:
+            self.on_result(result)
+
+
+def _worker_died(task: FileTask, message: str) -> list[RelaxResult]:
+    return [
+        RelaxResult(
+            model=None, ok=False, message=f"{message}; not relaxed", source=str(task.source)
+        )
+    ]
+
+
 def minimize_files(
     paths: Sequence[str | Path],
     out_dir: str | Path,
@@ -101,6 +166,8 @@ def minimize_files(
     *,
     fmt: str | None = None,
     on_result: Callable[[RelaxResult], None] | None = None,
+    jobs: int = 1,
+    threads: int | None = None,
 ) -> list[RelaxResult]:
     """Relax every model of every file in ``paths`` into ``out_dir``.
 
@@ -110,43 +177,56 @@ def minimize_files(
         options: relaxation options.
         overwrite: replace existing outputs.
         fmt: ``pdb`` or ``cif`` for every output; None keeps each input's format.
-        on_result: called with each result as soon as it is known (progress reporting).
+        on_result: called with each result as soon as it is known (progress reporting; with
+            ``jobs`` > 1, per file as it completes, in input order).
+        jobs: files relaxed in parallel by this many worker processes (same bytes).
+        threads: CPU threads in all, split over ``jobs`` (None: the default of
+            :func:`rnapredict.threads.default_threads`).
 
     Returns:
-        One :class:`RelaxResult` per model (``ok`` false for failed models and for
-        unreadable files, which have ``model`` None).
+        One :class:`RelaxResult` per model, in input order (``ok`` false for failed models
+        and for unreadable files, which have ``model`` None).
 
     Raises:
         InputError / OutputExistsError: before any work, see :func:`plan_outputs`.
+        RnapredictError: ``jobs`` or ``threads`` below 1.
     """
     opts = options or RelaxOptions()
     out_dir = Path(out_dir)
+    check_jobs(jobs)
     outputs = plan_outputs(paths, out_dir, fmt, overwrite)
+    per_job = split_threads(choose_threads(threads).threads, jobs)
+    tasks = [FileTask(src, out) for src, out in zip(map(Path, paths), outputs, strict=True)]
     results: list[RelaxResult] = []
-    for src, out in zip(map(Path, paths), outputs, strict=True):
-        t0 = time.perf_counter()
-        try:
-            models = read_models(src)
-        except StructureError as exc:
-            bad = RelaxResult(model=None, ok=False, message=exc.message, source=str(src))
-            bad.seconds = time.perf_counter() - t0
-            results.append(bad)
-            if on_result:
-                on_result(bad)
-            continue
-        file_results: list[RelaxResult] = []
-        for k, model in enumerate(models, 1):
-            r = relax_model(model, opts)
-            r.source, r.model_index = str(src), k
-            file_results.append(r)
-            if on_result:
-                on_result(r)
-        out_fmt = fmt or format_of(out)
-        try:
-            _write(file_results, out, out_fmt, overwrite)
-        except StructureError as exc:  # e.g. too large for PDB: say so per model, go on
-            for r in file_results:
-                r.ok, r.message = False, f"not written: {exc}"
-        results.extend(file_results)
+    if jobs == 1:
+        apply_threads(per_job)
+        handler = FileHandler(opts, fmt, overwrite, on_result)
+        for task in tasks:
+            results.extend(handler(task))
+    else:
+        payload = pickle.dumps(FileHandler(opts, fmt, overwrite))
+        pool = WorkerPool(
+            jobs,
+            per_job,
+            lambda: payload,
+            _worker_died,
+            lambda task: _remove_temps(out_dir),
+            env=pool_environment(per_job),
+        )
+        with pool:
+            prepared = ((k, task, task) for k, task in enumerate(tasks))
+            for _k, _task, file_results in in_order(prepared, pool, window=4 * jobs):
+                for r in file_results:
+                    if on_result:
+                        on_result(r)
+                results.extend(file_results)
+        _remove_temps(out_dir)  # a worker that died mid-write
     atomic_write_text(out_dir / SUMMARY_NAME, summary_tsv(results), overwrite=overwrite)
     return results
+
+
+def _remove_temps(out_dir: Path) -> None:
+    """Temp files of writes that killed workers left in ``out_dir`` (all workers are dead)."""
+    for p in out_dir.glob(f"{TMP_PREFIX}*"):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
