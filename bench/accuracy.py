@@ -50,6 +50,7 @@ from rnapredict.engine.api import FoldOptions, record_generators  # noqa: E402
 from rnapredict.io.atomic import atomic_write_text  # noqa: E402
 from rnapredict.prior.assembly import assembly_candidates  # noqa: E402
 from rnapredict.prior.candidates import Candidate  # noqa: E402
+from rnapredict.prior.cgscore import model_ranking  # noqa: E402
 from rnapredict.prior.provider import PriorOptions, build_candidates  # noqa: E402
 from rnapredict.score.lddt import lddt  # noqa: E402
 from rnapredict.score.tmscore import tm_fixed_alignment  # noqa: E402
@@ -108,7 +109,10 @@ def predict_mode(
         return np.stack([c.coords for c in cands]), [c.ss for c in cands]
     opts = FoldOptions(n_samples=a.samples, seed=a.seed, steps=a.steps, prior=prior)
     ens, owner = engine.sample_candidates(t.seq, cands, opts, gen)
-    order = np.argsort(-ens.ranking_score.numpy(), kind="stable")
+    score = model_ranking(
+        t.seq, ens.coords.numpy(), [cands[j].ss for j in owner], ens.ranking_score.numpy()
+    )
+    order = np.argsort(-score, kind="stable")
     c1 = ens.coords.numpy()[order].astype(np.float64)
     return c1, [cands[owner[i]].ss for i in order]
 

@@ -17,6 +17,7 @@ from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 from rnapredict.model.network import RnaFoldNet
 from rnapredict.prior.candidates import Candidate
+from rnapredict.prior.cgscore import model_ranking
 from rnapredict.prior.provider import PriorOptions, build_candidates
 
 #: Denoiser rows (samples × residues × neighbours) per batched call before chunking samples.
@@ -227,7 +228,9 @@ class FoldEngine:
         t1 = time.perf_counter()
         ens, owner = self.sample_candidates(seq, cands, options, gen)
         t2 = time.perf_counter()
-        score = ens.ranking_score.numpy()
+        score = model_ranking(
+            seq, ens.coords.numpy(), [cands[j].ss for j in owner], ens.ranking_score.numpy()
+        )
         order = np.argsort(-score, kind="stable")
         c1 = ens.coords.numpy()[order].astype(np.float64)
         plddt = ens.plddt.numpy()[order].astype(np.float64)

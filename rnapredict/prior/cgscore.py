@@ -1,0 +1,218 @@
+"""Coarse-grained, sequence-blind score of C1′ candidates, learned from train-split decoys.
+
+Issue 24, first stage. A candidate set of one record (same sequence, S candidates) is scored by
+a linear model over features that see geometry, not sequence identity:
+
+- C1′–C1′ distance histogram per sequence-separation class (|i − j| ≥ 3, 1 Å bins to 30 Å), per
+  residue;
+- per-residue coordination histogram (C1′ within 12 Å at |i − j| ≥ 3), per residue;
+- consensus: minus the mean C1′ RMSD (superposed) to the other candidates of the set;
+- the free energy of the candidate's secondary structure (ViennaRNA, kcal/mol, negated);
+- compactness: minus |ln(Rg / (5.5·L^(1/3)))|.
+
+The weights are fitted by ridge regression of the within-target z-scored TM-score on
+within-target centred features, over the assembled candidates of train chains ≥ 50 nt
+(:mod:`rnapredict.prior.cgscore_build`). Higher score: predicted closer to the native. Only
+the order within one record's set is meaningful.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from rnapredict.errors import WeightsError
+
+#: File name in the weights directory and its manifest key.
+CGSCORE_FILE = "cgscore.safetensors"
+MANIFEST_KEY = "cgscore"
+FORMAT = "1"
+
+
+@dataclass(frozen=True)
+class CgFeatureConfig:
+    """Binning of the geometric features.
+
+    Attributes:
+        min_sep: smallest sequence separation |i − j| counted.
+        sep_edges: separation classes (class k: edges[k] ≤ |i − j| < edges[k+1], last open).
+        max_dist: pairs at least this far apart (Å) are not counted.
+        bin_width: distance bin (Å).
+        coord_radius: neighbour radius of the coordination histogram (Å).
+        coord_max: coordination counts above this share the last bin.
+        rg_coef: a in the compact-RNA law Rg ≈ a·L^(1/3) (Å).
+    """
+
+    min_sep: int = 3
+    sep_edges: tuple[int, ...] = (3, 4, 5, 7, 10, 16, 32)
+    max_dist: float = 30.0
+    bin_width: float = 1.0
+    coord_radius: float = 12.0
+    coord_max: int = 30
+    rg_coef: float = 5.5
+
+    @property
+    def n_bins(self) -> int:
+        return int(round(self.max_dist / self.bin_width))
+
+    @property
+    def n_features(self) -> int:
+        return len(self.sep_edges) * self.n_bins + self.coord_max + 1 + 3
+
+
+DEFAULT_FEATURES = CgFeatureConfig()
+
+
+def pair_histogram(coords: np.ndarray, cfg: CgFeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
+    """[S, K·D] C1′ pair counts per separation class K and distance bin D of [S, L, 3] (Å)."""
+    x = np.asarray(coords, dtype=np.float64)
+    s, n = x.shape[:2]
+    i, j = np.triu_indices(n, cfg.min_sep)
+    sep = np.searchsorted(np.asarray(cfg.sep_edges), j - i, side="right") - 1
+    d = np.linalg.norm(x[:, i] - x[:, j], axis=-1)  # [S, P]
+    ok = d < cfg.max_dist
+    cell = sep[None, :] * cfg.n_bins + (d / cfg.bin_width).astype(np.int64)
+    row = np.broadcast_to(np.arange(s)[:, None], d.shape)
+    out = np.zeros((s, len(cfg.sep_edges) * cfg.n_bins))
+    np.add.at(out, (row[ok], cell[ok]), 1.0)
+    return out
+
+
+def coordination_histogram(
+    coords: np.ndarray, cfg: CgFeatureConfig = DEFAULT_FEATURES
+) -> np.ndarray:
+    """[S, coord_max + 1] histogram of per-residue neighbour counts of [S, L, 3] (Å)."""
+    x = np.asarray(coords, dtype=np.float64)
+    n = x.shape[1]
+    far = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :]) >= cfg.min_sep
+    out = np.zeros((x.shape[0], cfg.coord_max + 1))
+    for s, one in enumerate(x):  # one [L, L] at a time: memory at long L
+        d = np.linalg.norm(one[:, None] - one[None, :], axis=-1)
+        c = np.minimum(((d < cfg.coord_radius) & far).sum(-1), cfg.coord_max)
+        out[s] = np.bincount(c, minlength=cfg.coord_max + 1)
+    return out
+
+
+def consensus(coords: np.ndarray) -> np.ndarray:
+    """[S] minus the mean superposed C1′ RMSD (Å) of each of [S, L, 3] to the others (0: S = 1)."""
+    from rnapredict.score.superpose import superposed_rmsd
+
+    x = np.asarray(coords, dtype=np.float64)
+    s = len(x)
+    m = np.zeros((s, s))
+    for a in range(s):
+        for b in range(a + 1, s):
+            m[a, b] = m[b, a] = superposed_rmsd(x[a], x[b])
+    return -m.sum(1) / max(s - 1, 1)
+
+
+def ss_energies(seq: str, structures: list[str]) -> np.ndarray:
+    """[S] ViennaRNA free energy (kcal/mol) of each dot-bracket for ``seq``."""
+    import RNA
+
+    ev = RNA.fold_compound(seq, RNA.md(), RNA.OPTION_EVAL_ONLY)
+    return np.array([ev.eval_structure(s) for s in structures], dtype=np.float64)
+
+
+def features(
+    seq: str, coords: np.ndarray, structures: list[str], cfg: CgFeatureConfig = DEFAULT_FEATURES
+) -> np.ndarray:
+    """[S, F] features of one record's candidate set: coords [S, L, 3] (Å), ``structures`` [S]."""
+    from rnapredict.prior.select import compactness_penalty
+
+    x = np.asarray(coords, dtype=np.float64)
+    n = max(x.shape[1], 1)
+    compact = np.array([compactness_penalty(c, cfg.rg_coef) for c in x])
+    extra = np.stack([consensus(x), -ss_energies(seq, structures), -compact], 1)
+    return np.concatenate(
+        [pair_histogram(x, cfg) / n, coordination_histogram(x, cfg) / n, extra], 1
+    )
+
+
+@dataclass(frozen=True)
+class CgScore:
+    """Fitted linear score: weights [F] over :func:`features` (config ``features``)."""
+
+    weights: np.ndarray
+    config: CgFeatureConfig = DEFAULT_FEATURES
+    meta: tuple[tuple[str, str], ...] = ()
+
+    def __call__(self, seq: str, coords: np.ndarray, structures: list[str]) -> np.ndarray:
+        """[S] scores (higher: predicted closer to the native) of [S, L, 3] candidates."""
+        return features(seq, coords, structures, self.config) @ self.weights
+
+    def to_bytes(self) -> bytes:
+        """Deterministic safetensors bytes (weights as float32, config and meta in the header)."""
+        from rnapredict.prior.library import _safetensors_bytes
+
+        meta = {"format": FORMAT, "config": json.dumps(asdict(self.config)), **dict(self.meta)}
+        return _safetensors_bytes({"weights": self.weights}, meta)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> CgScore:
+        """Inverse of :meth:`to_bytes` (WeightsError when it is not a cgscore file)."""
+        from safetensors.numpy import load as st_load
+
+        try:
+            w = st_load(data)["weights"].astype(np.float64)
+            n = int.from_bytes(data[:8], "little")
+            meta = dict(json.loads(data[8 : 8 + n])["__metadata__"])
+            cfg = json.loads(meta.pop("config"))
+            cfg["sep_edges"] = tuple(cfg["sep_edges"])
+            config = CgFeatureConfig(**cfg)
+        except Exception as err:  # noqa: BLE001 - any decoding failure is a bad file
+            raise WeightsError(f"not a cgscore file: {err}", file=source) from None
+        if meta.pop("format", None) != FORMAT or w.shape != (config.n_features,):
+            raise WeightsError(f"cgscore format or shape {w.shape} unknown", file=source)
+        return cls(w, config, tuple(sorted(meta.items())))
+
+
+@cache
+def default_cgscore() -> CgScore | None:
+    """The shipped score, verified against ``manifest.json`` (None when the manifest lists none)."""
+    from rnapredict.engine.weights import default_weights_dir
+
+    wdir = default_weights_dir()
+    try:
+        entry = json.loads((wdir / "manifest.json").read_text()).get(MANIFEST_KEY)
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not entry:
+        return None
+    path = Path(wdir) / str(entry["file"])
+    if not path.is_file():
+        raise WeightsError("cgscore listed in manifest.json is missing", file=str(path))
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != entry["sha256"]:
+        raise WeightsError(f"sha256 {digest} does not match the manifest", file=str(path))
+    return CgScore.from_bytes(data, str(path))
+
+
+def _zscore(v: np.ndarray) -> np.ndarray:
+    s = v.std()
+    return (v - v.mean()) / s if s > 0 else np.zeros_like(v)
+
+
+def model_ranking(
+    seq: str, coords: np.ndarray, structures: list[str], confidence: np.ndarray
+) -> np.ndarray:
+    """[S] the score refined models are ranked by (higher first).
+
+    z(learned score over the S models) + z(confidence ranking score) when a score is shipped
+    and S ≥ 2, else ``confidence`` itself.
+
+    Args:
+        coords: [S, L, 3] C1′ models (Å); structures: [S] dot-bracket each was built from;
+        confidence: [S] the network's 0.8·pTM + 0.2·pLDDT/100.
+    """
+    conf = np.asarray(confidence, dtype=np.float64)
+    score = default_cgscore()
+    if score is None or len(conf) < 2:
+        return conf
+    return _zscore(score(seq, coords, structures)) + _zscore(conf)
