@@ -152,22 +152,6 @@ def build(data: Path, cfg: CgFitConfig = DEFAULT_FIT, progress=None) -> CgScore:
     return CgScore(fit_weights(sets, cfg.ridge), meta=tuple(sorted(meta.items())))
 
 
-def record_in_manifest(path: Path, digest: str) -> None:
-    """Set the ``cgscore`` entry (file, sha256, bytes, builder) in the manifest beside ``path``."""
-    from rnapredict.io.atomic import atomic_write_text
-
-    mpath = path.parent / "manifest.json"
-    manifest = json.loads(mpath.read_text()) if mpath.is_file() else {}
-    manifest[MANIFEST_KEY] = {
-        "file": path.name,
-        "sha256": digest,
-        "bytes": path.stat().st_size,
-        "train_before": "2020-01-01",
-        "built_by": "python -m rnapredict.prior.cgscore_build build --manifest",
-    }
-    atomic_write_text(mpath, json.dumps(manifest, indent=1) + "\n", overwrite=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     from rnapredict.io.atomic import atomic_write_bytes
 
@@ -185,7 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_bytes(a.out, data, overwrite=a.overwrite)
     digest = hashlib.sha256(data).hexdigest()
     if a.manifest:
-        record_in_manifest(a.out, digest)
+        from rnapredict.prior.library import record_in_manifest
+
+        extra = {
+            "train_before": "2020-01-01",
+            "built_by": "python -m rnapredict.prior.cgscore_build build --manifest",
+        }
+        record_in_manifest(a.out, digest, MANIFEST_KEY, extra)
     print(f"{a.out}: {dict(score.meta)['n_targets']} targets; sha256 {digest}")
     return 0
 

@@ -351,15 +351,18 @@ def default_library() -> MotifLibrary | None:
     return from_bytes(data, str(path))
 
 
-def record_in_manifest(path: Path, digest: str) -> None:
-    """Set ``motif_library`` (file, sha256, bytes) in the manifest beside ``path``."""
+def record_in_manifest(
+    path: Path, digest: str, key: str = "motif_library", extra: dict[str, str] | None = None
+) -> None:
+    """Set ``key`` (file, sha256, bytes, ``extra``; default: the motif library's entry) in the
+    manifest beside ``path``."""
     mpath = path.parent / "manifest.json"
     manifest = json.loads(mpath.read_text()) if mpath.is_file() else {}
-    manifest["motif_library"] = {
+    manifest[key] = {
         "file": path.name,
         "sha256": digest,
         "bytes": path.stat().st_size,
-        "train_before": TRAIN_BEFORE,
+        **(extra if extra is not None else {"train_before": TRAIN_BEFORE}),
     }
     atomic_write_text(mpath, json.dumps(manifest, indent=1) + "\n", overwrite=True)
 
