@@ -17,11 +17,10 @@ from rnapredict.prior.candidates import Candidate
 from rnapredict.prior.cgscore import (
     DEFAULT_FEATURES,
     CgScore,
-    coordination_histogram,
     default_cgscore,
     features,
+    histograms,
     model_ranking,
-    pair_histogram,
 )
 from rnapredict.prior.cgscore_build import fit_weights, fold_of_families
 from rnapredict.prior.select import SelectConfig, select_candidates
@@ -39,12 +38,12 @@ def test_pair_and_coordination_histograms_golden() -> None:
     # 5 C1′ on a line 4 Å apart: pairs with |i − j| ≥ 3 are (0,3) 12 Å, (1,4) 12 Å — separation
     # class 0 (|i − j| = 3), bin 12 — and (0,4) 16 Å — class 1 (|i − j| = 4), bin 16.
     x = np.array([[4.0 * k, 0, 0] for k in range(5)])[None]
-    h = pair_histogram(x).reshape(len(DEFAULT_FEATURES.sep_edges), DEFAULT_FEATURES.n_bins)
+    h, c = histograms(x)
+    h = h.reshape(len(DEFAULT_FEATURES.sep_edges), DEFAULT_FEATURES.n_bins)
     assert h[0, 12] == 2 and h[1, 16] == 1 and h.sum() == 3
     # within 12 Å at |i − j| ≥ 3: none (12 is not < 12), so every residue counts 0 neighbours
-    c = coordination_histogram(x)
     assert c[0, 0] == 5 and c.sum() == 5
-    c = coordination_histogram(x * 0.9)  # 10.8 Å: residues 0, 1, 3, 4 have one neighbour each
+    _, c = histograms(x * 0.9)  # 10.8 Å: residues 0, 1, 3, 4 have one neighbour each
     assert c[0, 0] == 1 and c[0, 1] == 4
 
 

@@ -5,7 +5,8 @@ a linear model over features that see geometry, not sequence identity:
 
 - C1′–C1′ distance histogram per sequence-separation class (|i − j| ≥ 3, 1 Å bins to 30 Å), per
   residue;
-- per-residue coordination histogram (C1′ within 12 Å at |i − j| ≥ 3), per residue;
+- per-residue coordination histogram (C1′ within 12 Å at |i − j| ≥ 3), per residue (both
+  from one pass over the pairs: :func:`histograms`);
 - consensus: minus the mean C1′ RMSD (superposed) to the other candidates of the set;
 - the free energy of the candidate's secondary structure (ViennaRNA, kcal/mol, negated);
 - compactness: minus |ln(Rg / (5.5·L^(1/3)))|.
@@ -68,34 +69,31 @@ class CgFeatureConfig:
 DEFAULT_FEATURES = CgFeatureConfig()
 
 
-def pair_histogram(coords: np.ndarray, cfg: CgFeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
-    """[S, K·D] C1′ pair counts per separation class K and distance bin D of [S, L, 3] (Å)."""
+def histograms(
+    coords: np.ndarray, cfg: CgFeatureConfig = DEFAULT_FEATURES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair and coordination histograms of [S, L, 3] C1′ coordinates (Å).
+
+    Returns:
+        [S, K·D] pair counts per separation class K and distance bin D (|i − j| ≥ min_sep,
+        d < max_dist), and [S, coord_max + 1] counts of residues by their number of neighbours
+        within ``coord_radius`` at |i − j| ≥ min_sep.
+    """
     x = np.asarray(coords, dtype=np.float64)
     s, n = x.shape[:2]
     i, j = np.triu_indices(n, cfg.min_sep)
     sep = np.searchsorted(np.asarray(cfg.sep_edges), j - i, side="right") - 1
-    d = np.linalg.norm(x[:, i] - x[:, j], axis=-1)  # [S, P]
-    ok = d < cfg.max_dist
-    cell = sep[None, :] * cfg.n_bins + (d / cfg.bin_width).astype(np.int64)
-    row = np.broadcast_to(np.arange(s)[:, None], d.shape)
-    out = np.zeros((s, len(cfg.sep_edges) * cfg.n_bins))
-    np.add.at(out, (row[ok], cell[ok]), 1.0)
-    return out
-
-
-def coordination_histogram(
-    coords: np.ndarray, cfg: CgFeatureConfig = DEFAULT_FEATURES
-) -> np.ndarray:
-    """[S, coord_max + 1] histogram of per-residue neighbour counts of [S, L, 3] (Å)."""
-    x = np.asarray(coords, dtype=np.float64)
-    n = x.shape[1]
-    far = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :]) >= cfg.min_sep
-    out = np.zeros((x.shape[0], cfg.coord_max + 1))
-    for s, one in enumerate(x):  # one [L, L] at a time: memory at long L
-        d = np.linalg.norm(one[:, None] - one[None, :], axis=-1)
-        c = np.minimum(((d < cfg.coord_radius) & far).sum(-1), cfg.coord_max)
-        out[s] = np.bincount(c, minlength=cfg.coord_max + 1)
-    return out
+    size = len(cfg.sep_edges) * cfg.n_bins
+    pair, coord = np.zeros((s, size)), np.zeros((s, cfg.coord_max + 1))
+    for k, one in enumerate(x):  # one candidate at a time: [P] not [S, P, 3] at long L
+        d = np.linalg.norm(one[i] - one[j], axis=-1)
+        ok = d < cfg.max_dist
+        pair[k] = np.bincount(sep[ok] * cfg.n_bins + (d[ok] / cfg.bin_width).astype(np.int64),
+                              minlength=size)  # fmt: skip
+        near = d < cfg.coord_radius
+        per_res = np.bincount(i[near], minlength=n) + np.bincount(j[near], minlength=n)
+        coord[k] = np.bincount(np.minimum(per_res, cfg.coord_max), minlength=cfg.coord_max + 1)
+    return pair, coord
 
 
 def consensus(coords: np.ndarray) -> np.ndarray:
@@ -129,9 +127,8 @@ def features(
     n = max(x.shape[1], 1)
     compact = np.array([compactness_penalty(c, cfg.rg_coef) for c in x])
     extra = np.stack([consensus(x), -ss_energies(seq, structures), -compact], 1)
-    return np.concatenate(
-        [pair_histogram(x, cfg) / n, coordination_histogram(x, cfg) / n, extra], 1
-    )
+    pair, coord = histograms(x, cfg)
+    return np.concatenate([pair / n, coord / n, extra], 1)
 
 
 @dataclass(frozen=True)
