@@ -115,7 +115,14 @@ def test_shipped_score_verified_and_prefers_the_native_fold() -> None:
     seq = "N" * len(x)
     ss = ["." * len(x)] * 2
     stretched = (x - x.mean(0)) * np.array([1.6, 1.0, 1.0])
-    assert np.diff(score(seq, np.stack([x, stretched]), ss))[0] < 0
+    both = np.stack([x, stretched])
+    learned = score(seq, both, ss)
+    assert learned[0] > learned[1]
+    # the fold's ranking: z(learned) + z(confidence); a tie in confidence leaves the score's order
+    rank = model_ranking(seq, both, ss, np.array([0.5, 0.5]))
+    np.testing.assert_allclose(rank, [1.0, -1.0])
+    rank = model_ranking(seq, both, ss, np.array([0.4, 0.6]))
+    np.testing.assert_allclose(rank, [0.0, 0.0], atol=1e-12)
 
 
 def test_model_ranking_falls_back_to_confidence_without_a_score(
