@@ -110,7 +110,11 @@ def predict_mode(
     opts = FoldOptions(n_samples=a.samples, seed=a.seed, steps=a.steps, prior=prior)
     ens, owner = engine.sample_candidates(t.seq, cands, opts, gen)
     score = model_ranking(
-        t.seq, ens.coords.numpy(), [cands[j].ss for j in owner], ens.ranking_score.numpy()
+        t.seq,
+        ens.coords.numpy(),
+        [cands[j].ss for j in owner],
+        ens.ranking_score.numpy(),
+        [cands[j].source for j in owner],
     )
     order = np.argsort(-score, kind="stable")
     c1 = ens.coords.numpy()[order].astype(np.float64)

@@ -123,6 +123,11 @@ def test_shipped_score_verified_and_prefers_the_native_fold() -> None:
     np.testing.assert_allclose(rank, [1.0, -1.0])
     rank = model_ranking(seq, both, ss, np.array([0.4, 0.6]))
     np.testing.assert_allclose(rank, [0.0, 0.0], atol=1e-12)
+    # models from a template (or A-form) candidate keep the confidence order
+    conf = np.array([0.4, 0.6])
+    np.testing.assert_array_equal(
+        model_ranking(seq, both, ss, conf, ["template", "assembly"]), conf
+    )
 
 
 def test_model_ranking_falls_back_to_confidence_without_a_score(

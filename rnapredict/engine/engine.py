@@ -229,7 +229,11 @@ class FoldEngine:
         ens, owner = self.sample_candidates(seq, cands, options, gen)
         t2 = time.perf_counter()
         score = model_ranking(
-            seq, ens.coords.numpy(), [cands[j].ss for j in owner], ens.ranking_score.numpy()
+            seq,
+            ens.coords.numpy(),
+            [cands[j].ss for j in owner],
+            ens.ranking_score.numpy(),
+            [cands[j].source for j in owner],
         )
         order = np.argsort(-score, kind="stable")
         c1 = ens.coords.numpy()[order].astype(np.float64)

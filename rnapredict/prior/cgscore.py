@@ -197,19 +197,25 @@ def _zscore(v: np.ndarray) -> np.ndarray:
 
 
 def model_ranking(
-    seq: str, coords: np.ndarray, structures: list[str], confidence: np.ndarray
+    seq: str,
+    coords: np.ndarray,
+    structures: list[str],
+    confidence: np.ndarray,
+    sources: list[str] | None = None,
 ) -> np.ndarray:
     """[S] the score refined models are ranked by (higher first).
 
-    z(learned score over the S models) + z(confidence ranking score) when a score is shipped
-    and S ≥ 2, else ``confidence`` itself.
+    z(learned score over the S models) + z(confidence ranking score) when a score is shipped,
+    S ≥ 2 and every model comes from an assembly candidate (what the score was fitted and
+    measured on), else ``confidence`` itself (template and A-form models keep today's order).
 
     Args:
         coords: [S, L, 3] C1′ models (Å); structures: [S] dot-bracket each was built from;
-        confidence: [S] the network's 0.8·pTM + 0.2·pLDDT/100.
+        confidence: [S] the network's 0.8·pTM + 0.2·pLDDT/100; sources: [S] candidate source
+            of each model (None: all assembly).
     """
     conf = np.asarray(confidence, dtype=np.float64)
     score = default_cgscore()
-    if score is None or len(conf) < 2:
+    if score is None or len(conf) < 2 or any(s != "assembly" for s in sources or []):
         return conf
     return _zscore(score(seq, coords, structures)) + _zscore(conf)
