@@ -7,9 +7,9 @@ each raw and refined, with its C1′ TM-score to the native. Resumable (one .npz
 
 Per target, the pool is what ``fold`` assembles (MFE + ViennaRNA samples, library alternatives),
 only larger: ``--structures`` structures × ``--alternatives`` alternatives, not selected. The
-first structures are exactly today's (``assembly_candidates`` with n = 5 samples 10 structures
-from the same seed), so ``pool[:n_today]`` is today's pool and ``select_candidates`` on it is
-today's choice. Each candidate is refined once (1 diffusion sample, the release's σ).
+first structures are exactly the session-5 pipeline's ("today" below: ``assembly_candidates``
+with n = 5 sampled 2 × 5 = 10 structures from the same seed), so ``pool[:n_today]`` is that
+pool and compactness ``select_candidates`` on it was its choice. Each candidate is refined once (1 diffusion sample, the release's σ).
 
 Targets: ``validation`` (c1 + all-atom validation chains; shipped motif library) and ``cv``
 (train chains ≥ 50 nt in K folds that never split a family of
@@ -37,7 +37,7 @@ from rnapredict.engine.api import FoldOptions, record_generators  # noqa: E402
 from rnapredict.prior.cgscore_build import candidate_pool, tm_to  # noqa: E402
 from rnapredict.prior.families import kmer_families  # noqa: E402
 
-#: Structures today's assembly samples for 5 models (``structures_per_model`` 2 × 5).
+#: Structures the session-5 assembly sampled for 5 models (``structures_per_model`` 2 × 5).
 TODAY_STRUCTURES = 10
 
 

@@ -10,7 +10,7 @@ chains only: for a CV target on the other folds' CV targets (folds never split a
 target. Reports per section:
 
 - mean over targets of the within-target Spearman of each score with TM: the learned score on
-  raw candidates (selection) and on refined models (ranking), beside today's compactness (raw)
+  raw candidates (selection) and on refined models (ranking), beside the session-5 ("today") compactness (raw)
   and confidence ``ranking_score`` (refined);
 - selection: model-1 and best-of-5 TM of the refined models when choosing 5 of the pool —
   today (compactness order over today's 20-candidate pool, ranked by ``ranking_score``) vs the
