@@ -25,7 +25,7 @@ from rnapredict.io.atomic import atomic_write_bytes, atomic_write_text
 MANIFEST = "manifest.json"
 ENV_VAR = "RNAPREDICT_WEIGHTS"
 #: Manifest blocks of data files shipped beside the weights (not tied to them).
-ASSET_KEYS = ("motif_library", "templates")
+ASSET_KEYS = ("motif_library", "templates", "cgscore")
 
 
 def default_weights_dir() -> Path:

@@ -255,4 +255,11 @@ def assembly_candidates(
     for r, one in enumerate(structures):
         source = ss_source if r == 0 else f"{ss_source}-sample"
         pool += assemble(seq, one, generator, k, library, source)
-    return select_candidates(pool, n, config)
+    quality = None
+    if config.learned and len(pool) > n:
+        from rnapredict.prior.cgscore import default_cgscore
+
+        score = default_cgscore()
+        if score is not None:
+            quality = score(seq, np.stack([c.coords for c in pool]), [c.ss for c in pool])
+    return select_candidates(pool, n, config, quality)

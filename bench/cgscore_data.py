@@ -1,0 +1,150 @@
+"""Labelled candidate sets for the coarse-grained score (issue 24): many candidates per target,
+each raw and refined, with its C1′ TM-score to the native. Resumable (one .npz per target).
+
+    python -m bench.cgscore_data --out /work/cgscore_cache [--section validation|cv]
+        [--min-length 50] [--structures 16] [--alternatives 2] [--folds 5] [--seed 0]
+        [--no-refine] [--limit N]
+
+Per target, the pool is what ``fold`` assembles (MFE + ViennaRNA samples, library alternatives),
+only larger: ``--structures`` structures × ``--alternatives`` alternatives, not selected. The
+first structures are exactly the session-5 pipeline's ("today" below: ``assembly_candidates``
+with n = 5 sampled 2 × 5 = 10 structures from the same seed), so ``pool[:n_today]`` is that
+pool and compactness ``select_candidates`` on it was its choice. Each candidate is refined once (1 diffusion sample, the release's σ).
+
+Targets: ``validation`` (c1 + all-atom validation chains; shipped motif library) and ``cv``
+(train chains ≥ 50 nt in K folds that never split a family of
+:func:`rnapredict.data.families.kmer_families`; the motif library of fold k is built without
+fold k's families).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.targets import Target, cv_folds, train_targets, validation_targets
+from rnapredict.data.families import kmer_families
+from rnapredict.data.sscache import SSCache
+from rnapredict.engine.api import FoldOptions, record_generators
+from rnapredict.train.cgscore import candidate_pool, tm_to
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Structures the session-5 assembly sampled for 5 models (``structures_per_model`` 2 × 5).
+TODAY_STRUCTURES = 10
+
+
+def family_of(targets: list[Target]) -> list[int]:
+    """Family id per target from :func:`kmer_families` (8-mer sharing)."""
+    fams = kmer_families([t.id for t in targets], [t.seq for t in targets])
+    ids: dict[frozenset[str], int] = {}
+    return [ids.setdefault(fams[t.id], len(ids)) for t in targets]
+
+
+def pool_of(t: Target, a: argparse.Namespace, library: object | None) -> tuple[list, int]:
+    """(candidates, how many of them are today's pool) for one target, seeded as ``fold``."""
+    pool = candidate_pool(t.seq, t.ss, t.id, a.structures, a.alternatives, library, a.seed)
+    today = candidate_pool(t.seq, t.ss, t.id, TODAY_STRUCTURES, a.alternatives, library, a.seed)
+    assert all(np.array_equal(x.coords, y.coords) for x, y in zip(today, pool, strict=False))
+    return pool, len(today)
+
+
+def run_target(t: Target, a: argparse.Namespace, library, engine, fam: int, fold: int) -> dict:
+    t0 = time.perf_counter()
+    pool, n_today = pool_of(t, a, library)
+    raw = np.stack([c.coords for c in pool]).astype(np.float32)
+    out = {
+        "id": t.id, "seq": t.seq, "native": t.c1.astype(np.float32), "raw": raw,
+        "ss": np.array([c.ss for c in pool]), "n_today": n_today,
+        "tm_raw": tm_to(raw, t.c1), "family": fam, "fold": fold,
+        "source": t.source,
+    }  # fmt: skip
+    if engine is not None:
+        _, gen, _ = record_generators(a.seed, t.id)
+        opts = FoldOptions(n_samples=len(pool), seed=a.seed, prior="assembly")
+        ens, owner = engine.sample_candidates(t.seq, pool, opts, gen)
+        assert owner == list(range(len(pool)))
+        ref = ens.coords.numpy().astype(np.float32)
+        out |= {
+            "refined": ref, "tm_refined": tm_to(ref, t.c1),
+            "ranking_score": ens.ranking_score.numpy(), "ptm": ens.ptm.numpy(),
+            "plddt": ens.plddt.numpy().mean(-1), "kept_start": ens.kept_start.numpy(),
+        }  # fmt: skip
+    out["time_s"] = time.perf_counter() - t0
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    p.add_argument("--section", choices=("validation", "cv"), action="append")
+    p.add_argument("--min-length", type=int, default=50)
+    p.add_argument("--max-length", type=int, default=10**9)
+    p.add_argument("--structures", type=int, default=16)
+    p.add_argument("--alternatives", type=int, default=2)
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-refine", action="store_true")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--ss-cache", type=Path, default=Path("/work/cgscore_cache/ss_cache.json"))
+    a = p.parse_args(argv)
+    from rnapredict.engine import load_engine
+    from rnapredict.prior.library import build_library
+
+    engine = None if a.no_refine else load_engine()
+    ss = SSCache(a.ss_cache)
+    jobs: list[tuple[str, Target, object | None, int, int]] = []
+    excl: dict[int, set[str]] = {}
+    for section in a.section or ["validation", "cv"]:
+        if section == "validation":
+            targets = validation_targets(a.data, ss)
+            fam = family_of(targets)
+            jobs += [("validation", t, None, f, -1) for t, f in zip(targets, fam, strict=True)]
+        else:
+            train = train_targets(a.data, ss)
+            fam = family_of(train)
+            fold = cv_folds(train, fam, a.folds, max(a.min_length, 50))
+            jobs += [("cv", t, f"fold{g}", f, g) for t, f, g in zip(train, fam, fold, strict=True)]
+            for t, g in zip(train, fold, strict=True):
+                excl.setdefault(g, set()).add(t.id)
+            (a.out / "cv_folds.json").parent.mkdir(parents=True, exist_ok=True)
+            (a.out / "cv_folds.json").write_text(
+                json.dumps({t.id: [f, g] for t, f, g in zip(train, fam, fold, strict=True)})
+            )
+        ss.save()
+    jobs = [j for j in jobs if a.min_length <= len(j[1].seq) <= a.max_length]
+    # interleave by length so a partial run covers every size
+    jobs.sort(key=lambda j: (j[0] != "validation", hash(j[1].id) % 7, j[1].id))
+    libs: dict[str, object] = {}
+    done = 0
+    for section, t, lib_key, fam, fold in jobs[: a.limit]:
+        path = a.out / section / f"{t.id}.npz"
+        if path.exists():
+            continue
+        library = None
+        if lib_key is not None:
+            if lib_key not in libs:
+                libs[lib_key] = build_library(a.data, exclude_ids=excl[fold])
+            library = libs[lib_key]
+        r = run_target(t, a, library, engine, fam, fold)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, **r)
+        tmp.rename(path)
+        done += 1
+        best = r["tm_raw"].max()
+        extra = f" refined best {r['tm_refined'].max():.3f}" if "tm_refined" in r else ""
+        print(
+            f"[{section}] {t.id:<10} L={len(t.seq):>4} pool={len(r['raw']):>3}"
+            f" raw best {best:.3f}{extra} {r['time_s']:.1f}s",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Fit the coarse-grained score (:mod:`rnapredict.prior.cgscore`) on train-split decoys.
+
+    python -m rnapredict.train.cgscore build [--data ../shared/data] [-o weights/cgscore.safetensors]
+        [--overwrite] [--manifest]
+
+Training set: every train chain (released before 2020-01-01) ≥ ``min_length`` nt; its decoys
+are the candidates ``fold`` would assemble from its ViennaRNA MFE (a pool of ``structures``
+sampled structures × ``alternatives`` library alternatives, seeded as ``fold`` seeds the record),
+with a motif library built without the chain's fold of sequence families
+(:func:`rnapredict.data.families.kmer_families`, families dealt to ``folds`` folds), so a
+chain never assembles from its own relatives. Label: C1′ TM-score to the native. The fit is a
+ridge regression of within-target z-scored TM on within-target centred, globally standardised
+features. Same data → same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rnapredict.data.split import TRAIN_BEFORE
+from rnapredict.geometry.candidate import Candidate
+from rnapredict.prior.cgscore import CGSCORE_FILE, MANIFEST_KEY, CgScore, features
+
+
+@dataclass(frozen=True)
+class CgFitConfig:
+    """Training-set and fit settings.
+
+    Attributes:
+        min_length: train chains at least this long (nt) give decoys.
+        structures: secondary structures sampled per chain (MFE first).
+        alternatives: library alternatives assembled per structure.
+        folds: family folds; a chain's decoys use a library without its fold.
+        ridge: L2 weight per sample on standardised features.
+        seed: run seed the decoys are drawn with (as ``fold --seed``).
+    """
+
+    min_length: int = 50
+    structures: int = 16
+    alternatives: int = 2
+    folds: int = 5
+    ridge: float = 10.0
+    seed: int = 0
+
+
+DEFAULT_FIT = CgFitConfig()
+
+
+def candidate_pool(
+    seq: str, ss: str, record_id: str, structures: int, alternatives: int, library: object,
+    seed: int = 0,
+) -> list[Candidate]:  # fmt: skip
+    """Unselected assembly candidates of one record, seeded as ``fold`` seeds it.
+
+    The first structures are those :func:`rnapredict.prior.assembly.assembly_candidates`
+    samples (same seed and order), so its pool is a prefix of this one.
+    """
+    from rnapredict.engine.api import record_generators
+    from rnapredict.prior.assembly import assemble
+    from rnapredict.prior.ensemble import sample_structures
+
+    _, _, prior_gen = record_generators(seed, record_id)
+    draw = int(torch.randint(0, 2**31 - 1, (1,), generator=prior_gen))
+    pool: list[Candidate] = []
+    for r, one in enumerate(sample_structures(seq, ss, structures, draw)):
+        source = "vienna" if r == 0 else "vienna-sample"
+        pool += assemble(seq, one, prior_gen, alternatives, library, source)
+    return pool
+
+
+def tm_to(coords: np.ndarray, native: np.ndarray) -> np.ndarray:
+    """[S] C1′ TM-score (native length, residues by index) of [S, L, 3] against [L, 3]."""
+    from rnapredict.score.tmscore import tm_fixed_alignment
+
+    k = np.arange(len(native))
+    pairs = np.stack([k, k], 1)
+    return np.array([tm_fixed_alignment(x, native, pairs).tm_ref for x in coords])
+
+
+def zscore(v: np.ndarray) -> np.ndarray:
+    """(v − mean) / std of a 1-D array (zeros when constant)."""
+    s = v.std()
+    return (v - v.mean()) / s if s > 0 else np.zeros_like(v)
+
+
+def fit_weights(sets: list[tuple[np.ndarray, np.ndarray]], ridge: float) -> np.ndarray:
+    """[F] weights from per-target (features [S, F], TM [S]) by ridge regression of z(TM) on
+    centred features (columns standardised; weights returned in raw feature units)."""
+    xs = np.concatenate([f - f.mean(0) for f, _ in sets])
+    ys = np.concatenate([zscore(t) for _, t in sets])
+    sd = xs.std(0) + 1e-6
+    z = xs / sd
+    w = np.linalg.solve(z.T @ z + ridge * len(z) * np.eye(z.shape[1]), z.T @ ys)
+    return w / sd
+
+
+def fold_of_families(ids: list[str], seqs: list[str], folds: int) -> dict[str, int]:
+    """Fold per chain id: k-mer families dealt round-robin in order of their first id."""
+    from rnapredict.data.families import kmer_families
+
+    fam = kmer_families(ids, seqs)
+    order: dict[frozenset[str], int] = {}
+    for cid in sorted(ids):
+        order.setdefault(fam[cid], len(order))
+    return {cid: order[fam[cid]] % folds for cid in ids}
+
+
+def training_sets(
+    data: Path, cfg: CgFitConfig = DEFAULT_FIT, progress: Callable[[str], None] | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per train chain ≥ ``min_length`` nt: (features [S, F], TM [S]) of its decoys."""
+    from rnapredict.features.secondary import predict_ss
+    from rnapredict.prior.library import build_library
+    from rnapredict.prior.natives import load_native_chains
+
+    chains = load_native_chains(data, ("train",))
+    fold = fold_of_families([c.id for c in chains], [c.seq for c in chains], cfg.folds)
+    out = []
+    for f in range(cfg.folds):
+        targets = [c for c in chains if fold[c.id] == f and len(c.seq) >= cfg.min_length]
+        if not targets:
+            continue
+        library = build_library(data, exclude_ids={c.id for c in chains if fold[c.id] == f})
+        for c in targets:
+            pool = candidate_pool(
+                c.seq, predict_ss(c.seq), c.id, cfg.structures, cfg.alternatives, library, cfg.seed
+            )
+            x = np.stack([p.coords for p in pool])
+            out.append((features(c.seq, x, [p.ss for p in pool]), tm_to(x, c.coords)))
+            if progress is not None:
+                progress(f"fold {f} {c.id} L={len(c.seq)} decoys={len(pool)}")
+    return out
+
+
+def build(data: Path, cfg: CgFitConfig = DEFAULT_FIT, progress=None) -> CgScore:  # noqa: ANN001
+    """The fitted score (meta records the training set and settings)."""
+    sets = training_sets(data, cfg, progress)
+    meta = {
+        "fit": json.dumps(cfg.__dict__, sort_keys=True),
+        "n_targets": str(len(sets)),
+        "n_decoys": str(sum(len(t) for _, t in sets)),
+        "train_before": TRAIN_BEFORE,
+    }
+    return CgScore(fit_weights(sets, cfg.ridge), meta=tuple(sorted(meta.items())))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rnapredict.io.atomic import atomic_write_bytes
+
+    p = argparse.ArgumentParser(prog="python -m rnapredict.train.cgscore")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="fit the coarse-grained score on train-split decoys")
+    repo = Path(__file__).resolve().parents[2]
+    b.add_argument("--data", type=Path, default=repo.parent / "shared" / "data")
+    b.add_argument("-o", "--out", type=Path, default=repo / "weights" / CGSCORE_FILE)
+    b.add_argument("--overwrite", action="store_true")
+    b.add_argument("--manifest", action="store_true", help="record it in OUT's manifest.json")
+    a = p.parse_args(argv)
+    score = build(a.data, progress=lambda s: print(s, flush=True))
+    data = score.to_bytes()
+    atomic_write_bytes(a.out, data, overwrite=a.overwrite)
+    digest = hashlib.sha256(data).hexdigest()
+    if a.manifest:
+        from rnapredict.assets import record_asset
+
+        record_asset(
+            a.out,
+            MANIFEST_KEY,
+            train_before=TRAIN_BEFORE,
+            built_by="python -m rnapredict.train.cgscore build --manifest",
+        )
+    print(f"{a.out}: {dict(score.meta)['n_targets']} targets; sha256 {digest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

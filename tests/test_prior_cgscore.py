@@ -1,0 +1,141 @@
+"""Coarse-grained learned score (rnapredict.prior.cgscore, rnapredict.train.cgscore): golden features,
+invariance, round-trip, the fit, the shipped file, and its use in selection and ranking."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from rnapredict.errors import WeightsError
+from rnapredict.geometry.candidate import Candidate
+from rnapredict.prior import cgscore
+from rnapredict.prior.cgscore import (
+    DEFAULT_FEATURES,
+    CgScore,
+    default_cgscore,
+    features,
+    histograms,
+)
+from rnapredict.prior.select import SelectConfig, select_candidates
+from rnapredict.train.cgscore import fit_weights, fold_of_families
+
+WEIGHTS = Path(cgscore.__file__).resolve().parents[2] / "weights"
+
+
+def _rotation(seed: int) -> np.ndarray:
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def test_pair_and_coordination_histograms_golden() -> None:
+    # 5 C1′ on a line 4 Å apart: pairs with |i − j| ≥ 3 are (0,3) 12 Å, (1,4) 12 Å — separation
+    # class 0 (|i − j| = 3), bin 12 — and (0,4) 16 Å — class 1 (|i − j| = 4), bin 16.
+    x = np.array([[4.0 * k, 0, 0] for k in range(5)])[None]
+    h, c = histograms(x)
+    h = h.reshape(len(DEFAULT_FEATURES.sep_edges), DEFAULT_FEATURES.n_bins)
+    assert h[0, 12] == 2 and h[1, 16] == 1 and h.sum() == 3
+    # within 12 Å at |i − j| ≥ 3: none (12 is not < 12), so every residue counts 0 neighbours
+    assert c[0, 0] == 5 and c.sum() == 5
+    _, c = histograms(x * 0.9)  # 10.8 Å: residues 0, 1, 3, 4 have one neighbour each
+    assert c[0, 0] == 1 and c[0, 1] == 4
+
+
+def test_features_invariant_to_rigid_motion_per_candidate() -> None:
+    rng = np.random.default_rng(0)
+    seq = "GGGAAACCCAGGGAAACCCA"
+    x = np.cumsum(rng.normal(scale=3.5, size=(3, len(seq), 3)), axis=1)
+    ss = ["(((...)))." * 2, "." * 20, "(((...)))." * 2]
+    f = features(seq, x, ss)
+    moved = np.stack([xi @ _rotation(k).T + 10.0 * k for k, xi in enumerate(x)])
+    np.testing.assert_allclose(features(seq, moved, ss), f, atol=1e-9)
+    assert f.shape == (3, DEFAULT_FEATURES.n_features)
+    # −ΔG column: 0 for the unpaired chain, the same for the same structure
+    assert f[1, -2] == 0.0 and f[0, -2] == f[2, -2]
+
+
+def test_fit_recovers_the_order_of_a_linear_truth() -> None:
+    rng = np.random.default_rng(1)
+    truth = rng.normal(size=6)
+    sets = []
+    for _ in range(20):
+        f = rng.normal(size=(15, 6)) + rng.normal(size=6)  # per-target offsets are ignored
+        sets.append((f, 0.3 + 0.01 * (f @ truth)))
+    w = fit_weights(sets, ridge=1e-6)
+    f = rng.normal(size=(30, 6))
+    assert spearmanr(f @ w, f @ truth).statistic > 0.999
+
+
+def test_bytes_round_trip_deterministic_and_bad_bytes_rejected() -> None:
+    s = CgScore(np.linspace(-1, 1, DEFAULT_FEATURES.n_features), meta=(("n_targets", "3"),))
+    data = s.to_bytes()
+    assert data == CgScore(s.weights.copy(), meta=s.meta).to_bytes()
+    back = CgScore.from_bytes(data)
+    np.testing.assert_allclose(back.weights, s.weights, atol=1e-7)
+    assert back.config == s.config and dict(back.meta) == {"n_targets": "3"}
+    with pytest.raises(WeightsError, match="not a cgscore"):
+        CgScore.from_bytes(b"garbage", "x.safetensors")
+
+
+def test_families_stay_in_one_fold() -> None:
+    a = "GGGCGAAAGCCCAUAGGCUUCGGCCUAUGG"
+    ids, seqs = ["A_1", "B_1", "C_1"], [a, a + "AA", "UUUUUUUUCCCCCCCCAAAAAAAAGGGGGGGG"]
+    fold = fold_of_families(ids, seqs, 5)
+    assert fold["A_1"] == fold["B_1"] != fold["C_1"]
+
+
+def test_selection_follows_the_quality_and_keeps_the_own_structure_first() -> None:
+    rng = np.random.default_rng(2)
+    pool = [Candidate("." * 12, rng.normal(scale=8, size=(12, 3)), "assembly") for _ in range(5)]
+    out = select_candidates(pool, 3, SelectConfig(min_rmsd=0.0), np.array([0, 1, 5, 2, 9.0]))
+    assert [next(k for k, p in enumerate(pool) if p is c) for c in out] == [0, 4, 2]
+
+
+def test_shipped_score_verified_and_prefers_the_native_fold() -> None:
+    entry = json.loads((WEIGHTS / "manifest.json").read_text()).get("cgscore")
+    if entry is None:
+        pytest.skip("no cgscore in this weights directory")
+    data = (WEIGHTS / entry["file"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    score = default_cgscore()
+    assert score is not None and score.weights.shape == (DEFAULT_FEATURES.n_features,)
+    # tRNA-Phe (1ehz, C1′) against the same chain stretched: compact native-like geometry wins
+    from rnapredict.io.pdbio import read_structure
+    from tests.conftest import shared_path
+
+    st = read_structure(shared_path("data", "structures", "1ehz.cif"))
+    x, _ = st.atom_coords("C1'")
+    x = x[np.isfinite(x).all(1)]
+    seq = "N" * len(x)
+    ss = ["." * len(x)] * 2
+    stretched = (x - x.mean(0)) * np.array([1.6, 1.0, 1.0])
+    both = np.stack([x, stretched])
+    learned = score(seq, both, ss)
+    assert learned[0] > learned[1]
+
+
+def test_no_shipped_score_means_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A weights directory whose manifest lists no cgscore has none (selection then falls
+    back to compactness); a listed file that was altered is refused."""
+    (tmp_path / "manifest.json").write_text("{}")
+    monkeypatch.setenv("RNAPREDICT_WEIGHTS", str(tmp_path))
+    default_cgscore.cache_clear()
+    try:
+        assert default_cgscore() is None
+        src = json.loads((WEIGHTS / "manifest.json").read_text()).get("cgscore")
+        if src is None:
+            return
+        data = bytearray((WEIGHTS / src["file"]).read_bytes())
+        data[-1] ^= 1
+        (tmp_path / src["file"]).write_bytes(bytes(data))
+        (tmp_path / "manifest.json").write_text(json.dumps({"cgscore": src}))
+        default_cgscore.cache_clear()
+        with pytest.raises(WeightsError):
+            default_cgscore()
+    finally:
+        default_cgscore.cache_clear()
