@@ -17,10 +17,12 @@ and random-init weights, 2–29 nt) and OpenMM relaxation keeps bonds within ~0.
 three times the worst measured deviation and still well short of a broken bond.
 
 Between consecutive residues of one chain (4) the O3′(i)–P(i+1) bond is held to the same
-tolerance, and (5) the C1′(i)–C1′(i+1) step must lie within the range of covalently linked
-steps of the training structures (:data:`C1_STEP_MIN` – :data:`C1_STEP_MAX`, 3.3–10.6 Å; how they were measured:
-:mod:`rnapredict.geometry.trace`): a longer step is a
-broken chain whatever its atoms say, a shorter one a collapsed trace.
+tolerance, and (5) the C1′(i)–C1′(i+1) step must not exceed :data:`C1_STEP_MAX` (10.6 Å), the
+longest covalently linked step of the training structures (measured:
+:mod:`rnapredict.geometry.trace`): a longer step is a broken chain whatever its atoms say.
+Steps shorter than :data:`C1_STEP_MIN` (collapsed traces) are not a reason to withhold a
+model (coarse C1′-only models have them too): the engine opens them before building atoms
+(:func:`rnapredict.geometry.trace.close_trace`) and says so in the model's notes.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def _bad_bonds(m: RnaStructure, tol: float) -> Iterator[tuple[int, str, str, flo
 
 def _bad_links(m: RnaStructure, tol: float) -> Iterator[tuple[int, str]]:
     """(residue i, what is wrong) for every link i → i+1 whose O3′–P bond is more than ``tol``
-    Å off ideal or whose C1′ step is outside [C1_STEP_MIN, C1_STEP_MAX], residue order. Only
+    Å off ideal or whose C1′ step is longer than C1_STEP_MAX, residue order. Only
     consecutive residues (same chain, residue number + 1) are linked: a gap in the numbering
     is a residue missing from the file."""
     if m.n_residues < 2:
@@ -98,7 +100,7 @@ def _bad_links(m: RnaStructure, tol: float) -> Iterator[tuple[int, str]]:
     with np.errstate(invalid="ignore"):
         bad_o3p = same & has_o3[:-1] & has_p[1:] & (np.abs(o3p - O3P_IDEAL) > tol)
         has_step = same & has_c1[:-1] & has_c1[1:]
-        bad_step = has_step & ((step > C1_STEP_MAX) | (step < C1_STEP_MIN))
+        bad_step = has_step & (step > C1_STEP_MAX)
     labels = m.residue_labels()
     for i in np.flatnonzero(bad_o3p | bad_step).tolist():
         where = f"{labels[i]} to {labels[i + 1]}"
@@ -115,7 +117,7 @@ def _bad_links(m: RnaStructure, tol: float) -> Iterator[tuple[int, str]]:
                 i,
                 (
                     f"C1'-C1' step from residue {where} is {step[i]:.2f} Å "
-                    f"(real steps {C1_STEP_MIN}–{C1_STEP_MAX} Å)"
+                    f"(longest real step {C1_STEP_MAX} Å)"
                 ),
             )
 
