@@ -343,6 +343,11 @@ class FoldEngine:
         c1, plddt = pool.c1[order], pool.plddt[order]
         timing = {"prior": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
         extra = {"c1": c1, "timing_s": timing, "weights_sha256": self.weights_sha256}
+        if 0 < int(pool.passed.sum()) < options.n_samples:
+            extra["shortfall"] = (
+                f"only {int(pool.passed.sum())} of {options.n_samples} models are physical "
+                f"after {len(pool.models)} samples; the rest are not written"
+            )
         if constraint is not None:
             extra["probing"] = probing_report(constraint, seq, ss, models, guided=record.ss is None)
         return Prediction(

@@ -25,7 +25,7 @@ from rnapredict.fold import outputs
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import estimate_memory, memory_refusal
 from rnapredict.fold.results import RecordOutcome
-from rnapredict.geometry.check import MIN_LENGTH, models_problem
+from rnapredict.geometry.check import MIN_LENGTH, model_problem, models_problem
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 
@@ -106,6 +106,11 @@ def _relax_all(models: list[RnaStructure]) -> tuple[list[RnaStructure], list[dic
         except Exception as exc:  # noqa: BLE001  relaxation must never lose a model
             relaxed, ok = model, False
             report = {"ok": False, "message": f"{type(exc).__name__}: {exc}"}
+        problem = None if not ok or relaxed is None else model_problem(relaxed)
+        if problem is not None and model_problem(model) is None:
+            # a relaxed model that fails the check never costs the record its model
+            report["ok"], ok = False, False
+            report["message"] = f"relaxed model not physical ({problem}); kept unrelaxed"
         if not ok or relaxed is None:
             relaxed = model
         elif relaxed.plddt is None and model.plddt is not None:
@@ -140,13 +145,16 @@ def _write(
     if ctx.options.relax:
         models, relax_reports = _relax_all(models)
     problem = models_problem(models)
-    if problem is not None:
-        raise RecordError(problem, file=record.source, record=record.id)
+    if problem is not None:  # the engine repaired and replaced what it could
+        raise RecordError(
+            f"no physical model could be made: {problem}", file=record.source, record=record.id
+        )
     remarks = [outputs.template_remarks(p) for p in pred.model_prior]
     files, late_note = outputs.write_model_files(
         models, directory, fmt, title=record.id, remarks=remarks
     )
-    notes = [n for n in (note, late_note) if n] + geometry_notes(pred.model_prior)
+    shortfall = pred.extra.get("shortfall")
+    notes = [n for n in (note, late_note, shortfall) if n] + geometry_notes(pred.model_prior)
     checksums = outputs.file_checksums(directory, files)
     time_s = time.perf_counter() - t0
     doc = outputs.confidence_document(
