@@ -73,12 +73,13 @@ def validation_records(limit: int) -> list[Record]:
 def run_set(engine, name: str, records: list[Record], options: FoldOptions) -> dict:  # noqa: ANN001
     tol = check.ModelCheck().bond_tolerance
     ideal_o3p = check.O3P_IDEAL
-    acc = dict(models=0, broken_models=0, broken=0, collapsed=0, rejected=0, notes=0)
+    acc = dict(models=0, broken_models=0, broken=0, collapsed=0, rejected=0, notes=0, replaced=0)
     worst_o3p, worst_step, worst_where = 0.0, 0.0, ""
     t0 = time.perf_counter()
     for rec in records:
         pred = engine.predict(rec, options)
         acc["notes"] += sum(1 for p in pred.model_prior if p.get("geometry"))
+        acc["replaced"] += sum(1 for i in pred.sample_index if i >= options.n_samples)
         for k, m in enumerate(pred.models, 1):
             o3p, step = link_stats(m)
             bad = (np.abs(np.nan_to_num(o3p, nan=ideal_o3p) - ideal_o3p) > tol) | (
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         ],
         "random": [(f"random {n} nt", [random_record(n, n)], base) for n in args.random_lengths],
     }
-    cols = ("models", "broken_models", "broken", "collapsed", "rejected", "notes")
+    cols = ("models", "broken_models", "broken", "collapsed", "rejected", "notes", "replaced")
     print("set\t" + "\t".join(cols) + "\tworst_o3p\tworst_c1_step\ttime_s\tworst_at", flush=True)
     for s in args.sets:
         for name, records, options in jobs[s]:
