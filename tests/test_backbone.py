@@ -162,6 +162,8 @@ def test_an_unrepairable_model_is_replaced_by_another_sample(
     a = tiny_engine(0).predict(rec, opts)
     assert len(a.models) == 2 and all(model_problem(m) is None for m in a.models)
     assert max(a.sample_index) == 2  # sample 0 dropped, replacement sample 2 in
+    assert a.extra["replaced"].startswith("1 sample(s) not physical after repair were replaced")
+    assert "closer than 0.5" in a.extra["replaced"]
     _wreck_first_builds(monkeypatch, 1)
     b = tiny_engine(0).predict(rec, opts)  # the replacement is drawn from the record seed
     assert a.sample_index == b.sample_index

@@ -343,11 +343,17 @@ class FoldEngine:
         c1, plddt = pool.c1[order], pool.plddt[order]
         timing = {"prior": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
         extra = {"c1": c1, "timing_s": timing, "weights_sha256": self.weights_sha256}
-        if 0 < int(pool.passed.sum()) < options.n_samples:
-            extra["shortfall"] = (
-                f"only {int(pool.passed.sum())} of {options.n_samples} models are physical "
-                f"after {len(pool.models)} samples; the rest are not written"
+        dropped = [i for i in range(len(pool.models)) if not pool.passed[i]]
+        if dropped and pool.passed.any():
+            extra["replaced"] = (
+                f"{len(dropped)} sample(s) not physical after repair were replaced by new "
+                f"samples (first: {pool.notes[dropped[0]]})"
             )
+            if len(order) < options.n_samples:
+                extra["replaced"] += (
+                    f"; only {len(order)} of {options.n_samples} models are physical after "
+                    f"{len(pool.models)} samples, the rest are not written"
+                )
         if constraint is not None:
             extra["probing"] = probing_report(constraint, seq, ss, models, guided=record.ss is None)
         return Prediction(

@@ -153,8 +153,8 @@ def _write(
     files, late_note = outputs.write_model_files(
         models, directory, fmt, title=record.id, remarks=remarks
     )
-    shortfall = pred.extra.get("shortfall")
-    notes = [n for n in (note, late_note, shortfall) if n] + geometry_notes(pred.model_prior)
+    replaced = pred.extra.get("replaced")  # samples the engine could not make physical
+    notes = [n for n in (note, late_note, replaced) if n] + geometry_notes(pred.model_prior)
     checksums = outputs.file_checksums(directory, files)
     time_s = time.perf_counter() - t0
     doc = outputs.confidence_document(
