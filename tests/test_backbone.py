@@ -124,9 +124,10 @@ def test_unknown_residues_do_not_get_high_confidence() -> None:
 
 
 def _wreck_first_builds(monkeypatch: pytest.MonkeyPatch, n_bad: int, every: bool = False) -> None:
-    """Fault injection: in the first ``n_bad`` atom builds, residue 2 of sample 0 (``every``:
-    of all samples) collapses onto one point, and the clean-up keeps it so: raw and cleaned
-    models fail alike, so no per-residue repair can save them."""
+    """Fault injection: in the first ``n_bad`` atom builds (the engine rebuilds a failing
+    model once: 2 builds), residue 2 of sample 0 (``every``: of all samples) collapses onto
+    one point, and the clean-up keeps it so: raw and cleaned models fail alike, so no
+    per-residue repair can save them."""
     real_build, real_clean = from_c1_mod.c1_to_atoms, cleanup_mod.clean_atoms
     calls = {"n": 0}
 
@@ -139,10 +140,11 @@ def _wreck_first_builds(monkeypatch: pytest.MonkeyPatch, n_bad: int, every: bool
         atoms, mask = real_build(seq, c1, partner, *args, **kwargs)
         calls["n"] += 1
         if calls["n"] <= n_bad:
+            if atoms.dim() == 3:  # one model: the engine's rebuild of a failing model
+                return collapsed(atoms), mask
             atoms = atoms.clone()
-            atoms[slice(None) if every else slice(0, 1)] = collapsed(
-                atoms[slice(None) if every else slice(0, 1)]
-            )
+            pick = slice(None) if every else slice(0, 1)
+            atoms[pick] = collapsed(atoms[pick])
         return atoms, mask
 
     def clean(seq, atoms, partner, config=None):  # noqa: ANN001, ANN202
@@ -158,13 +160,13 @@ def test_an_unrepairable_model_is_replaced_by_another_sample(
 ) -> None:
     rec = Record("hp", "GGGCGAAAGCCC", ss="((((....))))")
     opts = FoldOptions(n_samples=2, steps=4, seed=0)
-    _wreck_first_builds(monkeypatch, 1)
+    _wreck_first_builds(monkeypatch, 2)
     a = tiny_engine(0).predict(rec, opts)
     assert len(a.models) == 2 and all(model_problem(m) is None for m in a.models)
     assert max(a.sample_index) == 2  # sample 0 dropped, replacement sample 2 in
     assert a.extra["replaced"].startswith("1 sample(s) not physical after repair were replaced")
     assert "closer than 0.5" in a.extra["replaced"]
-    _wreck_first_builds(monkeypatch, 1)
+    _wreck_first_builds(monkeypatch, 2)
     b = tiny_engine(0).predict(rec, opts)  # the replacement is drawn from the record seed
     assert a.sample_index == b.sample_index
     np.testing.assert_array_equal(a.extra["c1"], b.extra["c1"])
@@ -184,3 +186,17 @@ def test_a_record_fails_only_when_no_physical_model_can_be_made(
     (row,) = read_summary(out / "summary.tsv")
     assert "no physical model could be made" in row.error and "closer than 0.5" in row.error
     assert sorted(p.name for p in (out / "hp").iterdir()) == ["error.txt"]
+
+
+def test_a_model_no_repair_saves_is_rebuilt_on_a_tighter_trace_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the first build is broken: the engine's one rebuild of the model saves it, so no
+    replacement sample is drawn."""
+    rec = Record("hp", "GGGCGAAAGCCC", ss="((((....))))")
+    _wreck_first_builds(monkeypatch, 1)
+    pred = tiny_engine(0).predict(rec, FoldOptions(n_samples=2, steps=4, seed=0))
+    assert sorted(pred.sample_index) == [0, 1] and "replaced" not in pred.extra
+    assert all(model_problem(m) is None for m in pred.models)
+    rebuilt = [p["geometry"] for p in pred.model_prior if "rebuilt" in p.get("geometry", "")]
+    assert len(rebuilt) == 1 and "closer than 0.5" in rebuilt[0]

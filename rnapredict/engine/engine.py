@@ -14,6 +14,7 @@ from rnapredict.engine.sampling import Ensemble, sample_ensemble
 from rnapredict.features.featurize import featurize
 from rnapredict.features.probing import probing_report, soft_constraint
 from rnapredict.features.secondary import partner_array, predict_ss
+from rnapredict.geometry.trace import TraceConfig
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 from rnapredict.model.network import RnaFoldNet
@@ -28,6 +29,11 @@ DEFAULT_CHUNK = 512
 
 #: Rounds of :func:`_repair` (each reverts the residues the check still names).
 REPAIR_ROUNDS = 4
+#: A model no repair saves is rebuilt once on its trace closed tighter than the default
+#: (steps 4.5–7.5 Å) with 3× the closure steps, before it is replaced (random 3,000 nt: a
+#: link the closure left at 2.07 Å).
+RETRY_TRACE = TraceConfig(max_step=7.5, min_step=4.5)
+RETRY_CLOSURE_STEPS = 300
 #: Extra sampling rounds that replace models no repair makes physical (each draws as many
 #: samples as are missing, from generators derived from the record seed).
 REPLACEMENT_ROUNDS = 3
@@ -101,12 +107,15 @@ def c1_models(
         :func:`rnapredict.geometry.check.model_problem` (or, if nothing could, why it fails);
         and per model whether it passes. Where a cleaned model fails, its failing residues
         (and then any neighbour whose link that breaks) take their raw coordinates; failing
-        that, the whole raw model. Reverting the whole model at once kept every clash of the
-        raw trace for one stretched bond (clashscore 857 at 990 nt).
+        that, the whole raw model; failing that, the model is rebuilt once on its trace
+        closed tighter (``RETRY_TRACE``, written back into ``c1``). Reverting the whole model
+        at once kept every clash of the raw trace for one stretched bond (clashscore 857 at
+        990 nt).
     """
     from rnapredict.geometry.check import model_problem
     from rnapredict.geometry.convert import atoms_to_structure
     from rnapredict.geometry.from_c1 import c1_to_atoms
+    from rnapredict.geometry.trace import close_trace
 
     n_s = c1.shape[0]
     atoms = torch.empty(0)
@@ -122,22 +131,42 @@ def c1_models(
     if not cleanup:
         problems = [model_problem(m) for m in raw]
         return raw, problems, [p is None for p in problems]
-    from rnapredict.geometry.cleanup import clean_atoms
-
     models: list[RnaStructure] = []
     notes: list[str | None] = []
     passed: list[bool] = []
     for s in range(n_s):  # one model at a time: a joint L-BFGS settles each model less
-        cleaned = clean_atoms(seq, atoms[s], partner_array(ss[s]))
-        clean = atoms_to_structure(seq, cleaned, mask, plddt[s])
-        problem = model_problem(clean)
-        fixed, note = (clean, None) if problem is None else (None, None)
-        if problem is not None:
-            fixed, note = _repair(seq, cleaned, atoms[s], mask, plddt[s], problem)
-        models.append(fixed if fixed is not None else clean)
+        model, note = _clean_and_repair(seq, atoms[s], mask, plddt[s], ss[s])
+        if model is None:  # a link the closure could not join: once more, tighter and longer
+            c1[s] = close_trace(torch.from_numpy(c1[s]), RETRY_TRACE).numpy()
+            xyz = torch.from_numpy(c1[s]).double()
+            partner = torch.from_numpy(partner_array(ss[s])).long()
+            rebuilt, _ = c1_to_atoms(seq, xyz, partner, closure_steps=RETRY_CLOSURE_STEPS)
+            model, again = _clean_and_repair(seq, rebuilt, mask, plddt[s], ss[s])
+            if model is None:
+                note = again
+            else:
+                note = "; ".join(n for n in (f"rebuilt on a tighter trace ({note})", again) if n)
+        models.append(model if model is not None else raw[s])
         notes.append(note)
-        passed.append(fixed is not None)
+        passed.append(model is not None)
     return models, notes, passed
+
+
+def _clean_and_repair(
+    seq: str, atoms: torch.Tensor, mask: torch.Tensor, plddt: np.ndarray, ss: str
+) -> tuple[RnaStructure | None, str | None]:
+    """Clean one model atoms [L, A, 3] and check it; repair (:func:`_repair`) if it fails.
+    Returns the physical model or None, and what was done (or why it fails)."""
+    from rnapredict.geometry.check import model_problem
+    from rnapredict.geometry.cleanup import clean_atoms
+    from rnapredict.geometry.convert import atoms_to_structure
+
+    cleaned = clean_atoms(seq, atoms, partner_array(ss))
+    clean = atoms_to_structure(seq, cleaned, mask, plddt)
+    problem = model_problem(clean)
+    if problem is None:
+        return clean, None
+    return _repair(seq, cleaned, atoms, mask, plddt, problem)
 
 
 @dataclass
@@ -179,7 +208,7 @@ def _build(
 
     raw = ens.coords.double()
     moved = out_of_range(raw).tolist()
-    c1 = close_trace(raw).numpy()
+    c1 = close_trace(raw).numpy().copy()  # c1_models may close a failing model's trace further
     plddt = ens.plddt.numpy().astype(np.float64)
     models, notes, passed = c1_models(seq, c1, [cands[j].ss for j in owner], plddt, cleanup)
     joined = [
