@@ -200,3 +200,28 @@ def test_a_model_no_repair_saves_is_rebuilt_on_a_tighter_trace_first(
     assert all(model_problem(m) is None for m in pred.models)
     rebuilt = [p["geometry"] for p in pred.model_prior if "rebuilt" in p.get("geometry", "")]
     assert len(rebuilt) == 1 and "closer than 0.5" in rebuilt[0]
+
+
+def test_a_relaxed_model_that_fails_the_check_is_kept_unrelaxed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Fault injection: the relaxation returns a model with a C1′ gap; the record keeps the
+    physical unrelaxed model and flags the relaxation instead of failing."""
+    import rnapredict.relax.api as relax_api
+    from tests.test_fold_support import StubEngine
+
+    def broken_relax(model, settings):  # noqa: ANN001, ANN202
+        c = model.coords.copy()
+        c[model.atom_res >= 5] += np.array([0.0, 0.0, C1_STEP_MAX + 5.0])
+        return relax_api.RelaxResult(model=model.with_coords(c), ok=True)
+
+    monkeypatch.setattr(relax_api, "relax_model", broken_relax)
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">hp\nGGGAAACCCAGC\n")
+    out = tmp_path / "out"
+    result = fold_inputs([fasta], out, FoldRunOptions(n_samples=2, relax=True), engine=StubEngine())
+    assert (result.ok, result.failed, result.relax_failed) == (1, 0, 1)
+    (row,) = read_summary(out / "summary.tsv")
+    assert row.status == "ok" and row.relax == "failed 2/2"
+    model = read_structure(out / "hp" / "model_1.pdb")
+    assert model_problem(model) is None
