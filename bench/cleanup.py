@@ -149,7 +149,7 @@ def tm_c1(model: RnaStructure, native: np.ndarray, seq: str) -> float:
 def evaluate(t: dict, cleanup: bool) -> dict:
     t0 = time.process_time()  # CPU seconds (one thread): wall time on a shared machine varies
     ss = [t["ss"]] * len(t["c1"])
-    models, _ = c1_models(t["seq"], t["c1"], ss, t["plddt"], cleanup=cleanup)
+    models, _, _ = c1_models(t["seq"], t["c1"], ss, t["plddt"], cleanup=cleanup)
     sec = time.process_time() - t0
     clashes, close, ok, total, inf = [], 0, 0, 0, []
     for m in models:

@@ -100,7 +100,7 @@ def test_a_cleanup_that_breaks_a_bond_is_reverted(monkeypatch: pytest.MonkeyPatc
         return out
 
     monkeypatch.setattr(cleanup_mod, "clean_atoms", break_first)
-    models, notes = c1_models(seq, c1, [ss, ss], plddt, cleanup=True)
+    models, notes, passed = c1_models(seq, c1, [ss, ss], plddt, cleanup=True)
     assert all(model_problem(m) is None for m in models)
     assert notes[0] is not None and notes[0].startswith("clean-up reverted")
     assert notes[1] is None
@@ -130,10 +130,10 @@ def test_a_cleanup_that_breaks_one_residue_is_reverted_there_only(
         out[3, 5] += torch.tensor([2.0, 0.0, 0.0], dtype=out.dtype)  # residue 3's C4′
         return out
 
-    (raw,), _ = c1_models(seq, c1, [ss], plddt, cleanup=False)
-    (clean,), (note,) = c1_models(seq, c1, [ss], plddt, cleanup=True)
+    (raw,), _, _ = c1_models(seq, c1, [ss], plddt, cleanup=False)
+    (clean,), (note,), _ = c1_models(seq, c1, [ss], plddt, cleanup=True)
     monkeypatch.setattr(cleanup_mod, "clean_atoms", break_residue_3)
-    (mixed,), (note,) = c1_models(seq, c1, [ss], plddt, cleanup=True)
+    (mixed,), (note,), (passed,) = c1_models(seq, c1, [ss], plddt, cleanup=True)
     assert model_problem(mixed) is None and bad_residues(mixed) == []
     assert note is not None and note.startswith("clean-up reverted for 1 residue(s) (bond")
     starts = mixed.residue_starts()
@@ -162,7 +162,7 @@ def test_a_reverted_cleanup_reaches_the_record_notes(
     def break_first(seq_, atoms, partner, config=None):  # noqa: ANN001, ANN202
         out = real(seq_, atoms, partner, config)
         calls["n"] += 1
-        if calls["n"] == 1:  # model 1 of the record: stretch residue 3's C4′ bonds by 2 Å
+        if calls["n"] == 1:  # first model built (sample 1): stretch residue 3's C4′ bonds by 2 Å
             out = out.clone()
             out[3, 5] += torch.tensor([2.0, 0.0, 0.0], dtype=out.dtype)
         return out
@@ -177,8 +177,9 @@ def test_a_reverted_cleanup_reaches_the_record_notes(
     assert result.exit_code == 0
     doc = json.loads((tmp_path / "out" / "hp" / "confidence.json").read_text())
     geometry = [m["prior"].get("geometry") for m in doc["models"]]
-    assert geometry[0] is not None and geometry[1] is None
-    assert doc["notes"] == [f"model 1: {geometry[0]}"]
+    (k,) = [k for k, g in enumerate(geometry, 1) if g and "clean-up reverted" in g]
+    assert f"model {k}: {geometry[k - 1]}" in doc["notes"]
+    assert doc["notes"] == [f"model {j}: {g}" for j, g in enumerate(geometry, 1) if g]
 
 
 def test_one_device_rule_for_fold_and_engine() -> None:

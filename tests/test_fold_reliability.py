@@ -44,17 +44,19 @@ def fasta(path: Path, items: list[tuple[str, str]]) -> Path:
 
 
 class CollapsingEngine(StubEngine):
-    """Puts every atom of the models of ``bad_ids`` on one point (the 1-nt defect)."""
+    """Puts every atom of the models of ``bad_ids`` on one point (the 1-nt defect), or scales
+    and shifts them."""
 
-    def __init__(self, bad_ids: set[str], scale: float = 0.0) -> None:
+    def __init__(self, bad_ids: set[str], scale: float = 0.0, shift: float = 0.0) -> None:
         super().__init__()
         self.bad_ids = bad_ids
         self.scale = scale
+        self.shift = shift
 
     def predict(self, record: Record, options: FoldOptions) -> Prediction:
         pred = super().predict(record, options)
         if record.id in self.bad_ids:
-            pred.models = [m.with_coords(m.coords * self.scale) for m in pred.models]
+            pred.models = [m.with_coords(m.coords * self.scale + self.shift) for m in pred.models]
         return pred
 
 
@@ -308,7 +310,8 @@ def test_format_is_decided_before_folding() -> None:
 def test_models_beyond_pdb_columns_are_written_as_mmcif_with_a_note(tmp_path: Path) -> None:
     fa = fasta(tmp_path / "in.fa", [("big", "GGGAAACCCAGC"), ("small", "GGGAAACCCAGC")])
     out = tmp_path / "out"
-    engine = CollapsingEngine({"big"}, scale=1500.0)  # coordinates past -999.999 Å
+    # coordinates past -999.999 Å (shifted: scaling would also stretch the chain apart)
+    engine = CollapsingEngine({"big"}, scale=1.0, shift=-1500.0)
     result = fold_inputs([fa], out, opts(), engine=engine)
     assert (result.ok, result.failed) == (2, 0)
     doc = json.loads((out / "big" / "confidence.json").read_text())

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from rnapredict.cli import app
 from rnapredict.errors import InputError, OutputExistsError, WeightsError
 from rnapredict.geometry.candidate import aform_candidate
+from rnapredict.geometry.trace import TraceConfig
 from rnapredict.io.pdbio import structure_text
 from rnapredict.prior.provider import PriorOptions, build_candidates
 from rnapredict.results.confidence import template_remarks, templates_used
@@ -248,12 +249,19 @@ def test_candidate_copies_template_and_fills_gaps() -> None:
     assert cand.source == "template" and x.shape == (len(qseq), 3) and np.isfinite(x).all()
     q, t = hit.pairs[:, 0], hit.pairs[:, 1]
     t_xyz = lib.coords(0)[t]
-    d_cand = np.linalg.norm(x[q][:, None] - x[q][None], axis=-1)
-    d_tmpl = np.linalg.norm(t_xyz[:, None] - t_xyz[None], axis=-1)
-    np.testing.assert_allclose(d_cand, d_tmpl, atol=1e-3)  # aligned residues: rigid copy
+    # the deletion joins template residues 49 and 55 at query 55/56: that step is closed
+    # (geometry.trace), moving the aligned residues next to it; the rest is a rigid copy
+    far = np.abs(q - 55.5) > 12
+    d_cand = np.linalg.norm(x[q[far]][:, None] - x[q[far]][None], axis=-1)
+    d_tmpl = np.linalg.norm(t_xyz[far][:, None] - t_xyz[far][None], axis=-1)
+    np.testing.assert_allclose(d_cand, d_tmpl, atol=1e-3)
+    cfg = TraceConfig()
+    steps = np.linalg.norm(np.diff(x, axis=0), axis=1)
+    assert (
+        cfg.min_step - cfg.tolerance <= steps.min() and steps.max() <= cfg.max_step + cfg.tolerance
+    )
     free = np.setdiff1d(np.arange(len(qseq)), q)
     assert len(free) >= 10
-    steps = np.linalg.norm(np.diff(x, axis=0), axis=1)
     near_free = np.unique(np.clip(np.concatenate([free - 1, free]), 0, len(qseq) - 2))
     assert steps[near_free].min() > 3.0 and steps[near_free].max() < 9.0
     d = np.linalg.norm(x[:, None] - x[None], axis=-1) + np.eye(len(x)) * 99

@@ -24,7 +24,7 @@ from rnapredict.errors import OutputWriteError, RecordError, RnapredictError
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import estimate_memory, memory_refusal
 from rnapredict.fold.results import RecordOutcome
-from rnapredict.geometry.check import MIN_LENGTH, models_problem
+from rnapredict.geometry.check import MIN_LENGTH, model_problem, models_problem
 from rnapredict.io.modelcif import ModelProvenance
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
@@ -107,6 +107,11 @@ def _relax_all(models: list[RnaStructure]) -> tuple[list[RnaStructure], list[dic
         except Exception as exc:  # noqa: BLE001  relaxation must never lose a model
             relaxed, ok = model, False
             report = {"ok": False, "message": f"{type(exc).__name__}: {exc}"}
+        problem = None if not ok or relaxed is None else model_problem(relaxed)
+        if problem is not None and model_problem(model) is None:
+            # a relaxed model that fails the check never costs the record its model
+            report["ok"], ok = False, False
+            report["message"] = f"relaxed model not physical ({problem}); kept unrelaxed"
         if not ok or relaxed is None:
             relaxed = model
         elif relaxed.plddt is None and model.plddt is not None:
@@ -156,14 +161,17 @@ def _write(
     if ctx.options.relax:
         models, relax_reports = _relax_all(models)
     problem = models_problem(models)
-    if problem is not None:
-        raise RecordError(problem, file=record.source, record=record.id)
+    if problem is not None:  # the engine repaired and replaced what it could
+        raise RecordError(
+            f"no physical model could be made: {problem}", file=record.source, record=record.id
+        )
     remarks = [confidence.template_remarks(p) for p in pred.model_prior]
     made = model_provenance(pred, cleanup=ctx.fold_options.cleanup, relax=relax_reports)
     files, late_note = outputs.write_model_files(
         models, directory, fmt, title=record.id, remarks=remarks, provenance=made
     )
-    notes = [n for n in (note, late_note) if n] + geometry_notes(pred.model_prior)
+    replaced = pred.extra.get("replaced")  # samples the engine could not make physical
+    notes = [n for n in (note, late_note, replaced) if n] + geometry_notes(pred.model_prior)
     for warning in identical_template_warnings(pred.model_prior):
         print(f"warning: {record.id}: {warning}", file=sys.stderr, flush=True)
     checksums = outputs.file_checksums(directory, files)

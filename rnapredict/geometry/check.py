@@ -15,6 +15,14 @@ steric clashes, which the engine's raw models do have (measured, shipped weights
 not checked here. Measured intra-residue bond deviations of the engine are ≤ 0.12 Å (shipped
 and random-init weights, 2–29 nt) and OpenMM relaxation keeps bonds within ~0.05 Å; 0.35 Å is
 three times the worst measured deviation and still well short of a broken bond.
+
+Between consecutive residues of one chain (4) the O3′(i)–P(i+1) bond is held to the same
+tolerance, and (5) the C1′(i)–C1′(i+1) step must not exceed :data:`C1_STEP_MAX` (10.6 Å), the
+longest covalently linked step of the training structures (measured:
+:mod:`rnapredict.geometry.trace`): a longer step is a broken chain whatever its atoms say.
+Steps shorter than :data:`C1_STEP_MIN` (collapsed traces) are not a reason to withhold a
+model (coarse C1′-only models have them too): the engine opens them before building atoms
+(:func:`rnapredict.geometry.trace.close_trace`) and says so in the model's notes.
 """
 
 from __future__ import annotations
@@ -27,6 +35,14 @@ from scipy.spatial import cKDTree
 
 from rnapredict.geometry import ideal
 from rnapredict.io.structure import RnaStructure
+
+#: Longest covalently linked C1′(i)–C1′(i+1) step of the training structures (10.52 Å), rounded
+#: up; see :mod:`rnapredict.geometry.trace`.
+C1_STEP_MAX = 10.6
+#: Shortest C1′(i)–C1′(i+1) step of the training structures (3.31 Å), rounded down.
+C1_STEP_MIN = 3.3
+#: Ideal O3′(i)–P(i+1) bond (Å).
+O3P_IDEAL = ideal.bond("O3'", "P")
 
 #: Shortest record the engine builds a real model for: one nucleotide has no C1′ neighbour to
 #: orient its frame, and the geometry builder collapses all its atoms onto one point.
@@ -66,6 +82,46 @@ def _bad_bonds(m: RnaStructure, tol: float) -> Iterator[tuple[int, str, str, flo
                     yield i, a, b, d, want
 
 
+def _bad_links(m: RnaStructure, tol: float) -> Iterator[tuple[int, str]]:
+    """(residue i, what is wrong) for every link i → i+1 whose O3′–P bond is more than ``tol``
+    Å off ideal or whose C1′ step is longer than C1_STEP_MAX, residue order. Only
+    consecutive residues (same chain, residue number + 1) are linked: a gap in the numbering
+    is a residue missing from the file."""
+    if m.n_residues < 2:
+        return
+    chains = np.asarray(m.chain_ids)
+    ids = np.asarray(m.res_ids)
+    same = (chains[1:] == chains[:-1]) & (ids[1:] - ids[:-1] == 1)
+    o3, has_o3 = m.atom_coords("O3'")
+    p, has_p = m.atom_coords("P")
+    c1, has_c1 = m.atom_coords("C1'")
+    o3p = np.linalg.norm(o3[:-1] - p[1:], axis=1)
+    step = np.linalg.norm(c1[1:] - c1[:-1], axis=1)
+    with np.errstate(invalid="ignore"):
+        bad_o3p = same & has_o3[:-1] & has_p[1:] & (np.abs(o3p - O3P_IDEAL) > tol)
+        has_step = same & has_c1[:-1] & has_c1[1:]
+        bad_step = has_step & (step > C1_STEP_MAX)
+    labels = m.residue_labels()
+    for i in np.flatnonzero(bad_o3p | bad_step).tolist():
+        where = f"{labels[i]} to {labels[i + 1]}"
+        if bad_o3p[i]:
+            yield (
+                i,
+                (
+                    f"link O3'-P from residue {where} is {o3p[i]:.2f} Å "
+                    f"(ideal {O3P_IDEAL:.2f} ± {tol:.2f})"
+                ),
+            )
+        else:
+            yield (
+                i,
+                (
+                    f"C1'-C1' step from residue {where} is {step[i]:.2f} Å "
+                    f"(longest real step {C1_STEP_MAX} Å)"
+                ),
+            )
+
+
 def _coincident_pairs(
     m: RnaStructure, coords: np.ndarray, atoms: np.ndarray, sep: float
 ) -> np.ndarray:
@@ -101,13 +157,15 @@ def model_problem(m: RnaStructure, check: ModelCheck | None = None) -> str | Non
             f"bond {a}-{b} of residue {m.residue_labels()[i]} is {d:.2f} Å "
             f"(ideal {want:.2f} ± {check.bond_tolerance:.2f})"
         )
+    for _, what in _bad_links(m, check.bond_tolerance):
+        return what
     return None
 
 
 def bad_residues(m: RnaStructure, check: ModelCheck | None = None) -> list[int]:
     """0-based residues failing :func:`model_problem`'s tests (non-finite or coincident atoms,
-    an intra-residue bond off ideal), sorted; every test is within one residue, so replacing
-    these residues by passing ones makes the model pass."""
+    an intra-residue bond off ideal; both residues of a bad link), sorted; replacing these
+    residues by residues that pass, and link to their neighbours, makes the model pass."""
     check = check or ModelCheck()
     coords = np.asarray(m.coords, dtype=np.float64)
     finite = np.isfinite(coords).all(axis=1)
@@ -115,6 +173,8 @@ def bad_residues(m: RnaStructure, check: ModelCheck | None = None) -> list[int]:
     pairs = _coincident_pairs(m, coords, np.flatnonzero(finite), check.min_separation)
     bad.update(np.asarray(m.atom_res)[pairs[:, 0]].tolist() if len(pairs) else [])
     bad.update(i for i, *_ in _bad_bonds(m, check.bond_tolerance))
+    for i, _ in _bad_links(m, check.bond_tolerance):
+        bad.update((i, i + 1))
     return sorted(int(i) for i in bad)
 
 

@@ -4,7 +4,9 @@ Aligned residues take the template's C1′. Each unaligned stretch comes from th
 (the A-form rule on the query's structure), superposed onto the template by the aligned residues
 flanking it (up to :data:`ANCHORS` each side), then bent linearly so both ends join their
 neighbours. A few steps of a soft spring/repulsion relaxation move only the unaligned residues,
-so consecutive C1′ sit near 5.9 Å and no two C1′ coincide. The model has no separate template
+so consecutive C1′ sit near 5.9 Å and no two C1′ coincide; then any step still out of the
+range a backbone spans (aligned neighbours from distant template residues) is closed
+(:func:`rnapredict.geometry.trace.close_trace`). The model has no separate template
 input: this candidate is both the diffusion's start and its conditioning (the sparse-edge
 distances of the prior), so unaligned residues are conditioned on the prior's coordinates.
 """
@@ -12,9 +14,11 @@ distances of the prior), so unaligned residues are conditioned on the prior's co
 from __future__ import annotations
 
 import numpy as np
+import torch
 from scipy.spatial import cKDTree
 
 from rnapredict.geometry.candidate import Candidate, aform_candidate
+from rnapredict.geometry.trace import close_trace
 from rnapredict.score import superpose
 from rnapredict.templates.library import TemplateLibrary
 from rnapredict.templates.search import TemplateHit
@@ -127,6 +131,9 @@ def template_candidate(
     # through its inputs' centring; keep the candidate's centroid at the origin)
     x = fill_gaps(known, coords, np.asarray(base.coords, dtype=np.float64))
     x = relax_free(x, ~known)
+    # aligned neighbours whose template residues are far apart (a deletion in the query) or
+    # too close leave a step no backbone spans: close it before it becomes the diffusion start
+    x = close_trace(torch.from_numpy(x)).numpy()
     x -= x.mean(axis=0)
     info = {"ss_source": ss_source, **hit.info(), "init_sigma": TEMPLATE_SIGMAS[0]}
     return Candidate(ss=ss, coords=x, source="template", info=info)
