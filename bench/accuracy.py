@@ -39,6 +39,7 @@ from bench.targets import (
     train_targets,
     validation_targets,
 )
+from rnapredict.data import default_data_dir
 from rnapredict.data.sscache import SSCache
 from rnapredict.engine.api import FoldOptions, record_generators
 from rnapredict.geometry.candidate import Candidate
@@ -250,7 +251,7 @@ def run_section(
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--weights", type=Path, default=None)
-    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    p.add_argument("--data", type=Path, default=default_data_dir())
     p.add_argument("-n", "--samples", type=int, default=5)
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)

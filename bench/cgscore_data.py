@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.targets import Target, cv_folds, train_targets, validation_targets
+from rnapredict.data import default_data_dir
 from rnapredict.data.families import kmer_families
 from rnapredict.data.sscache import SSCache
 from rnapredict.engine.api import FoldOptions, record_generators
@@ -81,7 +82,7 @@ def run_target(t: Target, a: argparse.Namespace, library, engine, fam: int, fold
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    p.add_argument("--data", type=Path, default=default_data_dir())
     p.add_argument("--section", choices=("validation", "cv"), action="append")
     p.add_argument("--min-length", type=int, default=50)
     p.add_argument("--max-length", type=int, default=10**9)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnapredict.data import default_data_dir
 from rnapredict.engine.engine import c1_models
 from rnapredict.features.secondary import partner_array, predict_ss
 from rnapredict.io.structure import RnaStructure
@@ -39,7 +40,7 @@ from rnapredict.score.basepairs import structure_dot_bracket
 
 REPO = Path(__file__).resolve().parents[1]
 
-DATA = REPO.parent / "shared" / "data"
+DATA = default_data_dir()
 _BACKBONE = {"P", "OP1", "OP2", "O5'", "C5'", "C4'", "O4'", "C3'", "O3'", "C2'", "O2'", "C1'"}
 
 

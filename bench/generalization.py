@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnapredict.data import default_data_dir
 from rnapredict.model.network import RnaFoldNet
 from rnapredict.train.data import Chain, load_chains, with_mfe
 
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--weights", nargs="+", default=["shipped"])
     p.add_argument("--config", default="small_aa", help="training config of checkpoint files")
-    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    p.add_argument("--data", type=Path, default=default_data_dir())
     p.add_argument("--ss-cache", type=Path, default=REPO / "runs" / "ss_cache.json")
     p.add_argument("--n-train", type=int, default=74)
     p.add_argument("--max-length", type=int, default=200)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnapredict.data import default_data_dir
 from rnapredict.errors import StructureError
 from rnapredict.geometry import ideal
 from rnapredict.geometry.convert import structure_to_atoms
@@ -37,7 +38,7 @@ from rnapredict.io.structure import RnaStructure
 from rnapredict.score.basepairs import canonical_pair_table
 from rnapredict.score.superpose import rmsd, superposed_rmsd
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "structures"
+DEFAULT_DIR = default_data_dir() / "structures"
 _S = ideal.slot_index("A")
 MIN_LEN = 4
 

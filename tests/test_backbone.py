@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from rnapredict.results.summary import read_summary
 
 import rnapredict.geometry.cleanup as cleanup_mod
 import rnapredict.geometry.from_c1 as from_c1_mod
@@ -21,6 +20,7 @@ from rnapredict.geometry.check import C1_STEP_MAX, bad_residues, model_problem
 from rnapredict.geometry.trace import TraceConfig, close_trace, step_lengths
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.records import Record
+from rnapredict.results.summary import read_summary
 from tests.conftest import REPO, shared_path
 
 WEIGHTS = REPO / "weights"

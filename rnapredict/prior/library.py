@@ -23,6 +23,7 @@ import numpy as np
 from safetensors.numpy import load as st_load
 
 from rnapredict.assets import default_weights_dir, read_asset, record_asset, write_file
+from rnapredict.data import default_data_dir
 from rnapredict.data.cutoff import StructureCutoff, entry_ids
 from rnapredict.data.split import TRAIN_BEFORE
 from rnapredict.errors import WeightsError
@@ -360,9 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m rnapredict.prior.library")
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="mine the train split into a motif library")
-    repo = Path(__file__).resolve().parents[2]
-    b.add_argument("--data", type=Path, default=repo.parent / "shared" / "data")
-    b.add_argument("-o", "--out", type=Path, default=repo / "weights" / LIBRARY_FILE)
+    b.add_argument("--data", type=Path, default=default_data_dir())
+    b.add_argument("-o", "--out", type=Path, default=default_weights_dir() / LIBRARY_FILE)
     b.add_argument("--exclude", nargs="*", default=[], help="PDB_CHAIN or PDB ids to leave out")
     b.add_argument("--overwrite", action="store_true")
     b.add_argument(

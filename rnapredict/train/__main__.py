@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rnapredict.data import default_data_dir
 from rnapredict.train.configs import CONFIGS
 from rnapredict.train.loop import RunOptions, train
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DEFAULT_DATA = default_data_dir()
 
 
 def main(argv: list[str] | None = None) -> None:

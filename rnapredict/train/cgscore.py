@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnapredict.assets import default_weights_dir
+from rnapredict.data import default_data_dir
 from rnapredict.data.split import TRAIN_BEFORE
 from rnapredict.geometry.candidate import Candidate
 from rnapredict.prior.cgscore import CGSCORE_FILE, MANIFEST_KEY, CgScore, features
@@ -159,9 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m rnapredict.train.cgscore")
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="fit the coarse-grained score on train-split decoys")
-    repo = Path(__file__).resolve().parents[2]
-    b.add_argument("--data", type=Path, default=repo.parent / "shared" / "data")
-    b.add_argument("-o", "--out", type=Path, default=repo / "weights" / CGSCORE_FILE)
+    b.add_argument("--data", type=Path, default=default_data_dir())
+    b.add_argument("-o", "--out", type=Path, default=default_weights_dir() / CGSCORE_FILE)
     b.add_argument("--overwrite", action="store_true")
     b.add_argument("--manifest", action="store_true", help="record it in OUT's manifest.json")
     a = p.parse_args(argv)
