@@ -77,16 +77,21 @@ def histograms(
         d < max_dist), and [S, coord_max + 1] counts of residues by their number of neighbours
         within ``coord_radius`` at |i − j| ≥ min_sep.
     """
+    from scipy.spatial import cKDTree
+
     x = np.asarray(coords, dtype=np.float64)
     s, n = x.shape[:2]
-    i, j = np.triu_indices(n, cfg.min_sep)
-    sep = np.searchsorted(np.asarray(cfg.sep_edges), j - i, side="right") - 1
     size = len(cfg.sep_edges) * cfg.n_bins
     pair, coord = np.zeros((s, size)), np.zeros((s, cfg.coord_max + 1))
-    for k, one in enumerate(x):  # one candidate at a time: [P] not [S, P, 3] at long L
+    for k, one in enumerate(x):  # pairs within max_dist only: O(L) at compact long L, not O(L²)
+        ij = cKDTree(one).query_pairs(cfg.max_dist, output_type="ndarray").astype(np.int64)
+        i, j = ij.min(1), ij.max(1)
+        keep = j - i >= cfg.min_sep
+        i, j = i[keep], j[keep]
         d = np.linalg.norm(one[i] - one[j], axis=-1)
         ok = d < cfg.max_dist
-        pair[k] = np.bincount(sep[ok] * cfg.n_bins + (d[ok] / cfg.bin_width).astype(np.int64),
+        sep = np.searchsorted(np.asarray(cfg.sep_edges), j[ok] - i[ok], side="right") - 1
+        pair[k] = np.bincount(sep * cfg.n_bins + (d[ok] / cfg.bin_width).astype(np.int64),
                               minlength=size)  # fmt: skip
         near = d < cfg.coord_radius
         per_res = np.bincount(i[near], minlength=n) + np.bincount(j[near], minlength=n)
