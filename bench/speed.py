@@ -32,7 +32,7 @@ t_start = time.perf_counter()
 import numpy as np, torch
 if {threads} > 0:
     torch.set_num_threads({threads})
-from rnapredict.engine.api import FoldOptions
+from rnapredict.pipeline.api import FoldOptions
 from rnapredict.io.records import Record
 from rnapredict.errors import WeightsError
 from rnapredict.engine import load_engine
