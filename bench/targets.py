@@ -1,7 +1,8 @@
 """Benchmark targets: validation chains and leave-family-out cross-validation folds.
 
 - :func:`validation_targets`: the c1 validation split plus the all-atom validation chains
-  (``allatom/<ENTRY>.pdb.gz`` read with gemmi, C1′ and C3′ per residue that has a C1′).
+  (``allatom/<ENTRY>.pdb.gz`` read by :mod:`rnapredict.data.allatom`, C1′ and C3′ per residue
+  that has a C1′).
 - :func:`train_targets`: every train chain (c1 and all-atom; an all-atom chain also in c1 once).
 - :func:`cv_folds`: K folds that never split a sequence family
   (:func:`rnapredict.data.families.family_ids`: shared 8-mers or ≈ 73 % identity), balanced
@@ -16,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import gemmi
 import numpy as np
 
-from rnapredict.data.allatom import allatom_rows, entry_path
+from rnapredict.data.allatom import allatom_rows, chain_with_c1, read_entry
 from rnapredict.data.sscache import SSCache
 from rnapredict.train.data import load_chains
 
@@ -42,42 +42,22 @@ class Target:
     source: str
 
 
-def _one_letter(name: str) -> str:
-    info = gemmi.find_tabulated_residue(name)
-    code = info.one_letter_code.upper() if info is not None else "N"
-    return {"T": "U"}.get(code, code) if code in "ACGUT" else "N"
-
-
-def _allatom_chain(st: gemmi.Structure, chain: str) -> tuple[str, np.ndarray, np.ndarray]:
-    """(seq, C1′ [L, 3], C3′ [L, 3] NaN where missing) of the residues with a C1′ atom."""
-    seq, c1, c3 = [], [], []
-    for ch in st[0]:
-        if ch.name != chain:
-            continue
-        for res in ch:
-            a1 = res.find_atom("C1'", "*")
-            if a1 is None:
-                continue
-            a3 = res.find_atom("C3'", "*")
-            seq.append(_one_letter(res.name))
-            c1.append(a1.pos.tolist())
-            c3.append(a3.pos.tolist() if a3 is not None else [np.nan] * 3)
-    return "".join(seq), np.array(c1, dtype=np.float64), np.array(c3, dtype=np.float64)
-
-
 def allatom_targets(data: Path, split: str, ss: SSCache) -> list[Target]:
-    """All-atom chains of ``split`` (``train`` / ``validation``), not already in c1."""
+    """All-atom chains of ``split`` (``train`` / ``validation``), not already in c1: the
+    residues with a C1′ atom (:func:`rnapredict.data.allatom.chain_with_c1`), C3′ NaN where
+    missing."""
     rows = [r for r in allatom_rows(data, split) if r["in_c1"] != "True"]
     out, cache = [], {}
     for r in rows:
         entry = r["entry"]
         if entry not in cache:
-            st = gemmi.read_structure(str(entry_path(data, entry)))
-            st.remove_alternative_conformations()
-            cache[entry] = st
-        seq, c1, c3 = _allatom_chain(cache[entry], r["chain"])
-        if len(seq) >= 3:
-            out.append(Target(f"{entry}_{r['chain']}", seq, ss(seq), c1, c3, "allatom"))
+            cache[entry] = read_entry(data, entry)
+        chain = chain_with_c1(cache[entry], r["chain"])
+        if chain.n_residues >= 3:
+            c1, _ = chain.atom_coords("C1'")
+            c3, _ = chain.atom_coords("C3'")
+            tid = f"{entry}_{r['chain']}"
+            out.append(Target(tid, chain.seq, ss(chain.seq), c1, c3, "allatom"))
     return out
 
 
