@@ -81,8 +81,11 @@ def test_structure_line_opening_with_a_pseudoknot_bracket_is_not_a_header():
     assert (pk.id, pk.structure, pk.structure_line, pk.error) == ("pk", ">.(((...)))<", 3, None)
     assert (nxt.id, nxt.sequence, nxt.structure) == ("next", "ACGU", None)
     # wrapped: the second structure line may open with '>' too
-    (w,) = _entries(">w\nGGGAAACCCA\n((.<\n>.....)) (-1.0)\n")
+    (w,) = _entries(">w\nGGGAAACCCAAU\n((.<\n>.....)) (-1.0)\n")
     assert w.structure == "((.<>.....))"
+    # a header made of marks that is not the sequence's length is still a header
+    a, b = _entries(">a\nACGUAC\n>..\nACGUAC\n")
+    assert (a.structure, b.id, b.sequence) == (None, "..", "ACGUAC")
 
 
 def test_header_right_after_header_is_still_a_record():

@@ -10,8 +10,9 @@ This layer only splits the text into records; it does not judge the alphabet (th
 A line belongs to the structure if it has no sequence letter outside the dot-bracket alphabet,
 contains at least one of ``.()[]{}<>`` and follows at least one sequence line. A structure line
 may open with a pseudoknot bracket ``>`` (PDB-derived structures do: ``>..((..))..<``): a
-``>`` line made only of ``.()[]{}<>`` after a record's sequence continues that record's
-structure instead of starting a record (no record id is made of brackets and dots).
+``>`` line made only of ``.()[]{}<>`` is the record's structure instead of a new header when
+it is exactly as long as the sequence, or continues a structure already begun without making
+it longer than the sequence (a record may still be named ``..``).
 
 Whole-input problems (text before the first ``>``, no record at all) raise
 :class:`~rnapredict.errors.InputError`; per-record layout problems (no id, sequence after the
@@ -74,7 +75,11 @@ def _continues_structure(current: _Builder | None, line: str) -> bool:
     if current is None or not current.n_seq or current.error is not None:
         return False
     text = "".join(_ENERGY.sub("", line).split())
-    return len(text) > 1 and _SS_MARKS.issuperset(text) and bool(set(text) - {">"})
+    if len(text) < 2 or not _SS_MARKS.issuperset(text) or not set(text) - {">"}:
+        return False
+    if current.ss_line is None:  # a whole structure on one line: exactly the sequence's length
+        return len(text) == current.n_seq
+    return sum(map(len, current.ss_parts)) + len(text) <= current.n_seq  # a wrapped structure
 
 
 def is_structure_line(text: str) -> bool:
