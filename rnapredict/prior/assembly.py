@@ -10,8 +10,9 @@
    farther than :data:`MAX_STEP` and pseudoknot partners farther than :data:`PK_DIST` are
    "bad pairs"; the loop that decides their
    relative placement (lowest common ancestor) is resampled, a few rounds, best kept.
-5. Pseudoknot partners still apart are pulled together by moving unpaired residues
-   (:func:`rnapredict.prior.pseudoknot.pull_pseudoknots`); any remaining contact is pushed
+5. Pseudoknot stems and kissing loops are placed from mined instances, partners still
+   apart are pulled together by moving unpaired residues
+   (:func:`rnapredict.prior.pseudoknot.close_pseudoknots`); any remaining contact is pushed
    apart (:func:`rnapredict.prior.steric.push_apart`).
 """
 
@@ -23,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnapredict.geometry.aform import aform_c1, layout_pairs
+from rnapredict.geometry.aform import aform_c1
 from rnapredict.geometry.candidate import Candidate
-from rnapredict.prior.helixgraph import HelixGraph, helix_graph
+from rnapredict.prior.helixgraph import helix_graph, loop_tree
 from rnapredict.prior.library import (
     LibraryConfig,
     MotifLibrary,
@@ -36,7 +37,7 @@ from rnapredict.prior.library import (
 )
 from rnapredict.prior.motifs import LoopGeom, measure_loop
 from rnapredict.prior.place import place
-from rnapredict.prior.pseudoknot import pull_pseudoknots
+from rnapredict.prior.pseudoknot import close_pseudoknots
 from rnapredict.prior.select import DEFAULT_SELECT, SelectConfig, select_candidates
 from rnapredict.prior.steric import clash_pairs, push_apart
 
@@ -55,7 +56,8 @@ class AssemblyConfig:
     Attributes:
         rounds: steric / pseudoknot resampling rounds per candidate.
         fallback_score: score of the A-form fallback among a loop's options when sampling.
-        pull_pk: pull pseudoknot partners together afterwards (unpaired residues move).
+        pull_pk: pull pseudoknot partners no instance placed together afterwards (unpaired
+            residues move).
         match: library matching weights.
     """
 
@@ -67,29 +69,6 @@ class AssemblyConfig:
 
 #: Configuration :func:`assemble` uses (benches may swap it to compare settings).
 DEFAULT_CONFIG = AssemblyConfig()
-
-
-def _tree(graph: HelixGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Owner loop of each residue [L], parent loop of each loop [N] and loop depth [N]."""
-    n_loops = len(graph.loops)
-    stem_owner = np.zeros(len(graph.stems), dtype=np.int64)
-    for l, lp in enumerate(graph.loops):
-        for c in lp.children:
-            stem_owner[c] = l
-    owner = np.zeros(graph.length, dtype=np.int64)
-    parent = np.full(n_loops, -1, dtype=np.int64)
-    for l, lp in enumerate(graph.loops):
-        for s in lp.strands:
-            owner[list(s)] = l
-        if lp.parent >= 0:
-            parent[l] = stem_owner[lp.parent]
-    for s, st in enumerate(graph.stems):
-        owner[st.strand1()] = stem_owner[s]
-        owner[st.strand2()] = stem_owner[s]
-    depth = np.zeros(n_loops, dtype=np.int64)
-    for l in range(1, n_loops):  # loops are listed parents first
-        depth[l] = depth[parent[l]] + 1
-    return owner, parent, depth
 
 
 def _lca(a: int, b: int, parent: np.ndarray, depth: np.ndarray) -> int:
@@ -157,9 +136,8 @@ def assemble(
                 kind, query_lengths(graph, l), loop_seq(graph, seq, l), cfg.match
             )
         options.append((np.append(ids, -1), np.append(scores, cfg.fallback_score)))
-    owner, parent, depth = _tree(graph)
+    owner, parent, depth = loop_tree(graph)
     pk = np.asarray(graph.pk_pairs, dtype=np.int64).reshape(-1, 2)
-    movable = layout_pairs(ss) < 0
 
     def sample(l: int) -> int:
         ids, scores = options[l]
@@ -196,18 +174,22 @@ def assemble(
             choice[l] = sample(l)
         assert best is not None
         penalty, xyz, choice = best
-        if len(pk) and cfg.pull_pk:
-            xyz = pull_pseudoknots(xyz, pk, movable)
-        key = tuple(choice)
+        pk_lib = lib.pk if lib is not None else None
+        xyz, pk_choice = close_pseudoknots(
+            graph, seq, xyz, pk_lib, None if c == 0 else rng, cfg.pull_pk
+        )
+        key = (*choice, -2, *pk_choice)
         if key in seen and c > 0:
             continue
         seen.add(key)
         used = [lib.instances[ch].info() for ch in choice if ch >= 0] if lib else []  # type: ignore[union-attr]
+        used += [pk_lib.instances[ch].info() for ch in pk_choice if ch >= 0] if pk_lib else []
         info = {
             "ss_source": ss_source,
             "instances": used[:MAX_INFO],
             "n_instances": len(used),
             "n_fallback": sum(1 for ch in choice if ch < 0),
+            "n_pk_placed": sum(1 for ch in pk_choice if ch >= 0),
             "clashes_pushed": int(len(clash_pairs(xyz))),
         }
         out.append(Candidate(ss, push_apart(xyz), "assembly", info))
