@@ -196,6 +196,18 @@ def assemble(
     return out
 
 
+def _with_proposed_pk(
+    seq: str, ss: str, generator: torch.Generator, k: int, library: object | None, source: str
+) -> list[Candidate]:
+    """Candidates of ``ss`` plus the pseudoknot stems :func:`propose_pk` finds (none: [])."""
+    from rnapredict.prior.pkpairs import propose_pk, with_pseudoknots
+
+    stems = propose_pk(seq, ss)
+    if not stems:
+        return []
+    return assemble(seq, with_pseudoknots(ss, stems), generator, k, library, f"{source}+pk")
+
+
 def assembly_candidates(
     seq: str,
     ss: str,
@@ -212,7 +224,10 @@ def assembly_candidates(
     A given structure (``ss_source == "input"``) is kept for every candidate (diversity from
     library alternatives only); otherwise ``ss`` (MFE) plus distinct structures sampled from
     ViennaRNA's partition function (:mod:`rnapredict.prior.ensemble`), each assembled with
-    ``config.alternatives`` library alternatives, and :func:`select_candidates` picks ``n``.
+    ``config.alternatives`` library alternatives — and, where
+    :func:`rnapredict.prior.pkpairs.propose_pk` finds pseudoknot stems on a structure, the
+    same structure with them (``ss_source`` ``…+pk``) — and :func:`select_candidates` picks
+    ``n``.
 
     Args:
         seq: [L] sequence; ss: [L] the record's structure; n: candidates wanted.
@@ -237,6 +252,8 @@ def assembly_candidates(
     for r, one in enumerate(structures):
         source = ss_source if r == 0 else f"{ss_source}-sample"
         pool += assemble(seq, one, generator, k, library, source)
+        if ss_source != "input" and len(seq) <= config.pool_max_len:
+            pool += _with_proposed_pk(seq, one, generator, k, library, source)
     quality = None
     if config.learned and len(pool) > n:
         from rnapredict.prior.cgscore import default_cgscore
