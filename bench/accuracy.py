@@ -77,7 +77,7 @@ def c3_traces(seq: str, c1: np.ndarray, ss: list[str]) -> np.ndarray:
     """[S, L, 3] C3′ of the all-atom models rebuilt from C1′ traces [S, L, 3] (as ``fold``)."""
     from rnapredict.engine.engine import c1_models
 
-    models, _ = c1_models(seq, c1, ss, np.full(c1.shape[:2], 50.0))
+    models, *_ = c1_models(seq, c1, ss, np.full(c1.shape[:2], 50.0))
     out = np.full(c1.shape, np.nan)
     for s, m in enumerate(models):
         for a, name in enumerate(m.atom_names):
