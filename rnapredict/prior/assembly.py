@@ -14,6 +14,8 @@
    apart are pulled together by moving unpaired residues
    (:func:`rnapredict.prior.pseudoknot.close_pseudoknots`); any remaining contact is pushed
    apart (:func:`rnapredict.prior.steric.push_apart`).
+6. Long chains: domains (stem subtrees of at most 150 nt) are packed compactly around the
+   rest as rigid bodies (:func:`rnapredict.prior.domains.pack_domains`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 
 from rnapredict.geometry.aform import aform_c1
 from rnapredict.geometry.candidate import Candidate
+from rnapredict.prior.domains import DEFAULT_PACK, PackConfig, pack_domains
 from rnapredict.prior.helixgraph import helix_graph, loop_tree
 from rnapredict.prior.library import (
     LibraryConfig,
@@ -59,12 +62,14 @@ class AssemblyConfig:
         pull_pk: pull pseudoknot partners no instance placed together afterwards (unpaired
             residues move).
         match: library matching weights.
+        pack: domain packing of long chains (None: leave the assembled layout).
     """
 
     rounds: int = 8
     fallback_score: float = -3.0
     pull_pk: bool = True
     match: LibraryConfig = LibraryConfig()
+    pack: PackConfig | None = DEFAULT_PACK
 
 
 #: Configuration :func:`assemble` uses (benches may swap it to compare settings).
@@ -178,6 +183,8 @@ def assemble(
         xyz, pk_choice = close_pseudoknots(
             graph, seq, xyz, pk_lib, None if c == 0 else rng, cfg.pull_pk
         )
+        if cfg.pack is not None and len(seq) >= cfg.pack.min_length:
+            xyz = pack_domains(graph, xyz, rng, cfg.pack)
         key = (*choice, -2, *pk_choice)
         if key in seen and c > 0:
             continue
