@@ -14,7 +14,6 @@ pseudoknot partners (native ~10.5 Å), share of partners within 14 Å, steric co
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.assembly import REPO, c1_structure, families, tm
+from bench.assembly import c1_structure, families, parser, tm
 from rnapredict.prior.assembly import assemble
 from rnapredict.prior.helixgraph import helix_graph
 from rnapredict.prior.library import MotifLibrary, from_chains
@@ -73,11 +72,7 @@ def table(name: str, rows: list[dict], k: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sets", default="val,lfo")
+    p = parser(__doc__)
     p.add_argument("--max-len", type=int, default=400)
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
