@@ -59,3 +59,16 @@ def test_assembly_packs_long_and_leaves_short_chains() -> None:
     short = HAIRPIN + "..." + HAIRPIN
     x = np.random.default_rng(1).normal(size=(len(short), 3)) * 30
     np.testing.assert_array_equal(pack_domains(helix_graph(short), x, np.random.default_rng(0)), x)
+
+
+def test_domain_pseudoknotted_outside_stays() -> None:
+    """A hairpin whose loop pairs with another domain's loop (kissing) is not moved apart."""
+    kiss = list(SS)
+    for m in range(2):  # loops of hairpins 1 (8-11) and 3 (54-57)
+        kiss[9 + m], kiss[56 - m] = "[", "]"
+    graph = helix_graph("".join(kiss))
+    assert graph.pk_pairs == ((9, 56), (10, 55))
+    x = extended()
+    y = pack_domains(graph, x, np.random.default_rng(0))
+    assert radius_of_gyration(y) < 0.8 * radius_of_gyration(x)  # the others were packed
+    np.testing.assert_array_equal(y[46:66], x[46:66])

@@ -12,7 +12,7 @@ too (the last domain of a closed loop then turns about its 5′ end towards that
 the pose with fewest C1′ contacts and the radius of gyration closest to the target (only
 an excess counts) wins, the assembled pose included. Linker residues are then re-laid
 between their fixed neighbours; a packing that breaks more backbone steps than the
-assembled layout is dropped. The target is ``6.5 · L^(1/3)`` Å: the median
+assembled layout is dropped. A domain pseudoknotted to a residue outside it stays put. The target is ``6.5 · L^(1/3)`` Å: the median
 Rg / L^(1/3) of train-split chains ≥ 100 nt (the often-quoted 5.5 fits compact globular
 RNAs; the train chains ≥ 150 nt sit at 7.1). Deterministic for a given generator.
 """
@@ -120,6 +120,9 @@ def pack_domains(
     linker = ~in_dom & ~paired  # unpaired residues between bodies: re-laid at the end
     placed = ~in_dom & paired  # the skeleton stays
     for i, j in doms:
+        if any((i <= a <= j) != (i <= b <= j) for a, b in graph.pk_pairs):
+            placed[i : j + 1] = True  # pseudoknotted to the outside: stays where it was closed
+            continue
         prev, nxt = i - 1, j + 1
         while prev >= 0 and linker[prev]:
             prev -= 1
