@@ -14,8 +14,8 @@
    apart are pulled together by moving unpaired residues
    (:func:`rnapredict.prior.pseudoknot.close_pseudoknots`); any remaining contact is pushed
    apart (:func:`rnapredict.prior.steric.push_apart`).
-6. Long chains: domains (stem subtrees of at most 150 nt) are packed compactly around the
-   rest as rigid bodies (:func:`rnapredict.prior.domains.pack_domains`).
+6. Long chains (150–500 nt): domains (stem subtrees of at most 150 nt) are packed
+   compactly around the rest as rigid bodies (:func:`rnapredict.prior.domains.pack_domains`).
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def assemble(
         xyz, pk_choice = close_pseudoknots(
             graph, seq, xyz, pk_lib, None if c == 0 else rng, cfg.pull_pk
         )
-        if cfg.pack is not None and len(seq) >= cfg.pack.min_length:
+        if cfg.pack is not None:
             xyz = pack_domains(graph, xyz, rng, cfg.pack)
         key = (*choice, -2, *pk_choice)
         if key in seen and c > 0:
