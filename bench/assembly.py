@@ -107,12 +107,18 @@ def timing(seed: int) -> str:
     return "\n".join(md)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__)
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """Options shared by the assembly benches: --data, -k, --seed, --sets (val,lfo)."""
+    p = argparse.ArgumentParser(description=doc)
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sets", default="val,lfo")
+    return p
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = parser(__doc__)
     p.add_argument("--min-len", type=int, default=50)
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--timing", action="store_true")

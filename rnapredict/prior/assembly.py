@@ -10,9 +10,12 @@
    farther than :data:`MAX_STEP` and pseudoknot partners farther than :data:`PK_DIST` are
    "bad pairs"; the loop that decides their
    relative placement (lowest common ancestor) is resampled, a few rounds, best kept.
-5. Pseudoknot partners still apart are pulled together by moving unpaired residues
-   (:func:`rnapredict.prior.pseudoknot.pull_pseudoknots`); any remaining contact is pushed
+5. Pseudoknot stems and kissing loops are placed from mined instances, partners still
+   apart are pulled together by moving unpaired residues
+   (:func:`rnapredict.prior.pseudoknot.close_pseudoknots`); any remaining contact is pushed
    apart (:func:`rnapredict.prior.steric.push_apart`).
+6. Long chains (150–500 nt): domains (stem subtrees of at most 150 nt) are packed
+   compactly around the rest as rigid bodies (:func:`rnapredict.prior.domains.pack_domains`).
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnapredict.geometry.aform import aform_c1, layout_pairs
+from rnapredict.geometry.aform import aform_c1
 from rnapredict.geometry.candidate import Candidate
-from rnapredict.prior.helixgraph import HelixGraph, helix_graph
+from rnapredict.prior.domains import DEFAULT_PACK, PackConfig, pack_domains
+from rnapredict.prior.helixgraph import helix_graph, loop_tree
 from rnapredict.prior.library import (
     LibraryConfig,
     MotifLibrary,
@@ -36,7 +40,7 @@ from rnapredict.prior.library import (
 )
 from rnapredict.prior.motifs import LoopGeom, measure_loop
 from rnapredict.prior.place import place
-from rnapredict.prior.pseudoknot import pull_pseudoknots
+from rnapredict.prior.pseudoknot import close_pseudoknots
 from rnapredict.prior.select import DEFAULT_SELECT, SelectConfig, select_candidates
 from rnapredict.prior.steric import clash_pairs, push_apart
 
@@ -55,41 +59,21 @@ class AssemblyConfig:
     Attributes:
         rounds: steric / pseudoknot resampling rounds per candidate.
         fallback_score: score of the A-form fallback among a loop's options when sampling.
-        pull_pk: pull pseudoknot partners together afterwards (unpaired residues move).
+        pull_pk: pull pseudoknot partners no instance placed together afterwards (unpaired
+            residues move).
         match: library matching weights.
+        pack: domain packing of long chains (None: leave the assembled layout).
     """
 
     rounds: int = 8
     fallback_score: float = -3.0
     pull_pk: bool = True
     match: LibraryConfig = LibraryConfig()
+    pack: PackConfig | None = DEFAULT_PACK
 
 
 #: Configuration :func:`assemble` uses (benches may swap it to compare settings).
 DEFAULT_CONFIG = AssemblyConfig()
-
-
-def _tree(graph: HelixGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Owner loop of each residue [L], parent loop of each loop [N] and loop depth [N]."""
-    n_loops = len(graph.loops)
-    stem_owner = np.zeros(len(graph.stems), dtype=np.int64)
-    for l, lp in enumerate(graph.loops):
-        for c in lp.children:
-            stem_owner[c] = l
-    owner = np.zeros(graph.length, dtype=np.int64)
-    parent = np.full(n_loops, -1, dtype=np.int64)
-    for l, lp in enumerate(graph.loops):
-        for s in lp.strands:
-            owner[list(s)] = l
-        if lp.parent >= 0:
-            parent[l] = stem_owner[lp.parent]
-    for s, st in enumerate(graph.stems):
-        owner[st.strand1()] = stem_owner[s]
-        owner[st.strand2()] = stem_owner[s]
-    depth = np.zeros(n_loops, dtype=np.int64)
-    for l in range(1, n_loops):  # loops are listed parents first
-        depth[l] = depth[parent[l]] + 1
-    return owner, parent, depth
 
 
 def _lca(a: int, b: int, parent: np.ndarray, depth: np.ndarray) -> int:
@@ -157,9 +141,8 @@ def assemble(
                 kind, query_lengths(graph, l), loop_seq(graph, seq, l), cfg.match
             )
         options.append((np.append(ids, -1), np.append(scores, cfg.fallback_score)))
-    owner, parent, depth = _tree(graph)
+    owner, parent, depth = loop_tree(graph)
     pk = np.asarray(graph.pk_pairs, dtype=np.int64).reshape(-1, 2)
-    movable = layout_pairs(ss) < 0
 
     def sample(l: int) -> int:
         ids, scores = options[l]
@@ -196,22 +179,40 @@ def assemble(
             choice[l] = sample(l)
         assert best is not None
         penalty, xyz, choice = best
-        if len(pk) and cfg.pull_pk:
-            xyz = pull_pseudoknots(xyz, pk, movable)
-        key = tuple(choice)
+        pk_lib = lib.pk if lib is not None else None
+        xyz, pk_choice = close_pseudoknots(
+            graph, seq, xyz, pk_lib, None if c == 0 else rng, cfg.pull_pk
+        )
+        if cfg.pack is not None:
+            xyz = pack_domains(graph, xyz, rng, cfg.pack)
+        key = (*choice, -2, *pk_choice)
         if key in seen and c > 0:
             continue
         seen.add(key)
         used = [lib.instances[ch].info() for ch in choice if ch >= 0] if lib else []  # type: ignore[union-attr]
+        used += [pk_lib.instances[ch].info() for ch in pk_choice if ch >= 0] if pk_lib else []
         info = {
             "ss_source": ss_source,
             "instances": used[:MAX_INFO],
             "n_instances": len(used),
             "n_fallback": sum(1 for ch in choice if ch < 0),
+            "n_pk_placed": sum(1 for ch in pk_choice if ch >= 0),
             "clashes_pushed": int(len(clash_pairs(xyz))),
         }
         out.append(Candidate(ss, push_apart(xyz), "assembly", info))
     return out
+
+
+def _with_proposed_pk(
+    seq: str, ss: str, generator: torch.Generator, k: int, library: object | None, source: str
+) -> list[Candidate]:
+    """Candidates of ``ss`` plus the pseudoknot stems :func:`propose_pk` finds (none: [])."""
+    from rnapredict.prior.pkpairs import propose_pk, with_pseudoknots
+
+    stems = propose_pk(seq, ss)
+    if not stems:
+        return []
+    return assemble(seq, with_pseudoknots(ss, stems), generator, k, library, f"{source}+pk")
 
 
 def assembly_candidates(
@@ -230,7 +231,10 @@ def assembly_candidates(
     A given structure (``ss_source == "input"``) is kept for every candidate (diversity from
     library alternatives only); otherwise ``ss`` (MFE) plus distinct structures sampled from
     ViennaRNA's partition function (:mod:`rnapredict.prior.ensemble`), each assembled with
-    ``config.alternatives`` library alternatives, and :func:`select_candidates` picks ``n``.
+    ``config.alternatives`` library alternatives — and, where
+    :func:`rnapredict.prior.pkpairs.propose_pk` finds pseudoknot stems on a structure, the
+    same structure with them (``ss_source`` ``…+pk``) — and :func:`select_candidates` picks
+    ``n``.
 
     Args:
         seq: [L] sequence; ss: [L] the record's structure; n: candidates wanted.
@@ -255,6 +259,8 @@ def assembly_candidates(
     for r, one in enumerate(structures):
         source = ss_source if r == 0 else f"{ss_source}-sample"
         pool += assemble(seq, one, generator, k, library, source)
+        if ss_source != "input" and len(seq) <= config.pool_max_len:
+            pool += _with_proposed_pk(seq, one, generator, k, library, source)
     quality = None
     if config.learned and len(pool) > n:
         from rnapredict.prior.cgscore import default_cgscore

@@ -132,3 +132,27 @@ def helix_graph(ss: str) -> HelixGraph:
             todo.append((c, a + 1, b - 1))
     # Loops were appended depth-first; the exterior loop is first.
     return HelixGraph(n, tuple(stems), tuple(loops), tuple(loop_of_stem), pk)
+
+
+def loop_tree(graph: HelixGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Owner loop of each residue [L] (a stem's residues: the loop holding the stem), parent
+    loop of each loop [N] (-1: the exterior loop) and loop depth [N]."""
+    n_loops = len(graph.loops)
+    stem_owner = np.zeros(len(graph.stems), dtype=np.int64)
+    for l, lp in enumerate(graph.loops):
+        for c in lp.children:
+            stem_owner[c] = l
+    owner = np.zeros(graph.length, dtype=np.int64)
+    parent = np.full(n_loops, -1, dtype=np.int64)
+    for l, lp in enumerate(graph.loops):
+        for s in lp.strands:
+            owner[list(s)] = l
+        if lp.parent >= 0:
+            parent[l] = stem_owner[lp.parent]
+    for s, st in enumerate(graph.stems):
+        owner[st.strand1()] = stem_owner[s]
+        owner[st.strand2()] = stem_owner[s]
+    depth = np.zeros(n_loops, dtype=np.int64)
+    for l in range(1, n_loops):  # loops are listed parents first
+        depth[l] = depth[parent[l]] + 1
+    return owner, parent, depth

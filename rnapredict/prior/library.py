@@ -6,7 +6,8 @@
 One instance per loop of a native chain's helix graph (hairpins, internal loops and bulges,
 n-way junctions, exterior loops with ≥ 2 stems): child-stem transforms and strand C1′ paths
 in the loop's frame (:mod:`rnapredict.prior.motifs`), with provenance (PDB id, chain,
-1-based residue span, release date). Only chains released before 2020-01-01 are mined.
+1-based residue span, release date). Pseudoknot stems and kissing loops are mined alongside
+(:mod:`rnapredict.prior.pkmotif`, ``.pk``) and bounded by the same cutoff and exclusions. Only chains released before 2020-01-01 are mined.
 Stored as safetensors (arrays) + JSON metadata; loading never unpickles. Same data → same bytes.
 """
 
@@ -30,6 +31,7 @@ from rnapredict.errors import WeightsError
 from rnapredict.prior.helixgraph import HelixGraph, helix_graph
 from rnapredict.prior.motifs import LoopGeom, measure_loop, strand_bounds
 from rnapredict.prior.natives import NativeChain, load_native_chains
+from rnapredict.prior.pkmotif import PkInstance, PkLibrary, mine_pk
 
 LIBRARY_FILE = "motif_library.safetensors"
 FORMAT = "1"
@@ -108,12 +110,20 @@ class Instance:
 
 
 class MotifLibrary:
-    """Instances with their geometries, indexed by (kind, number of strands)."""
+    """Instances with their geometries, indexed by (kind, number of strands); ``pk``: the
+    pseudoknot / kissing-loop instances."""
 
-    def __init__(self, instances: list[Instance], geoms: list[LoopGeom], meta: dict[str, str]):
+    def __init__(
+        self,
+        instances: list[Instance],
+        geoms: list[LoopGeom],
+        meta: dict[str, str],
+        pk: PkLibrary | None = None,
+    ):
         self.instances = instances
         self.geoms = geoms
         self.meta = meta
+        self.pk = pk if pk is not None else PkLibrary([])
         self._index: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         groups: dict[tuple[str, int], list[int]] = {}
         for k, inst in enumerate(instances):
@@ -128,14 +138,15 @@ class MotifLibrary:
     def without(self, exclude_ids: set[str] | frozenset[str]) -> MotifLibrary:
         """The library less every instance of the given ``PDB_CHAIN`` or ``PDB`` ids."""
         ex = {e.upper() for e in exclude_ids}
-        keep = [
-            k for k, inst in enumerate(self.instances)
-            if inst.id.upper() not in ex and inst.id.split("_")[0].upper() not in ex
-        ]  # fmt: skip
-        chains = json.loads(self.meta.get("chain_ids", "[]"))
-        chains = [c for c in chains if c.upper() not in ex and c.split("_")[0].upper() not in ex]
+
+        def kept(cid: str) -> bool:
+            return cid.upper() not in ex and cid.split("_")[0].upper() not in ex
+
+        keep = [k for k, inst in enumerate(self.instances) if kept(inst.id)]
+        chains = [c for c in json.loads(self.meta.get("chain_ids", "[]")) if kept(c)]
+        pk = self.pk.subset(np.flatnonzero([kept(i.id) for i in self.pk.instances]))
         return MotifLibrary(
-            [self.instances[k] for k in keep], [self.geoms[k] for k in keep], _meta(chains)
+            [self.instances[k] for k in keep], [self.geoms[k] for k in keep], _meta(chains), pk
         )
 
     def restricted(self, cutoff: StructureCutoff) -> MotifLibrary:
@@ -146,9 +157,14 @@ class MotifLibrary:
         ok = cutoff.allowed(
             entry_ids(i.id for i in self.instances), [i.release_date for i in self.instances]
         )
+        pk = self.pk.instances
+        pk_ok = cutoff.allowed(entry_ids(i.id for i in pk), [i.release_date for i in pk])
         keep = np.flatnonzero(ok)
         return MotifLibrary(
-            [self.instances[k] for k in keep], [self.geoms[k] for k in keep], self.meta
+            [self.instances[k] for k in keep],
+            [self.geoms[k] for k in keep],
+            self.meta,
+            self.pk.subset(np.flatnonzero(pk_ok)),
         )
 
     def match(
@@ -230,6 +246,7 @@ def from_chains(chains: list[NativeChain], exclude_ids: set[str] | None = None) 
     ex = {e.upper() for e in exclude_ids or ()}
     instances, geoms = [], []
     used = []
+    pk: list[PkInstance] = []
     for ch in sorted(chains, key=lambda c: c.id):
         if ch.release_date >= TRAIN_BEFORE or ch.id.upper() in ex or ch.pdb.upper() in ex:
             continue
@@ -237,7 +254,8 @@ def from_chains(chains: list[NativeChain], exclude_ids: set[str] | None = None) 
         for inst, geom in mine_chain(ch):
             instances.append(inst)
             geoms.append(geom)
-    return MotifLibrary(instances, geoms, _meta(used))
+        pk += mine_pk(helix_graph(ch.ss), ch.seq, ch.coords, ch.id, ch.release_date)
+    return MotifLibrary(instances, geoms, _meta(used), PkLibrary(pk))
 
 
 def _meta(chain_ids: list[str]) -> dict[str, str]:
@@ -273,6 +291,16 @@ def to_bytes(lib: MotifLibrary) -> bytes:
     ]
     meta = dict(lib.meta)
     meta["instances"] = json.dumps(rows, separators=(",", ":"))
+    if len(lib.pk):  # absent from libraries without pseudoknot instances (same bytes as before)
+        pk = lib.pk.instances
+        arrays["pk_transforms"] = np.stack([i.transform for i in pk])
+        arrays["pk_points"] = np.concatenate([p for i in pk for p in i.points])
+        pk_rows = [
+            [i.case, i.anchor5, i.pairs, list(i.lengths), list(i.offsets), i.seq, i.id,
+             list(i.residues), i.release_date]
+            for i in pk
+        ]  # fmt: skip
+        meta["pk_instances"] = json.dumps(pk_rows, separators=(",", ":"))
     return _safetensors_bytes(arrays, meta)
 
 
@@ -305,6 +333,7 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> MotifLibrary:
             arrays["transforms"].astype(np.float64),
             arrays["points"].astype(np.float64),
         )
+        pk = _pk_from(json.loads(meta.pop("pk_instances", "[]")), arrays)
     except Exception as err:  # noqa: BLE001 - any decoding failure is a bad file
         raise WeightsError(f"not a motif library: {err}", file=source) from None
     if meta.get("format") != FORMAT:
@@ -321,7 +350,26 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> MotifLibrary:
         geoms.append(LoopGeom(tr_all[t : t + n_child], tuple(strands), rms))
         t += n_child
         instances.append(inst)
-    return MotifLibrary(instances, geoms, meta)
+    return MotifLibrary(instances, geoms, meta, pk)
+
+
+def _pk_from(rows: list[list[object]], arrays: dict[str, np.ndarray]) -> PkLibrary:
+    """Pseudoknot instances stored by :func:`to_bytes` (none in older libraries)."""
+    if not rows:
+        return PkLibrary([])
+    tr = arrays["pk_transforms"].astype(np.float64)
+    pts = arrays["pk_points"].astype(np.float64)
+    out, p = [], 0
+    for k, (case, a5, n, lengths, offsets, seq, cid, res, date) in enumerate(rows):
+        strands = []
+        for m in lengths:  # type: ignore[union-attr]
+            strands.append(pts[p : p + m + 2])
+            p += m + 2
+        out.append(
+            PkInstance(str(case), bool(a5), int(n), tuple(lengths), tuple(offsets), str(seq),
+                       str(cid), (res[0], res[1]), str(date), tr[k], (strands[0], strands[1]))
+        )  # type: ignore[arg-type, index]  # fmt: skip
+    return PkLibrary(out)
 
 
 def save_library(lib: MotifLibrary, path: Path, overwrite: bool = False) -> str:
@@ -374,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.manifest:
         record_asset(a.out, "motif_library", train_before=TRAIN_BEFORE)
     kinds = {k: sum(1 for i in lib.instances if i.kind == k) for k in KINDS}
+    kinds["pseudoknot"] = len(lib.pk)
     print(
         f"{a.out}: {len(lib)} instances from {len(json.loads(lib.meta['chain_ids']))} chains {kinds}"
     )

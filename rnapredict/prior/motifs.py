@@ -113,21 +113,28 @@ def fit_stem(xyz: np.ndarray, i: int, j: int, n: int, end: bool) -> tuple[np.nda
     return g, rmsd
 
 
+def loop_frame(graph: HelixGraph, xyz: np.ndarray, loop: int) -> tuple[np.ndarray, float]:
+    """Reference frame [4, 4] of loop ``loop`` in a C1′ trace ``xyz`` [L, 3] and its fit RMSD.
+
+    The closing stem's end frame (``G_p @ P_{n_p - 1}``); the exterior loop: its first
+    child's frame (identity when it has none).
+    """
+    lp = graph.loops[loop]
+    if lp.parent >= 0:
+        p = graph.stems[lp.parent]
+        g, r = fit_stem(xyz, p.i, p.j, p.n, end=True)
+        return g @ screw(p.n - 1), r
+    if lp.children:
+        c0 = graph.stems[lp.children[0]]
+        return fit_stem(xyz, c0.i, c0.j, c0.n, end=False)
+    return np.eye(4), 0.0
+
+
 def measure_loop(graph: HelixGraph, xyz: np.ndarray, loop: int) -> LoopGeom:
     """Geometry of loop ``loop`` of ``graph`` in a C1′ trace ``xyz`` [L, 3] (Å)."""
     lp = graph.loops[loop]
     stems = graph.stems
-    rms = 0.0
-    if lp.parent >= 0:
-        p = stems[lp.parent]
-        g, r = fit_stem(xyz, p.i, p.j, p.n, end=True)
-        ref = g @ screw(p.n - 1)
-        rms = r
-    elif lp.children:
-        c0 = stems[lp.children[0]]
-        ref, rms = fit_stem(xyz, c0.i, c0.j, c0.n, end=False)
-    else:
-        ref = np.eye(4)
+    ref, rms = loop_frame(graph, xyz, loop)
     inv = np.linalg.inv(ref)
     tr = []
     for c in lp.children:
