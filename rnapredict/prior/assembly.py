@@ -37,6 +37,7 @@ from rnapredict.prior.library import (
 from rnapredict.prior.motifs import LoopGeom, measure_loop
 from rnapredict.prior.place import place
 from rnapredict.prior.pseudoknot import pull_pseudoknots
+from rnapredict.prior.search import SearchConfig
 from rnapredict.prior.select import DEFAULT_SELECT, SelectConfig, select_candidates
 from rnapredict.prior.steric import clash_pairs, push_apart
 
@@ -126,6 +127,7 @@ def assemble(
     k: int = 1,
     library: object | None = None,
     ss_source: str = "input",
+    search: SearchConfig | None = None,
 ) -> list[Candidate]:
     """Up to ``k`` alternative 3D candidates for one secondary structure; never empty.
 
@@ -136,6 +138,8 @@ def assemble(
         library: motif library (None: the shipped one); benches pass one built without a
             cross-validation fold.
         ss_source: recorded in each candidate's ``info``.
+        search: anneal the per-loop choices under the learned score
+            (:mod:`rnapredict.prior.search`) instead of best match + sampled alternatives.
     """
     cfg = DEFAULT_CONFIG
     seq = seq.upper().replace("T", "U")
@@ -175,13 +179,14 @@ def assemble(
             return LoopGeom(g.transforms, (fb[0], *g.strands, fb[-1]), g.fit_rmsd)
         return g
 
-    out: list[Candidate] = []
-    seen: set[tuple[int, ...]] = set()
-    for c in range(max(1, k)):
+    def build(choice: list[int]) -> np.ndarray:
+        return place(graph, [geom(l, ch) for l, ch in enumerate(choice)])
+
+    def resampled(c: int) -> tuple[np.ndarray, list[int]]:
         choice = [int(options[l][0][0]) if c == 0 else sample(l) for l in range(n_loops)]
         best = None
         for _ in range(cfg.rounds):
-            xyz = place(graph, [geom(l, ch) for l, ch in enumerate(choice)])
+            xyz = build(choice)
             bad, penalty = _bad_pairs(xyz, pk)
             if best is None or penalty < best[0]:
                 best = (penalty, xyz, list(choice))
@@ -195,7 +200,19 @@ def assemble(
                 l = _lca(oa, ob, parent, depth)
             choice[l] = sample(l)
         assert best is not None
-        penalty, xyz, choice = best
+        return best[1], best[2]
+
+    if search is not None:
+        from rnapredict.prior.search import anneal, geometry_score
+
+        first = [int(options[l][0][0]) for l in range(n_loops)]
+        penalty = lambda x: _bad_pairs(x, pk)[1]  # noqa: E731
+        found = anneal(first, options, build, penalty, rng, k, geometry_score(ss), search)
+    else:
+        found = [resampled(c) for c in range(max(1, k))]
+    out: list[Candidate] = []
+    seen: set[tuple[int, ...]] = set()
+    for c, (xyz, choice) in enumerate(found):
         if len(pk) and cfg.pull_pk:
             xyz = pull_pseudoknots(xyz, pk, movable)
         key = tuple(choice)
@@ -223,7 +240,7 @@ def assembly_candidates(
     *,
     library: object | None = None,
     constrain: Callable[..., None] | None = None,
-    config: SelectConfig = DEFAULT_SELECT,
+    config: SelectConfig | None = None,
 ) -> list[Candidate]:
     """Up to ``n`` candidates (good and different) for a record, the first built on ``ss``.
 
@@ -237,8 +254,13 @@ def assembly_candidates(
         generator: seeds the structure sampling and the library choices.
         library: motif library (None: the shipped one); constrain: probing soft constraints
             for the structure sampling (:data:`rnapredict.prior.ensemble.Constrain`).
+        config: selection settings (None: :data:`DEFAULT_SELECT`, which benches may swap).
     """
     from rnapredict.prior.ensemble import sample_structures
+    from rnapredict.prior.search import DEFAULT_SEARCH
+
+    config = config or DEFAULT_SELECT
+    search = DEFAULT_SEARCH if config.search else None
 
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
     if ss_source == "input":
@@ -254,7 +276,7 @@ def assembly_candidates(
     pool: list[Candidate] = []
     for r, one in enumerate(structures):
         source = ss_source if r == 0 else f"{ss_source}-sample"
-        pool += assemble(seq, one, generator, k, library, source)
+        pool += assemble(seq, one, generator, k, library, source, search)
     quality = None
     if config.learned and len(pool) > n:
         from rnapredict.prior.cgscore import default_cgscore
