@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 import torch
 
+from rnapredict.geometry.aform import aform_c1
 from rnapredict.prior.assembly import assemble, assembly_candidates
 from rnapredict.prior.cgscore import default_cgscore
+from rnapredict.prior.coaxial import flip, n_variants, stack_variant
+from rnapredict.prior.helixgraph import helix_graph
 from rnapredict.prior.library import default_library
+from rnapredict.prior.motifs import apply, measure_loop, pair0, screw
+from rnapredict.prior.packing import geometry
+from rnapredict.prior.place import place
 from rnapredict.prior.search import DEFAULT_SEARCH, SearchConfig, anneal, diverse, n_moves
 from rnapredict.prior.select import SelectConfig
 from rnapredict.prior.steric import clash_pairs
@@ -102,3 +108,29 @@ def test_search_same_seed_same_candidates() -> None:
         assert np.array_equal(x.coords, y.coords) and x.ss == y.ss and x.info == y.info
     off = run(3, search=False)
     assert not all(np.array_equal(x.coords, y.coords) for x, y in zip(a, off, strict=False))
+
+
+@pytest.mark.parametrize("v", [0, 1, 2])
+def test_stack_variant_makes_that_helix_pair_coaxial(v: int) -> None:
+    """Three-way junction on the A-form layout: variant v stacks helix pair v (P–C1, C1–C2,
+    C2–P) into one continuous helix (axes antiparallel, end pairs one step apart); the
+    other pairs are not stacked."""
+    ss = "..((((.((((....)))).((((....)))).)))).."
+    graph = helix_graph(ss)
+    base = aform_c1("G" * len(ss), ss)
+    geoms = [measure_loop(graph, base, l) for l in range(len(graph.loops))]
+    (junction,) = [l for l, lp in enumerate(graph.loops) if lp.kind == "junction"]
+    geoms[junction] = stack_variant(geoms[junction], v)
+    xyz = place(graph, geoms)
+    cos, dist, _ = geometry(xyz, ss)
+    assert cos[v] < -0.999 and dist[v] < 6.0, (cos, dist)
+    others = [k for k in range(3) if k != v]
+    assert (cos[others] > -0.99).all() or (dist[others] > 6.0).all()
+    assert n_variants(2) == 3 and n_variants(1) == 0
+
+
+def test_flip_is_the_base_pair_dyad() -> None:
+    f = flip()
+    np.testing.assert_allclose(f @ f, np.eye(4), atol=0.01)  # a half turn
+    pts = apply(f @ screw(2), pair0())
+    np.testing.assert_allclose(pts[::-1], apply(screw(-2), pair0()), atol=0.02)

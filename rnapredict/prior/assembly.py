@@ -161,9 +161,14 @@ def assemble(
                 kind, query_lengths(graph, l), loop_seq(graph, seq, l), cfg.match
             )
         options.append((np.append(ids, -1), np.append(scores, cfg.fallback_score)))
+    if search is not None:
+        from rnapredict.prior.search import with_stacking
+
+        options = with_stacking(graph, options, search)
     owner, parent, depth = _tree(graph)
     pk = np.asarray(graph.pk_pairs, dtype=np.int64).reshape(-1, 2)
     movable = layout_pairs(ss) < 0
+    stacked: dict[tuple[int, int], LoopGeom] = {}
 
     def sample(l: int) -> int:
         ids, scores = options[l]
@@ -171,6 +176,12 @@ def assemble(
         return int(ids[rng.choice(len(ids), p=w / w.sum())])
 
     def geom(l: int, choice: int) -> LoopGeom:
+        if choice <= -2:  # coaxial-stacking variant -2 - v of the loop's best match
+            if (l, choice) not in stacked:
+                from rnapredict.prior.coaxial import stack_variant
+
+                stacked[l, choice] = stack_variant(geom(l, int(options[l][0][0])), -2 - choice)
+            return stacked[l, choice]
         if choice < 0:
             return fallback[l]
         g = lib.geoms[choice]  # type: ignore[union-attr]
@@ -224,7 +235,8 @@ def assemble(
             "ss_source": ss_source,
             "instances": used[:MAX_INFO],
             "n_instances": len(used),
-            "n_fallback": sum(1 for ch in choice if ch < 0),
+            "n_fallback": sum(1 for ch in choice if ch == -1),
+            "n_stacked": sum(1 for ch in choice if ch <= -2),
             "clashes_pushed": int(len(clash_pairs(xyz))),
         }
         out.append(Candidate(ss, push_apart(xyz), "assembly", info))

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnapredict.prior.helixgraph import HelixGraph
+
 #: (C1′ coordinates [L, 3], per-loop choice [N]) of one state.
 State = tuple[np.ndarray, list[int]]
 
@@ -42,6 +44,9 @@ class SearchConfig:
             is about 0.3).
         clash_weight: energy per unit of the assembly's steric / pseudoknot penalty.
         min_rmsd: C1′ RMSD (Å) the returned states keep from each other when possible.
+        stacking: offer each junction's coaxial-stacking variants of its best match
+            (:mod:`rnapredict.prior.coaxial`) as options, at the best match score minus
+            ``stacking_offset``.
     """
 
     moves_per_loop: int = 4
@@ -54,9 +59,31 @@ class SearchConfig:
     t_end: float = 0.02
     clash_weight: float = 0.1
     min_rmsd: float = 4.0
+    stacking: bool = True
+    stacking_offset: float = 1.0
 
 
 DEFAULT_SEARCH = SearchConfig()
+
+
+def with_stacking(
+    graph: HelixGraph,
+    options: list[tuple[np.ndarray, np.ndarray]],
+    cfg: SearchConfig = DEFAULT_SEARCH,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``options`` (per loop: ids [M], match scores [M], best first) with each closed
+    junction's stacking variants appended as ids −2 − v (:func:`coaxial.stack_variant` v of
+    the loop's best option)."""
+    from rnapredict.prior.coaxial import n_variants
+
+    if not cfg.stacking:
+        return options
+    out = []
+    for lp, (ids, scores) in zip(graph.loops, options, strict=True):
+        nv = n_variants(len(lp.children)) if lp.parent >= 0 else 0
+        extra = np.full(nv, scores[0] - cfg.stacking_offset)
+        out.append((np.append(ids, -2 - np.arange(nv)), np.append(scores, extra)))
+    return out
 
 
 def geometry_score(ss: str) -> Callable[[np.ndarray], float]:
