@@ -78,6 +78,10 @@ class CgFeatureConfig:
 DEFAULT_FEATURES = CgFeatureConfig()
 
 
+#: Longer candidates get their pairs from a k-d tree (all pairs: O(L²) memory and time).
+KD_TREE_LENGTH = 300
+
+
 @lru_cache(maxsize=8)
 def _pair_index(n: int, min_sep: int, edges: tuple[int, ...]) -> tuple[np.ndarray, ...]:
     """[P] i, [P] j (j − i ≥ min_sep) and [P] separation class, for length n (cached)."""
@@ -86,6 +90,16 @@ def _pair_index(n: int, min_sep: int, edges: tuple[int, ...]) -> tuple[np.ndarra
     for a in (i, j, sep):
         a.flags.writeable = False
     return i, j, sep
+
+
+def _near_pairs(one: np.ndarray, cfg: CgFeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """[P] i < j with j − i ≥ min_sep and C1′ distance ≤ max_dist, for one [L, 3] trace."""
+    from scipy.spatial import cKDTree
+
+    p = cKDTree(one).query_pairs(cfg.max_dist, output_type="ndarray")
+    p = np.sort(p.reshape(-1, 2), axis=1)
+    p = p[p[:, 1] - p[:, 0] >= cfg.min_sep]
+    return p[:, 0], p[:, 1]
 
 
 def histograms(
@@ -100,10 +114,14 @@ def histograms(
     """
     x = np.asarray(coords, dtype=np.float64)
     s, n = x.shape[:2]
-    i, j, sep = _pair_index(n, cfg.min_sep, cfg.sep_edges)
+    if n <= KD_TREE_LENGTH:
+        i, j, sep = _pair_index(n, cfg.min_sep, cfg.sep_edges)
     size = len(cfg.sep_edges) * cfg.n_bins
     pair, coord = np.zeros((s, size)), np.zeros((s, cfg.coord_max + 1))
     for k, one in enumerate(x):  # one candidate at a time: [P] not [S, P, 3] at long L
+        if n > KD_TREE_LENGTH:  # only the pairs within max_dist (same counts, far fewer pairs)
+            i, j = _near_pairs(one, cfg)
+            sep = np.searchsorted(np.asarray(cfg.sep_edges), j - i, side="right") - 1
         d = np.linalg.norm(one[i] - one[j], axis=-1)
         ok = d < cfg.max_dist
         pair[k] = np.bincount(sep[ok] * cfg.n_bins + (d[ok] / cfg.bin_width).astype(np.int64),
