@@ -42,7 +42,7 @@ class SelectConfig:
     alternatives: int = 2
     pool_max_len: int = 1000
     learned: bool = True
-    search: bool = False
+    search: bool = True
 
 
 DEFAULT_SELECT = SelectConfig()
