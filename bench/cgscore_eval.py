@@ -1,6 +1,7 @@
 """Leave-family-out evaluation of the coarse-grained score on the cached candidate sets.
 
     python -m bench.cgscore_eval --cache /work/cgscore_cache [--ridge 1,10,100] [--json out.json]
+        [--no-packing]
 
 Reads ``bench/cgscore_data.py``'s cache (per target: the 32-candidate pool, each raw and
 refined once, with C1′ TM to the native). The score (:mod:`rnapredict.prior.cgscore`) is refitted
@@ -10,7 +11,8 @@ chains only: for a CV target on the other folds' CV targets (folds never split a
 target. Reports per section:
 
 - mean over targets of the within-target Spearman of each score with TM: the learned score on
-  raw candidates (selection) and on refined models (ranking), beside the session-5 ("today") compactness (raw)
+  raw candidates (selection; also its per-candidate part alone, what ``prior.search`` anneals
+  on) and on refined models (ranking), beside the session-5 ("today") compactness (raw)
   and confidence ``ranking_score`` (refined);
 - selection: model-1 and best-of-5 TM of the refined models when choosing 5 of the pool —
   today (compactness order over today's 20-candidate pool, ranked by ``ranking_score``) vs the
