@@ -5,7 +5,7 @@
         [--weights DIR] [--seed 0] [--json out.json] [--search on|off]
 
 Modes (all from the same ViennaRNA MFE structure, what ``rnapredict fold`` uses without ``--ss``;
-seeds derived per record exactly as ``FoldEngine.predict`` does):
+the stages of ``rnapredict.pipeline`` with the record seeds ``fold`` derives, no templates):
 
 - ``release``: the shipped release path, ``FoldOptions(prior="aform")`` — diffusion from one
   A-form candidate, models ranked by the confidence head;
@@ -17,7 +17,8 @@ seeds derived per record exactly as ``FoldEngine.predict`` does):
 
 Targets: ``validation`` = c1 + all-atom validation chains (C3′ TM too where all-atom references
 exist; models rebuilt to all atoms as ``fold`` does); ``cv`` = train chains ≥ ``--min-length``
-(≥ 50 nt always) in K folds that never split a sequence family (:mod:`targets`); the motif library of fold k is
+(≥ 50 nt always) in K folds that never split a sequence family
+(:mod:`rnapredict.data.families`); the motif library of fold k is
 built without fold k's families. Figures: TM-score (index alignment, US-align RNA d0) and lDDT
 (15 Å) over C1′, best-of-n, model 1 and their gap, per length bin.
 """
@@ -35,17 +36,17 @@ import torch
 from bench.targets import (
     Target,
     cv_folds,
-    families,
     train_targets,
     validation_targets,
 )
 from rnapredict.data import default_data_dir
+from rnapredict.data.families import family_ids
 from rnapredict.data.sscache import SSCache
-from rnapredict.engine.api import FoldOptions, record_generators
-from rnapredict.geometry.candidate import Candidate
 from rnapredict.io.atomic import atomic_write_text
-from rnapredict.prior.assembly import assembly_candidates
-from rnapredict.prior.provider import PriorOptions, build_candidates
+from rnapredict.pipeline.api import FoldOptions, record_generators
+from rnapredict.pipeline.candidates import record_candidates
+from rnapredict.pipeline.rank import rank_order
+from rnapredict.pipeline.secondary import Secondary
 from rnapredict.score.lddt import lddt
 from rnapredict.score.tmscore import tm_fixed_alignment
 
@@ -75,9 +76,9 @@ def tm_lddt(model: np.ndarray, ref: np.ndarray) -> tuple[float, float]:
 
 def c3_traces(seq: str, c1: np.ndarray, ss: list[str]) -> np.ndarray:
     """[S, L, 3] C3′ of the all-atom models rebuilt from C1′ traces [S, L, 3] (as ``fold``)."""
-    from rnapredict.engine.engine import c1_models
+    from rnapredict.pipeline.allatom import c1_models
 
-    models = c1_models(seq, c1, ss, np.full(c1.shape[:2], 50.0))[0]
+    models, _, _ = c1_models(seq, c1, ss, np.full(c1.shape[:2], 50.0))
     out = np.full(c1.shape, np.nan)
     for s, m in enumerate(models):
         for a, name in enumerate(m.atom_names):
@@ -93,19 +94,19 @@ def predict_mode(
     a: argparse.Namespace,
     library: object | None,
 ) -> tuple[np.ndarray, list[str]]:
-    """Ranked C1′ models [S, L, 3] (Å) and the structure of each, for one target and mode."""
+    """Ranked C1′ models [S, L, 3] (Å) and the structure of each, for one target and mode:
+    the stages of :func:`rnapredict.pipeline.fold.predict` up to the ranking of the C1′
+    samples (no templates; no all-atom stage, so no replacement samples)."""
     _, gen, prior_gen = record_generators(a.seed, t.id)
     prior = "aform" if mode in ("release", "aform") else "assembly"
-    cands: list[Candidate]
-    if library is None or prior == "aform":
-        cands = build_candidates(t.seq, t.ss, "vienna", PriorOptions(prior, a.samples), prior_gen)
-    else:
-        cands = assembly_candidates(t.seq, t.ss, "vienna", a.samples, prior_gen, library=library)
+    opts = FoldOptions(n_samples=a.samples, seed=a.seed, steps=a.steps, prior=prior,
+                       templates="none")  # fmt: skip
+    lib = library if prior == "assembly" else None
+    cands = record_candidates(t.seq, Secondary(t.ss, "vienna"), opts, prior_gen, library=lib)
     if mode not in DIFFUSION:
         return np.stack([c.coords for c in cands]), [c.ss for c in cands]
-    opts = FoldOptions(n_samples=a.samples, seed=a.seed, steps=a.steps, prior=prior)
     ens, owner = engine.sample_candidates(t.seq, cands, opts, gen)
-    order = np.argsort(-ens.ranking_score.numpy(), kind="stable")
+    order = rank_order(ens.ranking_score.numpy(), len(owner))
     c1 = ens.coords.numpy()[order].astype(np.float64)
     return c1, [cands[owner[i]].ss for i in order]
 
@@ -306,7 +307,7 @@ def main(argv: list[str] | None = None) -> dict:
     if a.only in (None, "cv"):
         train = train_targets(a.data, ss)
         ss.save()
-        fam = families(train)
+        fam = family_ids([t.seq for t in train])
         cv_min = max(a.min_length, 50)
         fold = cv_folds(train, fam, a.folds, cv_min)
         evals = [k for k, t in enumerate(train) if len(t.seq) >= cv_min]

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 import rnapredict.prior.assembly as asm
-from rnapredict.data.families import kmer_families
+from rnapredict.data.families import families as family_sets
 from rnapredict.features.secondary import predict_ss
 from rnapredict.geometry.aform import aform_c1
 from rnapredict.io.structure import RnaStructure
@@ -53,8 +53,8 @@ def tm(xyz: np.ndarray, ref: RnaStructure) -> float:
 
 
 def families(chains: list[NativeChain]) -> dict[str, set[str]]:
-    """Chain id → ids of its sequence family (:func:`rnapredict.data.families.kmer_families`)."""
-    fam = kmer_families([c.id for c in chains], [c.seq for c in chains])
+    """Chain id → ids of its sequence family (:func:`rnapredict.data.families.families`)."""
+    fam = family_sets([c.id for c in chains], [c.seq for c in chains])
     return {cid: set(members) for cid, members in fam.items()}
 
 

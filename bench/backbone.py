@@ -26,10 +26,10 @@ import numpy as np
 from rnapredict.data import default_data_dir
 from rnapredict.data.c1 import c1_rows
 from rnapredict.engine import load_engine
-from rnapredict.engine.api import FoldOptions
 from rnapredict.geometry import check
 from rnapredict.io.inputs import iter_records
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = default_data_dir()

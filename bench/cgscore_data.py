@@ -13,7 +13,7 @@ pool and compactness ``select_candidates`` on it was its choice. Each candidate 
 
 Targets: ``validation`` (c1 + all-atom validation chains; shipped motif library) and ``cv``
 (train chains ≥ 50 nt in K folds that never split a family of
-:func:`rnapredict.data.families.kmer_families`; the motif library of fold k is built without
+:func:`rnapredict.data.families.family_ids`; the motif library of fold k is built without
 fold k's families).
 """
 
@@ -28,22 +28,15 @@ import numpy as np
 
 from bench.targets import Target, cv_folds, train_targets, validation_targets
 from rnapredict.data import default_data_dir
-from rnapredict.data.families import kmer_families
+from rnapredict.data.families import family_ids
 from rnapredict.data.sscache import SSCache
-from rnapredict.engine.api import FoldOptions, record_generators
+from rnapredict.pipeline.api import FoldOptions, record_generators
 from rnapredict.train.cgscore import candidate_pool, tm_to
 
 REPO = Path(__file__).resolve().parents[1]
 
 #: Structures the session-5 assembly sampled for 5 models (``structures_per_model`` 2 × 5).
 TODAY_STRUCTURES = 10
-
-
-def family_of(targets: list[Target]) -> list[int]:
-    """Family id per target from :func:`kmer_families` (8-mer sharing)."""
-    fams = kmer_families([t.id for t in targets], [t.seq for t in targets])
-    ids: dict[frozenset[str], int] = {}
-    return [ids.setdefault(fams[t.id], len(ids)) for t in targets]
 
 
 def pool_of(t: Target, a: argparse.Namespace, library: object | None) -> tuple[list, int]:
@@ -104,11 +97,11 @@ def main(argv: list[str] | None = None) -> None:
     for section in a.section or ["validation", "cv"]:
         if section == "validation":
             targets = validation_targets(a.data, ss)
-            fam = family_of(targets)
+            fam = family_ids([t.seq for t in targets])
             jobs += [("validation", t, None, f, -1) for t, f in zip(targets, fam, strict=True)]
         else:
             train = train_targets(a.data, ss)
-            fam = family_of(train)
+            fam = family_ids([t.seq for t in train])
             fold = cv_folds(train, fam, a.folds, max(a.min_length, 50))
             jobs += [("cv", t, f"fold{g}", f, g) for t, f, g in zip(train, fam, fold, strict=True)]
             for t, g in zip(train, fold, strict=True):

@@ -7,7 +7,7 @@ Reads ``bench/cgscore_data.py``'s cache (per target: the 32-candidate pool, each
 refined once, with C1′ TM to the native). The score (:mod:`rnapredict.prior.cgscore`) is refitted
 here exactly as :mod:`rnapredict.train.cgscore` fits it, on raw candidates of train
 chains only: for a CV target on the other folds' CV targets (folds never split a
-:func:`rnapredict.data.families.kmer_families` family), for a validation target on every CV
+:func:`rnapredict.data.families.families` family), for a validation target on every CV
 target. Reports per section:
 
 - mean over targets of the within-target Spearman of each score with TM: the learned score on

@@ -32,9 +32,9 @@ import numpy as np
 import torch
 
 from rnapredict.data import default_data_dir
-from rnapredict.engine.engine import c1_models
 from rnapredict.features.secondary import partner_array, predict_ss
 from rnapredict.io.structure import RnaStructure
+from rnapredict.pipeline.allatom import c1_models
 from rnapredict.score import clash as clash_mod
 from rnapredict.score.basepairs import structure_dot_bracket
 
@@ -67,8 +67,8 @@ def targets(limit: int | None) -> list[dict]:
 def fold_traces(tgts: list[dict]) -> None:
     """Adds ``c1`` [5, L, 3] and ``plddt`` [5, L] to each target (engine, seed 0)."""
     from rnapredict.engine import load_engine
-    from rnapredict.engine.api import FoldOptions
     from rnapredict.io.records import Record
+    from rnapredict.pipeline.api import FoldOptions
 
     engine = load_engine(None)
     for t in tgts:

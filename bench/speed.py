@@ -1,6 +1,11 @@
 """Speed and memory of ``Engine.predict`` per sequence length (one subprocess per length).
 
     python -m bench.speed [--lengths 50 100 ... 4000] [-n 5] [--steps N] [--weights DIR]
+        [--whole] [--threads N]
+
+``--whole``: the whole process instead — ``rnapredict fold`` (model check, repair, writing)
+run in a fresh process per length, its wall time from start-up to exit, its peak RSS, the
+record's status and how many of the written models the engine had to repair or rebuild.
 
 For each L a fresh Python process folds one random sequence (seeded) with ViennaRNA MFE SS and
 S samples, reporting wall time (split into SS + candidates / sampling / all-atom build) and its
@@ -27,7 +32,7 @@ t_start = time.perf_counter()
 import numpy as np, torch
 if {threads} > 0:
     torch.set_num_threads({threads})
-from rnapredict.engine.api import FoldOptions
+from rnapredict.pipeline.api import FoldOptions
 from rnapredict.io.records import Record
 from rnapredict.errors import WeightsError
 from rnapredict.engine import load_engine
@@ -50,10 +55,47 @@ print(json.dumps({{"length": {length}, "wall_s": wall, "timing": p.extra["timing
 """
 
 
+WHOLE = r"""
+import json, resource, sys, tempfile, time
+from pathlib import Path
+t_start = time.perf_counter()
+import numpy as np
+rng = np.random.default_rng({length})
+seq = "".join(rng.choice(list("ACGU"), {length}))
+tmp = Path(tempfile.mkdtemp(prefix="rnapredict-speed-"))
+(tmp / "in.fa").write_text(f">bench\n{{seq}}\n")
+args = ["fold", str(tmp / "in.fa"), "-o", str(tmp / "out"), "-n", "{samples}", "--seed", "0", "-q"]
+if {threads} > 0:
+    args += ["--threads", "{threads}"]
+if {weights!r} is not None:
+    args += ["--weights", {weights!r}]
+from rnapredict.cli import app
+try:
+    app(args, standalone_mode=False)
+    rc = 0
+except SystemExit as exc:
+    rc = exc.code if isinstance(exc.code, int) else 1
+wall = time.perf_counter() - t_start
+row = (tmp / "out" / "summary.tsv").read_text().splitlines()
+status = dict(zip(row[0].split("\t"), row[1].split("\t")))["status"] if len(row) > 1 else "-"
+doc = json.loads((tmp / "out" / "bench" / "confidence.json").read_text()) if status == "ok" else {{}}
+notes = [m.get("prior", {{}}).get("geometry", "") for m in doc.get("models", [])]
+print(json.dumps({{"length": {length}, "wall_s": wall, "rc": rc, "status": status,
+    "models": len(notes), "repaired": sum("reverted" in n or "rebuilt" in n for n in notes),
+    "rebuilt": sum("rebuilt" in n for n in notes),
+    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
 def run_one(
-    length: int, samples: int, steps: int | None, weights: str | None, threads: int
+    length: int,
+    samples: int,
+    steps: int | None,
+    weights: str | None,
+    threads: int,
+    whole: bool = False,
 ) -> dict:
-    code = CHILD.format(
+    code = (WHOLE if whole else CHILD).format(
         length=length,
         samples=samples,
         steps=steps,
@@ -80,9 +122,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--weights", default=None)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    p.add_argument("--whole", action="store_true", help="time the whole `rnapredict fold`")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
     rows = []
+    if a.whole:
+        whole(a)
+        return
     print(f"{'L':>6} {'wall s':>8} {'prior s':>7} {'sample s':>9} {'atoms s':>8} {'RSS MB':>8}")
     for n in a.lengths:
         r = run_one(n, a.samples, a.steps, a.weights, a.threads)
@@ -108,6 +154,30 @@ def main(argv: list[str] | None = None) -> None:
         )
     if ok:
         print(f"model {ok[0]['version']}, {a.samples} samples, threads {ok[0]['threads']}")
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=1))
+
+
+def whole(a: argparse.Namespace) -> None:
+    """The ``--whole`` table: one ``rnapredict fold`` process per length."""
+    print(f"{'L':>6} {'wall s':>8} {'RSS MB':>8} {'status':>8} {'models':>7} {'repaired':>9}"
+          f" {'rebuilt':>8}")  # fmt: skip
+    rows = []
+    for n in a.lengths:
+        r = run_one(n, a.samples, a.steps, a.weights, a.threads, whole=True)
+        rows.append(r)
+        if "error" in r:
+            print(f"{n:>6} failed: {r['error']}")
+            continue
+        print(f"{n:>6} {r['wall_s']:>8.1f} {r['rss_mb']:>8.0f} {r['status']:>8} {r['models']:>7}"
+              f" {r['repaired']:>9} {r['rebuilt']:>8}", flush=True)  # fmt: skip
+    ok = [r for r in rows if "error" not in r]
+    for x, y in zip(ok, ok[1:], strict=False):
+        print(
+            f"  {x['length']:>5} → {y['length']:<5} time {slope(x, y, 'wall_s'):.2f}"
+            f"  RSS {slope(x, y, 'rss_mb'):.2f}"
+        )
+    print(f"whole process, {a.samples} samples, threads {a.threads or 'default'}")
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1))
 

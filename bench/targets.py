@@ -1,11 +1,12 @@
 """Benchmark targets: validation chains and leave-family-out cross-validation folds.
 
 - :func:`validation_targets`: the c1 validation split plus the all-atom validation chains
-  (``allatom/<ENTRY>.pdb.gz`` read with gemmi, C1′ and C3′ per residue that has a C1′).
+  (``allatom/<ENTRY>.pdb.gz`` read by :mod:`rnapredict.data.allatom`, C1′ and C3′ per residue
+  that has a C1′).
 - :func:`train_targets`: every train chain (c1 and all-atom; an all-atom chain also in c1 once).
-- :func:`families` / :func:`cv_folds`: sequence families (single linkage at ≈ 73 % identity
-  over the whole shorter chain) and K folds that never split a family, balanced by the
-  number of evaluation targets; the motif library for fold k is built without fold k.
+- :func:`cv_folds`: K folds that never split a sequence family
+  (:func:`rnapredict.data.families.family_ids`: shared 8-mers or ≈ 73 % identity), balanced
+  by the number of evaluation targets; the motif library for fold k is built without fold k.
 
 Every target's structure is the ViennaRNA MFE (what ``rnapredict fold`` uses without ``--ss``),
 cached by sequence in a JSON file.
@@ -16,21 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import gemmi
 import numpy as np
 
-from rnapredict.data.allatom import allatom_rows, entry_path
-from rnapredict.data.families import UnionFind
+from rnapredict.data.allatom import allatom_rows, chain_with_c1, read_entry
 from rnapredict.data.sscache import SSCache
 from rnapredict.train.data import load_chains
-
-#: Alignment score per residue of the shorter chain at which two chains are one family
-#: (match +1, mismatch −1: 0.45 ≈ 73 % identity over the shorter chain, far above chance).
-FAMILY_SCORE = 0.45
-#: Chains shorter than this (nt) are their own family (too short to tell).
-FAMILY_MIN_LEN = 15
-#: Chains at least this long (nt) link families; shorter ones only join one.
-FAMILY_LINK_LEN = 30
 
 
 @dataclass(frozen=True)
@@ -51,42 +42,22 @@ class Target:
     source: str
 
 
-def _one_letter(name: str) -> str:
-    info = gemmi.find_tabulated_residue(name)
-    code = info.one_letter_code.upper() if info is not None else "N"
-    return {"T": "U"}.get(code, code) if code in "ACGUT" else "N"
-
-
-def _allatom_chain(st: gemmi.Structure, chain: str) -> tuple[str, np.ndarray, np.ndarray]:
-    """(seq, C1′ [L, 3], C3′ [L, 3] NaN where missing) of the residues with a C1′ atom."""
-    seq, c1, c3 = [], [], []
-    for ch in st[0]:
-        if ch.name != chain:
-            continue
-        for res in ch:
-            a1 = res.find_atom("C1'", "*")
-            if a1 is None:
-                continue
-            a3 = res.find_atom("C3'", "*")
-            seq.append(_one_letter(res.name))
-            c1.append(a1.pos.tolist())
-            c3.append(a3.pos.tolist() if a3 is not None else [np.nan] * 3)
-    return "".join(seq), np.array(c1, dtype=np.float64), np.array(c3, dtype=np.float64)
-
-
 def allatom_targets(data: Path, split: str, ss: SSCache) -> list[Target]:
-    """All-atom chains of ``split`` (``train`` / ``validation``), not already in c1."""
+    """All-atom chains of ``split`` (``train`` / ``validation``), not already in c1: the
+    residues with a C1′ atom (:func:`rnapredict.data.allatom.chain_with_c1`), C3′ NaN where
+    missing."""
     rows = [r for r in allatom_rows(data, split) if r["in_c1"] != "True"]
     out, cache = [], {}
     for r in rows:
         entry = r["entry"]
         if entry not in cache:
-            st = gemmi.read_structure(str(entry_path(data, entry)))
-            st.remove_alternative_conformations()
-            cache[entry] = st
-        seq, c1, c3 = _allatom_chain(cache[entry], r["chain"])
-        if len(seq) >= 3:
-            out.append(Target(f"{entry}_{r['chain']}", seq, ss(seq), c1, c3, "allatom"))
+            cache[entry] = read_entry(data, entry)
+        chain = chain_with_c1(cache[entry], r["chain"])
+        if chain.n_residues >= 3:
+            c1, _ = chain.atom_coords("C1'")
+            c3, _ = chain.atom_coords("C3'")
+            tid = f"{entry}_{r['chain']}"
+            out.append(Target(tid, chain.seq, ss(chain.seq), c1, c3, "allatom"))
     return out
 
 
@@ -113,52 +84,6 @@ def train_targets(data: Path, ss: SSCache) -> list[Target]:
     return sorted(
         c1_targets(data, "train", ss) + allatom_targets(data, "train", ss), key=lambda t: t.id
     )
-
-
-def families(targets: list[Target], min_score: float = FAMILY_SCORE) -> list[int]:
-    """Family id per target.
-
-    Chains ≥ ``FAMILY_LINK_LEN`` nt are joined by single linkage over pairs scoring
-    ≥ ``min_score``; a chain of ``FAMILY_MIN_LEN`` … ``FAMILY_LINK_LEN`` − 1 nt joins the family of
-    the long chain it matches best (short synthetic hairpins resemble each other by chance and
-    would chain unrelated families together); shorter chains are their own family. Score =
-    global alignment of the whole shorter chain into the longer one (end gaps free in the
-    longer only; match +1, mismatch −1, gap open −2, extend −1) over the shorter length; only
-    pairs sharing a 5-mer are aligned.
-    """
-    import warnings
-
-    from Bio.Align import PairwiseAligner
-
-    al = PairwiseAligner(mode="global", match_score=1.0, mismatch_score=-1.0)
-    al.open_gap_score, al.extend_gap_score = -2.0, -1.0
-    with warnings.catch_warnings():  # renamed attributes across Biopython versions
-        warnings.simplefilter("ignore")
-        al.query_end_gap_score = 0.0  # the longer chain (target) may overhang at both ends …
-        al.target_end_gap_score = -1.0  # … the shorter one (query) is aligned over its length
-    seqs = [t.seq for t in targets]
-    kmers = [{s[i : i + 5] for i in range(len(s) - 4)} for s in seqs]
-
-    def score(i: int, j: int) -> float:
-        short, long_ = sorted((seqs[i], seqs[j]), key=len)
-        if not kmers[i] & kmers[j]:
-            return -1.0
-        return al.score(long_, short) / len(short)
-
-    long_ids = [i for i, s in enumerate(seqs) if len(s) >= FAMILY_LINK_LEN]
-    uf = UnionFind(len(targets))
-    for a, i in enumerate(long_ids):
-        for j in long_ids[a + 1 :]:
-            if uf.root(i) != uf.root(j) and score(i, j) >= min_score:
-                uf.join(i, j)
-    for i, s in enumerate(seqs):
-        if FAMILY_MIN_LEN <= len(s) < FAMILY_LINK_LEN:
-            best = max(((score(i, j), -j) for j in long_ids), default=(-1.0, 0))
-            if best[0] >= min_score:
-                uf.join(-best[1], i)
-    roots = [uf.root(i) for i in range(len(targets))]
-    ids = {r: k for k, r in enumerate(dict.fromkeys(roots))}
-    return [ids[r] for r in roots]
 
 
 def cv_folds(targets: list[Target], fam: list[int], k: int, min_length: int) -> list[int]:

@@ -129,8 +129,8 @@ def candidates(a: argparse.Namespace) -> list[dict]:
 
 def fold(a: argparse.Namespace) -> dict:
     from rnapredict.engine import load_engine
-    from rnapredict.engine.api import FoldOptions
     from rnapredict.io.records import Record
+    from rnapredict.pipeline.api import FoldOptions
 
     engine = load_engine(a.weights)
     lib_all = load_library(a.library)

@@ -13,13 +13,13 @@ import torch
 import rnapredict.geometry.cleanup as cleanup_mod
 import rnapredict.geometry.from_c1 as from_c1_mod
 from rnapredict.engine import load_engine, tiny_engine
-from rnapredict.engine.api import FoldOptions
 from rnapredict.engine.engine import N_PLDDT_CAP
 from rnapredict.fold import FoldRunOptions, fold_inputs
 from rnapredict.geometry.check import C1_STEP_MAX, bad_residues, model_problem
 from rnapredict.geometry.trace import TraceConfig, close_trace, step_lengths
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions
 from rnapredict.results.summary import read_summary
 from tests.conftest import REPO, shared_path
 

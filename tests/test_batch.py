@@ -11,12 +11,12 @@ import gemmi
 import numpy as np
 import pytest
 
-from rnapredict.engine.api import record_seed
 from rnapredict.errors import InputError, OutputExistsError
 from rnapredict.fold import FoldRunOptions, Shard, fold_inputs
 from rnapredict.fold.progress import JsonLinesReporter
 from rnapredict.io.atomic import TMP_PREFIX
 from rnapredict.io.pdbio import read_models
+from rnapredict.pipeline.api import record_seed
 from rnapredict.results.summary import read_summary
 from tests.test_fold_support import StubEngine
 

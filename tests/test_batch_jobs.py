@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rnapredict.engine.api import FoldOptions, Prediction
 from rnapredict.fold import FoldRunOptions, fold_inputs
 from rnapredict.fold.progress import JsonLinesReporter
 from rnapredict.io.atomic import TMP_PREFIX
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions, Prediction
 from rnapredict.results.outputs import read_complete
 from rnapredict.results.summary import read_summary
 from tests.test_fold_support import StubEngine
@@ -188,10 +188,10 @@ def test_resume_with_jobs_completes_a_partial_run(tmp_path: Path) -> None:
 CHILD = """
 import sys
 from pathlib import Path
-import rnapredict.fold.runner as runner
+import rnapredict.fold.schedule as schedule
 from tests.test_batch_jobs import BlockingEngine
 fasta, out, marks = sys.argv[1:4]
-runner._load_engine = lambda options, device: BlockingEngine(Path(out), Path(marks), {"r2", "r5"})
+schedule.engine_for = lambda options, device: BlockingEngine(Path(out), Path(marks), {"r2", "r5"})
 sys.argv = ["rnapredict", "fold", fasta, "-o", out, "--jobs", "2", "--threads", "2", "-n", "2",
             "--json", "-q"]
 from rnapredict.cli import main

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from rnapredict.engine import load_engine, tiny_engine
-from rnapredict.engine.api import FoldOptions
 from rnapredict.engine.calibration import PlddtCalibration, fit_isotonic
 from rnapredict.errors import WeightsError
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -58,6 +58,16 @@ def test_fold_ok_exit_0(engine: StubEngine, fasta: Path, tmp_path: Path) -> None
     assert engine.loads == [(None, "cpu")]  # type: ignore[attr-defined]
 
 
+def test_one_record_is_counted_in_the_singular(engine: StubEngine, tmp_path: Path) -> None:
+    fasta = tmp_path / "one.fa"
+    fasta.write_text(">a\nGGGAAACCC\n")
+    out = str(tmp_path / "out")
+    res = run([str(fasta), "-o", out, "-n", "1", "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    assert "folding 1 record\n" in res.stderr and "1 record: 1 folded" in res.stderr
+    assert "records" not in res.stderr
+
+
 def test_bad_record_exit_3_one_line(engine: StubEngine, tmp_path: Path) -> None:
     fa = tmp_path / "in.fa"
     fa.write_text(">good\nACGU\n>bad\nACGUXA\n")

@@ -15,8 +15,8 @@ import rnapredict.engine
 from rnapredict.cli import app
 from rnapredict.data.cutoff import StructureCutoff, entry_id, entry_ids, parse_cutoff
 from rnapredict.errors import InputError
+from rnapredict.pipeline.candidates import PriorOptions, build_candidates
 from rnapredict.prior.library import default_library, fold_library
-from rnapredict.prior.provider import PriorOptions, build_candidates
 from rnapredict.templates.library import TemplateChain, TemplateLibrary
 from rnapredict.templates.search import search
 

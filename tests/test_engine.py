@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from rnapredict.engine import tiny_engine
-from rnapredict.engine.api import FoldOptions, record_seed
 from rnapredict.io.pdbio import structure_text
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions, record_seed
 
 REC = Record("hp1", "GGGCGCAAGCCUUCGGGCGCCCAAUU", ss="((((((....))))))..........")
 
@@ -81,9 +81,9 @@ def test_a_cleanup_that_breaks_a_bond_is_reverted(monkeypatch: pytest.MonkeyPatc
     import torch
 
     import rnapredict.geometry.cleanup as cleanup_mod
-    from rnapredict.engine.engine import c1_models
     from rnapredict.geometry.aform import aform_c1
     from rnapredict.geometry.check import model_problem
+    from rnapredict.pipeline.allatom import c1_models
 
     seq, ss = "GGGCGAAAGCCC", "((((....))))"
     c1 = np.asarray(aform_c1(seq, ss), dtype=np.float64)[None].repeat(2, 0)
@@ -116,9 +116,9 @@ def test_a_cleanup_that_breaks_one_residue_is_reverted_there_only(
     import torch
 
     import rnapredict.geometry.cleanup as cleanup_mod
-    from rnapredict.engine.engine import c1_models
     from rnapredict.geometry.aform import aform_c1
     from rnapredict.geometry.check import bad_residues, model_problem
+    from rnapredict.pipeline.allatom import c1_models
 
     seq, ss = "GGGCGAAAGCCC", "((((....))))"
     c1 = np.asarray(aform_c1(seq, ss), dtype=np.float64)[None]
@@ -183,12 +183,12 @@ def test_a_reverted_cleanup_reaches_the_record_notes(
 
 
 def test_one_device_rule_for_fold_and_engine() -> None:
-    """fold and the engine resolve devices with the same function (engine.api.resolve_device)."""
+    """fold and the engine resolve devices with one function (pipeline.api.resolve_device)."""
     import torch
 
-    from rnapredict.engine.api import resolve_device
     from rnapredict.engine.engine import FoldEngine
     from rnapredict.errors import RnapredictError
+    from rnapredict.pipeline.api import resolve_device
 
     assert resolve_device("cpu") == "cpu"
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")

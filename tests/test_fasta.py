@@ -71,3 +71,24 @@ def test_unsupported_compression_named(tmp_path):
     with pytest.raises(InputError, match="xz-compressed input is not supported") as ei:
         list(iter_lines(p))
     assert ei.value.file == str(p)
+
+
+def test_structure_line_opening_with_a_pseudoknot_bracket_is_not_a_header():
+    """PDB-derived dot-brackets can start with ``>`` (a closing pseudoknot bracket); such a
+    line after the sequence is the record's structure, not a new record named by brackets."""
+    text = ">pk\nGGGAAACCCAAU\n>.(((...)))<\n>next\nACGU\n"
+    pk, nxt = _entries(text)
+    assert (pk.id, pk.structure, pk.structure_line, pk.error) == ("pk", ">.(((...)))<", 3, None)
+    assert (nxt.id, nxt.sequence, nxt.structure) == ("next", "ACGU", None)
+    # wrapped: the second structure line may open with '>' too
+    (w,) = _entries(">w\nGGGAAACCCAAU\n((.<\n>.....)) (-1.0)\n")
+    assert w.structure == "((.<>.....))"
+    # a header made of marks that is not the sequence's length is still a header
+    a, b = _entries(">a\nACGUAC\n>..\nACGUAC\n")
+    assert (a.structure, b.id, b.sequence) == (None, "..", "ACGUAC")
+
+
+def test_header_right_after_header_is_still_a_record():
+    """No sequence yet: a '>' line is always a header (a record with no sequence fails alone)."""
+    a, b = _entries(">a\n>..((\nAC\n")
+    assert a.sequence == "" and (b.id, b.sequence) == ("..((", "AC")

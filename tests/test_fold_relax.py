@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnapredict.engine.api import FoldOptions, Prediction, record_seed
 from rnapredict.fold import FoldRunOptions, fold_inputs
 from rnapredict.io.pdbio import read_models
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
+from rnapredict.pipeline.api import FoldOptions, Prediction, record_seed
 from rnapredict.results.summary import read_summary
 from tests.conftest import shared_path
 

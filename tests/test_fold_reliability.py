@@ -20,12 +20,12 @@ from typer.testing import CliRunner
 import rnapredict.engine
 import rnapredict.io.pdbio as pdbio
 from rnapredict.cli import app
-from rnapredict.engine.api import FoldOptions, Prediction
 from rnapredict.errors import EXIT_OUTPUT_FAILED, InputError, OutputWriteError
 from rnapredict.fold import FoldRunOptions, fold_inputs
 from rnapredict.geometry.check import MIN_LENGTH, bad_residues, model_problem
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions, Prediction
 from rnapredict.results.outputs import choose_format, read_complete
 from rnapredict.results.summary import read_summary
 from tests.conftest import REPO, shared_path

@@ -1,6 +1,6 @@
 """Test support for the fold pipeline: a cheap, deterministic stand-in engine.
 
-``StubEngine`` honours the :class:`rnapredict.engine.api.Engine` contract (ranked models with
+``StubEngine`` honours the :class:`rnapredict.pipeline.api.Engine` contract (ranked models with
 pLDDT, per-record seed from ``record_seed(seed, id)``) with a coarse helix (P and C1' per
 residue) perturbed by seeded noise, so outputs depend on the record seed exactly as a real
 engine's do. It can be told to fail, run out of memory or sleep for chosen records. Used
@@ -15,9 +15,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from rnapredict.engine.api import FoldOptions, Prediction, record_seed
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
+from rnapredict.pipeline.api import FoldOptions, Prediction, record_seed
 
 RISE = 2.81  # Å per residue along the A-form axis
 TWIST = math.radians(32.7)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from rnapredict.engine.api import FoldOptions
 from rnapredict.errors import RnapredictError
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import (
@@ -21,6 +20,7 @@ from rnapredict.fold.preflight import (
 )
 from rnapredict.fold.shard import Shard, parse_shard, shard_from_env
 from rnapredict.io.atomic import TMP_PREFIX
+from rnapredict.pipeline.api import FoldOptions
 from rnapredict.results import outputs
 from rnapredict.results.summary import (
     HEADER_LINE,

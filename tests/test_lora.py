@@ -12,13 +12,13 @@ from safetensors.torch import load_file
 from torch import nn
 
 from rnapredict.engine import load_engine
-from rnapredict.engine.api import FoldOptions
 from rnapredict.engine.engine import FoldEngine
 from rnapredict.engine.weights import load_weights, write_weights
 from rnapredict.features.featurize import Features, featurize
 from rnapredict.io.records import Record
 from rnapredict.model.network import RnaFoldNet
 from rnapredict.model.presets import SMALL_MODEL, TINY_MODEL
+from rnapredict.pipeline.api import FoldOptions
 from rnapredict.train.checkpoint import latest_checkpoint, model_tensors
 from rnapredict.train.lora import (
     LoraConfig,

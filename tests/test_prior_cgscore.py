@@ -139,17 +139,3 @@ def test_no_shipped_score_means_none(tmp_path: Path, monkeypatch: pytest.MonkeyP
             default_cgscore()
     finally:
         default_cgscore.cache_clear()
-
-
-def test_long_candidates_count_the_same_pairs_through_the_kd_tree(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import rnapredict.prior.cgscore as cg
-
-    x = np.cumsum(np.random.default_rng(0).normal(0, 3.5, (2, 400, 3)), axis=1)
-    tree = cg.histograms(x)
-    monkeypatch.setattr(cg, "KD_TREE_LENGTH", 10**9)
-    full = cg.histograms(x)
-    assert tree[0].sum() > 1000
-    for a, b in zip(tree, full, strict=True):
-        assert np.array_equal(a, b)

@@ -10,9 +10,9 @@ import RNA
 import torch
 
 from rnapredict.engine import tiny_engine
-from rnapredict.engine.api import FoldOptions
 from rnapredict.features.secondary import partner_array, predict_ss
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions
 from rnapredict.prior.assembly import assembly_candidates
 from rnapredict.prior.ensemble import EnsembleConfig, bp_distance, sample_structures
 

@@ -6,11 +6,11 @@ import numpy as np
 import torch
 
 from rnapredict.engine import load_engine
-from rnapredict.engine.api import FoldOptions
-from rnapredict.engine.engine import KEPT_START_NOTE
 from rnapredict.engine.sampling import PAIR_FORMED_MAX, broken_pairs
 from rnapredict.features.secondary import partner_array
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions
+from rnapredict.pipeline.fold import KEPT_START_NOTE
 
 
 def _ladder(n_pairs: int, gap: float = 10.5) -> torch.Tensor:

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 import rnapredict.engine
 from rnapredict.cli import app
-from rnapredict.engine.api import FoldOptions
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions
 from rnapredict.report import batch, ensemble, page, viewer
 from rnapredict.report import record as report_record
 from rnapredict.score.superpose import superposed_rmsd

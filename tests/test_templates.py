@@ -17,7 +17,7 @@ from rnapredict.errors import InputError, OutputExistsError, WeightsError
 from rnapredict.geometry.candidate import aform_candidate
 from rnapredict.geometry.trace import TraceConfig
 from rnapredict.io.pdbio import structure_text
-from rnapredict.prior.provider import PriorOptions, build_candidates
+from rnapredict.pipeline.candidates import PriorOptions, build_candidates
 from rnapredict.results.confidence import template_remarks, templates_used
 from rnapredict.results.summary import HEADER, SummaryRow
 from rnapredict.templates.build import build_library, entry_from_name, header_release_date

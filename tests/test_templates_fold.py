@@ -13,8 +13,8 @@ from tests.conftest import shared_path
 @pytest.mark.shared
 def test_fold_with_close_relative_reproduces_its_fold() -> None:
     from rnapredict.engine import load_engine
-    from rnapredict.engine.api import FoldOptions
     from rnapredict.io.records import Record
+    from rnapredict.pipeline.api import FoldOptions
     from rnapredict.templates.dataset import allatom_chains
     from rnapredict.templates.library import resolve_library
     from rnapredict.templates.search import search

@@ -54,7 +54,7 @@ def test_pick_chains_mixes_at_the_asked_rate() -> None:
 def test_assembled_priors_leave_the_family_out(shared_data: Path, tmp_path: Path) -> None:
     """A train chain's assembled prior is built without its family: with the chain itself in
     the library the prior reproduces its junctions far better (so leaving it out matters)."""
-    from rnapredict.data.families import kmer_families
+    from rnapredict.data.families import families
     from rnapredict.prior.library import default_library
     from rnapredict.train.data import with_assembled_priors
     from rnapredict.train.losses import tm_after_kabsch
@@ -64,7 +64,7 @@ def test_assembled_priors_leave_the_family_out(shared_data: Path, tmp_path: Path
     chains = [c for c in load_allatom_chains(shared_data, "train", tmp_path / "ss.json")
               if c.id == "4KQY_A"]  # fmt: skip
     assert chains, "4KQY_A (SAM-I riboswitch, 119 nt) missing from allatom train chains"
-    fam = kmer_families([c.id for c in chains], [c.seq for c in chains])
+    fam = families([c.id for c in chains], [c.seq for c in chains])
     out = with_assembled_priors(chains, library, fam, seed=0)
     again = with_assembled_priors(chains, library, fam, seed=0)
     assert out[0].prior.tobytes() == again[0].prior.tobytes()

@@ -12,10 +12,10 @@ import pytest
 
 from rnapredict.assets import MANIFEST
 from rnapredict.engine import load_engine, tiny_engine
-from rnapredict.engine.api import FoldOptions
 from rnapredict.engine.weights import WEIGHTS_FILE, write_weights
 from rnapredict.errors import WeightsError
 from rnapredict.io.records import Record
+from rnapredict.pipeline.api import FoldOptions
 from rnapredict.train.checkpoint import model_tensors
 
 

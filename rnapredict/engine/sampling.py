@@ -6,43 +6,13 @@ generator derived from the caller's, so chunking over samples does not change th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from rnapredict.features.featurize import Features
 from rnapredict.model.confidence import plddt_from_logits
 from rnapredict.model.diffusion import sample
 from rnapredict.model.network import RnaFoldNet
-
-
-@dataclass
-class Ensemble:
-    """Unranked samples of one chain.
-
-    Attributes:
-        coords: [S, L, 3] C1′ coordinates, Å.
-        plddt: [S, L] pLDDT 0–100.
-        ptm: [S] pTM-like score 0–1.
-        kept_start: [S] bool — the sample is its starting candidate, unrefined, because the
-            refinement broke the candidate's base pairs (:func:`broken_pairs`).
-    """
-
-    coords: torch.Tensor
-    plddt: torch.Tensor
-    ptm: torch.Tensor
-    kept_start: torch.Tensor
-
-    @property
-    def ranking_score(self) -> torch.Tensor:
-        """[S] see :func:`ranking_score`."""
-        return ranking_score(self.ptm, self.plddt)
-
-
-def ranking_score(ptm: torch.Tensor, plddt: torch.Tensor) -> torch.Tensor:
-    """[S] 0.8·pTM + 0.2·mean pLDDT / 100 (AF3-like) from pTM [S] and pLDDT [S, L]."""
-    return 0.8 * ptm + 0.2 * plddt.mean(-1) / 100.0
-
+from rnapredict.pipeline.rank import Ensemble
 
 #: A base pair is "formed" when its C1′ atoms are at most this far apart (Å; canonical pairs
 #: sit at 10.5 ± 0.5 Å, a stretched pair at ≤ 12.5).

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rnapredict.engine.api import FoldOptions
 from rnapredict.errors import RnapredictError
 from rnapredict.features.probing import ProbingConfig
 from rnapredict.fold.shard import Shard
-from rnapredict.prior.provider import PRIORS
+from rnapredict.pipeline.api import FoldOptions
+from rnapredict.pipeline.candidates import PRIORS
 from rnapredict.threads import check_jobs, choose_threads, split_threads
 
 FORMATS = ("pdb", "cif", "both")

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnapredict.engine.api import FoldOptions
 from rnapredict.errors import RnapredictError
+from rnapredict.pipeline.api import FoldOptions
 
 KIB = 1024
 MIB = 1024 * KIB

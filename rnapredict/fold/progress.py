@@ -23,7 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from rnapredict.fold.results import BatchResult, RecordOutcome
+from rnapredict.fold.results import BatchResult, RecordOutcome, records
 from rnapredict.io.textio import printable
 
 
@@ -90,7 +90,7 @@ class PlainReporter:
         self.total = total
         if not self.quiet:
             extra = f" ({skipped} already complete)" if skipped else ""
-            self._print(f"folding {total} records{extra}")
+            self._print(f"folding {records(total)}{extra}")
 
     def begin(self, index: int, record_id: str | None) -> None:
         pass
@@ -135,7 +135,7 @@ class RichReporter:
 
     def start(self, total: int, skipped: int) -> None:
         if skipped:
-            self.console.print(f"{skipped} records already complete, skipped", markup=False)
+            self.console.print(f"{records(skipped)} already complete, skipped", markup=False)
         self.progress.start()
         self.task = self.progress.add_task("", total=total)
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rnapredict.engine.api import Engine, FoldOptions, Prediction
 from rnapredict.errors import OutputWriteError, RecordError, RnapredictError
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import estimate_memory, memory_refusal
@@ -28,6 +27,7 @@ from rnapredict.geometry.check import MIN_LENGTH, model_problem, models_problem
 from rnapredict.io.modelcif import ModelProvenance
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
+from rnapredict.pipeline.api import Engine, FoldOptions, Prediction
 from rnapredict.results import confidence, outputs
 
 _OOM_MARKERS = ("out of memory", "can't allocate memory", "cannot allocate memory")
@@ -175,33 +175,20 @@ def _write(
     for warning in identical_template_warnings(pred.model_prior):
         print(f"warning: {record.id}: {warning}", file=sys.stderr, flush=True)
     checksums = outputs.file_checksums(directory, files)
-    time_s = time.perf_counter() - t0
-    doc = confidence.confidence_document(
-        record_id=record.id,
+    run = confidence.RecordRun(
         name=name,
         index=record.index,
         source=record.source,
         sequence=record.seq,
-        ss=pred.ss,
-        ss_source=pred.ss_source,
-        plddt=pred.plddt,
-        ptm=pred.ptm,
-        ranking_score=pred.ranking_score,
-        sample_index=pred.sample_index,
-        files=files,
-        seed=pred.seed,
         run_seed=ctx.options.seed,
-        model_version=pred.model_version,
         settings=ctx.options.settings(),
-        relax=relax_reports,
-        time_s=time_s,
-        model_ss=pred.model_ss,
-        model_prior=pred.model_prior,
-        probing=pred.extra.get("probing"),
+        files=files,
         checksums=checksums,
+        relax=relax_reports,
+        time_s=time.perf_counter() - t0,
         notes=notes,
-        weights_sha256=pred.extra.get("weights_sha256"),
     )
+    doc = confidence.confidence_document(pred, run)
     confidence.write_confidence(directory, doc)  # last: the completion marker
     if ctx.options.report:  # after the marker: a failed report never fails the record
         from rnapredict.report.record import try_record_report  # matplotlib only when asked

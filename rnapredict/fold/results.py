@@ -133,6 +133,11 @@ class BatchResult:
         if self.relax_failed:
             parts.append(f"{self.relax_failed} with unrelaxed models")
         return (
-            f"{self.total} records: " + ", ".join(parts) + f" in {self.elapsed_s:.1f} s "
+            f"{records(self.total)}: " + ", ".join(parts) + f" in {self.elapsed_s:.1f} s "
             f"→ {self.out_dir}"
         )
+
+
+def records(n: int) -> str:
+    """``1 record``, ``2 records`` (and ``0 records``)."""
+    return f"{n} record" if n == 1 else f"{n} records"

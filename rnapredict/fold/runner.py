@@ -8,54 +8,36 @@ counts only, so memory stays flat over any number of records.
 
 from __future__ import annotations
 
-import contextlib
-import pickle
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from rnapredict.engine.api import Engine, resolve_device
 from rnapredict.errors import (
     InputError,
     OutputExistsError,
     OutputWriteError,
-    RecordError,
-    WeightsError,
 )
+from rnapredict.fold import schedule
 from rnapredict.fold.inputs import Item, ProbingMatches, RecordSource, input_source
 from rnapredict.fold.options import RUNTIME_SETTINGS, FoldRunOptions
 from rnapredict.fold.preflight import available_memory
 from rnapredict.fold.progress import NullReporter, Reporter
 from rnapredict.fold.record import (
     RecordContext,
-    fail_record,
-    fold_record,
-    outcome_from_confidence,
 )
 from rnapredict.fold.results import BatchResult, RecordOutcome
 from rnapredict.fold.workers import (
-    FoldHandler,
-    FoldTask,
-    TaskResult,
-    died,
-    remove_temps,
     write_error,
 )
 from rnapredict.io.atomic import check_output_dir
-from rnapredict.io.names import name_key, safe_name
+from rnapredict.io.names import safe_name
 from rnapredict.io.records import Record
 from rnapredict.io.ssfiles import read_ss_entries
+from rnapredict.pipeline.api import Engine, resolve_device
 from rnapredict.results import outputs
 from rnapredict.results.summary import SUMMARY, SummaryWriter, ensure_summary, printable
-from rnapredict.threads import apply_threads, pool_environment
-from rnapredict.workers import WorkerPool, in_order
-
-#: ``(stream index, item, outcome settled by the parent | task to fold)``.
-Prepared = tuple[int, Item, TaskResult | FoldTask]
-
-#: Records read ahead per worker with ``--jobs`` (bounds memory; lets fast records pass a slow one).
-_WINDOW_PER_JOB = 4
+from rnapredict.threads import apply_threads
 
 
 @dataclass
@@ -78,13 +60,6 @@ def _item_dir_name(item: Item) -> str | None:
     """Output directory name of an item; None for a failed record without a directory of its
     own (no id, or a duplicate / colliding id: the reader sets ``safe_name`` None)."""
     return safe_name(item.id) if isinstance(item, Record) else item.safe_name
-
-
-def _shard_items(source: RecordSource, options: FoldRunOptions) -> Iterator[tuple[int, Item]]:
-    """``(stream index, item)`` for the items of this shard."""
-    for k, item in enumerate(source()):
-        if options.shard.selects(k):
-            yield k, item
 
 
 def _ss_ids(options: FoldRunOptions) -> frozenset[str] | None:
@@ -178,48 +153,6 @@ def _check_resumable(doc: dict, directory: Path, options: FoldRunOptions) -> Non
         )
 
 
-def _load_engine(options: FoldRunOptions, device: str) -> Engine:
-    """The shipped (or ``--weights``) engine; torch and weights load only when there is work.
-
-    Raises:
-        WeightsError: no usable weights (exit 2, before any folding).
-    """
-    try:
-        from rnapredict.engine import load_engine
-    except ImportError as exc:  # an install without the model code
-        raise WeightsError(f"no weights: the folding engine is not available ({exc})") from None
-    return load_engine(options.weights_dir, device=device)
-
-
-def _failed_item(err: RecordError, k: int, out_dir: Path, claimed: set[str]) -> RecordOutcome:
-    """A record the reader rejected: ``error.txt`` in its own directory, or
-    ``error-<k>.txt`` in the directory of the earlier record that owns its name (duplicate id,
-    colliding names); nothing is written for a record without an id."""
-    rid = err.record
-    # The reader sets ``safe_name`` (None for a duplicate / colliding id: not this record's).
-    default = safe_name(rid) if rid else None
-    name = getattr(err, "safe_name", default)
-    length = err.length if err.length is not None else -1
-    directory = borrowed = None
-    if name is not None and name_key(name) not in claimed:
-        claimed.add(name_key(name))
-        directory = outputs.record_dir(out_dir, name)
-    elif rid:
-        borrowed = outputs.record_dir(out_dir, name or safe_name(rid))
-    return fail_record(rid, k, name, directory, str(err), length=length, borrowed=borrowed)
-
-
-def _resumed(directory: Path, name: str, k: int, record: Record) -> RecordOutcome | None:
-    doc = outputs.read_complete(directory)
-    if doc is None or not outputs.made_from(doc, record.seq, record.ss):
-        return None
-    outputs.remove_temps(directory)
-    outcome = outcome_from_confidence(doc, status="skipped")
-    if outcome.index != k or outcome.name != name:  # same record, input reordered
-        outcome = RecordOutcome(**{**outcome.__dict__, "index": k, "name": name})
-    return outcome
-
-
 def fold_records(
     source: RecordSource,
     out_dir: str | Path,
@@ -253,7 +186,7 @@ def fold_records(
     check_output_dir(out_dir)
     device = resolve_device(options.device)
     if engine is None and plan.todo > 0:
-        engine = _load_engine(options, device)
+        engine = schedule.engine_for(options, device)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -277,15 +210,10 @@ def fold_records(
     stop: OutputWriteError | None = None
     reporter.start(plan.todo, plan.complete)
     for message in plan.warnings:
-        _warn(reporter, message)
-    prepared = _prepared(ctx, source, claimed, reporter, plan.ss_ids)
+        schedule.warn(reporter, message)
+    items = schedule.prepared_items(ctx, source, claimed, reporter, plan.ss_ids)
     try:
-        with contextlib.ExitStack() as stack:
-            if options.jobs > 1:
-                pool = stack.enter_context(_pool(ctx))
-                steps = in_order(prepared, pool, window=_WINDOW_PER_JOB * options.jobs)
-            else:
-                steps = _serial(ctx, prepared)
+        with schedule.folding(ctx, items) as steps:
             for k, item, res in steps:
                 if isinstance(res, OutputWriteError):
                     stop = res
@@ -325,109 +253,6 @@ def _stopped(item: Item, k: int, err: OutputWriteError) -> RecordOutcome:
     else:
         rid, length = item.record, item.length if item.length is not None else -1
     return RecordOutcome(id=rid, index=k, status="failed", length=length, error=err.message)
-
-
-def _warn(reporter: Reporter, message: str) -> None:
-    warn = getattr(reporter, "warn", None)  # reporters written before warnings existed
-    if callable(warn):
-        warn(message)
-
-
-def _prepared(
-    ctx: RecordContext,
-    source: RecordSource,
-    claimed: set[str],
-    reporter: Reporter,
-    ss_ids: frozenset[str] | None,
-) -> Iterator[Prepared]:
-    """This shard's items in input order, each with its outcome when the parent settles it
-    (reader error, ``--resume`` skip, name clash) or the :class:`FoldTask` that folds it; a
-    write failure while settling one is its :class:`OutputWriteError`."""
-    for k, item in _shard_items(source, ctx.options):
-        prep: TaskResult | FoldTask
-        try:
-            if isinstance(item, RecordError):
-                reporter.begin(k, item.record)
-                prep = _failed_item(item, k, ctx.out_dir, claimed)
-            else:
-                prep = _prepare(ctx, item, k, claimed, reporter, ss_ids)
-        except (OutputWriteError, OSError) as exc:
-            prep = write_error(exc, ctx.out_dir)
-        yield k, item, prep
-
-
-def _serial(ctx: RecordContext, prepared: Iterator[Prepared]) -> Iterator[Prepared]:
-    """Fold the tasks of ``prepared`` in this process, one after the other."""
-    for k, item, prep in prepared:
-        if isinstance(prep, FoldTask):
-            try:
-                if ctx.engine is None:  # the plan found nothing to fold, but this record needs it
-                    ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)
-                prep = fold_record(ctx, prep.record, prep.name, prep.directory)
-            except (OutputWriteError, OSError) as exc:
-                prep = write_error(exc, ctx.out_dir)
-        yield k, item, prep
-
-
-def _pool(ctx: RecordContext) -> WorkerPool:
-    """``--jobs`` worker processes sharing ``--threads``; they get ``ctx`` (and its engine,
-    loaded here if the plan found nothing to fold) when the first one starts."""
-
-    def payload() -> bytes:
-        if ctx.engine is None:
-            ctx.engine = _load_engine(ctx.options, ctx.fold_options.device)
-        return pickle.dumps(FoldHandler(ctx))
-
-    threads = ctx.options.worker_threads
-    env = pool_environment(threads)
-    return WorkerPool(ctx.options.jobs, threads, payload, died, remove_temps, env=env)
-
-
-def _prepare(
-    ctx: RecordContext,
-    record: Record,
-    k: int,
-    claimed: set[str],
-    reporter: Reporter,
-    ss_ids: frozenset[str] | None = None,
-) -> RecordOutcome | FoldTask:
-    """A record's outcome when it needs no folding (a name clash, complete under
-    ``--resume``), else the task that folds it."""
-    name = safe_name(record.id)
-    if name_key(name) in claimed:  # the reader should have caught this; never clobber
-        reporter.begin(k, record.id)
-        return fail_record(
-            record.id,
-            k,
-            name,
-            None,
-            f"output name {name!r} of record '{printable(record.id)}' is already used by "
-            "another record of this input",
-            length=len(record.seq),
-            borrowed=outputs.record_dir(ctx.out_dir, name),
-        )
-    claimed.add(name_key(name))
-    directory = outputs.record_dir(ctx.out_dir, name)
-    if ctx.options.resume:
-        done = _resumed(directory, name, k, record)
-        if done is not None:
-            return done
-    reporter.begin(k, record.id)
-    if ss_ids is not None and record.id not in ss_ids:
-        _warn(
-            reporter,
-            f"{ctx.options.ss_file}: no structure for record '{printable(record.id)}'"
-            + ("; its structure line is used" if record.ss else "; ViennaRNA MFE is used"),
-        )
-    if ctx.options.probing is not None and record.probing is None:
-        kind, path = ctx.options.probing
-        _warn(
-            reporter,
-            f"{path}: no --{kind} data for record '{printable(record.id)}'; folded without any",
-        )
-    if record.index != k:
-        record = replace(record, index=k)
-    return FoldTask(record, name, directory)
 
 
 def fold_inputs(

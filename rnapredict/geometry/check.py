@@ -27,6 +27,7 @@ model (coarse C1′-only models have them too): the engine opens them before bui
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -62,24 +63,48 @@ class ModelCheck:
     bond_tolerance: float = 0.35
 
 
-def _intra_bonds(base: str) -> list[tuple[str, str, float]]:
+@functools.cache
+def _intra_bonds(base: str) -> tuple[tuple[str, str, float], ...]:
     bonds = [(a, b, length) for (a, b), length in ideal.BOND.items() if (a, b) != ("O3'", "P")]
     if base in ideal.GLYCOSIDIC:
         bonds.append(("C1'", ideal.GLYCOSIDIC[base][0], ideal.glycosidic_geometry(base)[0]))
-    return bonds
+    return tuple(bonds)
+
+
+def _bond_table(m: RnaStructure) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every intra-residue bond present in ``m``, residue order then :func:`_intra_bonds`
+    order: residue [B], atom a [B], atom b [B] (atom indices), ideal length [B] (Å)."""
+    starts = m.residue_starts().tolist()
+    names = m.atom_names
+    res: list[int] = []
+    ia: list[int] = []
+    ib: list[int] = []
+    want: list[float] = []
+    for i in range(m.n_residues):
+        where = {names[a]: a for a in range(starts[i], starts[i + 1])}
+        for a, b, length in _intra_bonds(m.seq[i]):
+            ka, kb = where.get(a), where.get(b)
+            if ka is not None and kb is not None:
+                res.append(i)
+                ia.append(ka)
+                ib.append(kb)
+                want.append(length)
+    as_int = (np.asarray(v, dtype=np.int64) for v in (res, ia, ib))
+    return (*as_int, np.asarray(want, dtype=np.float64))
 
 
 def _bad_bonds(m: RnaStructure, tol: float) -> Iterator[tuple[int, str, str, float, float]]:
     """(residue, atom a, atom b, length Å, ideal Å) of every intra-residue bond more than
     ``tol`` off ideal, residue order."""
-    starts = m.residue_starts()
-    for i in range(m.n_residues):
-        where = {m.atom_names[a]: a for a in range(starts[i], starts[i + 1])}
-        for a, b, want in _intra_bonds(m.seq[i]):
-            if a in where and b in where:
-                d = float(np.linalg.norm(m.coords[where[a]] - m.coords[where[b]]))
-                if abs(d - want) > tol:
-                    yield i, a, b, d, want
+    res, ia, ib, want = _bond_table(m)
+    if not len(res):
+        return
+    coords = np.asarray(m.coords, dtype=np.float64)
+    d = np.linalg.norm(coords[ia] - coords[ib], axis=1)
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(np.abs(d - want) > tol)
+    for k in bad.tolist():
+        yield int(res[k]), m.atom_names[ia[k]], m.atom_names[ib[k]], float(d[k]), float(want[k])
 
 
 def _bad_links(m: RnaStructure, tol: float) -> Iterator[tuple[int, str]]:

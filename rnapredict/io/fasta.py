@@ -8,7 +8,11 @@ This layer only splits the text into records; it does not judge the alphabet (th
     STRUCTURE LINES (optional dot-bracket, same length; an RNAfold energy "(-3.40)" is dropped)
 
 A line belongs to the structure if it has no sequence letter outside the dot-bracket alphabet,
-contains at least one of ``.()[]{}<>`` and follows at least one sequence line.
+contains at least one of ``.()[]{}<>`` and follows at least one sequence line. A structure line
+may open with a pseudoknot bracket ``>`` (PDB-derived structures do: ``>..((..))..<``): a
+``>`` line made only of ``.()[]{}<>`` is the record's structure instead of a new header when
+it is exactly as long as the sequence, or continues a structure already begun without making
+it longer than the sequence (a record may still be named ``..``).
 
 Whole-input problems (text before the first ``>``, no record at all) raise
 :class:`~rnapredict.errors.InputError`; per-record layout problems (no id, sequence after the
@@ -64,6 +68,18 @@ class FastaEntry:
                 break
             found = line
         return found
+
+
+def _continues_structure(current: _Builder | None, line: str) -> bool:
+    """Whether a line starting with ``>`` is the current record's structure, not a header."""
+    if current is None or not current.n_seq or current.error is not None:
+        return False
+    text = "".join(_ENERGY.sub("", line).split())
+    if len(text) < 2 or not _SS_MARKS.issuperset(text) or not set(text) - {">"}:
+        return False
+    if current.ss_line is None:  # a whole structure on one line: exactly the sequence's length
+        return len(text) == current.n_seq
+    return sum(map(len, current.ss_parts)) + len(text) <= current.n_seq  # a wrapped structure
 
 
 def is_structure_line(text: str) -> bool:
@@ -143,7 +159,9 @@ def iter_fasta(lines: Iterable[tuple[int, str]], source: str) -> Iterator[FastaE
     current: _Builder | None = None
     seen_any = False
     for lineno, line in lines:
-        if line.startswith(">"):
+        if line.startswith(">") and _continues_structure(current, line):
+            current.add(lineno, line)
+        elif line.startswith(">"):
             if current is not None:
                 yield current.build()
             current = _Builder(line, source, lineno)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -78,30 +78,6 @@ class CgFeatureConfig:
 DEFAULT_FEATURES = CgFeatureConfig()
 
 
-#: Longer candidates get their pairs from a k-d tree (all pairs: O(L²) memory and time).
-KD_TREE_LENGTH = 300
-
-
-@lru_cache(maxsize=8)
-def _pair_index(n: int, min_sep: int, edges: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    """[P] i, [P] j (j − i ≥ min_sep) and [P] separation class, for length n (cached)."""
-    i, j = np.triu_indices(n, min_sep)
-    sep = np.searchsorted(np.asarray(edges), j - i, side="right") - 1
-    for a in (i, j, sep):
-        a.flags.writeable = False
-    return i, j, sep
-
-
-def _near_pairs(one: np.ndarray, cfg: CgFeatureConfig) -> tuple[np.ndarray, np.ndarray]:
-    """[P] i < j with j − i ≥ min_sep and C1′ distance ≤ max_dist, for one [L, 3] trace."""
-    from scipy.spatial import cKDTree
-
-    p = cKDTree(one).query_pairs(cfg.max_dist, output_type="ndarray")
-    p = np.sort(p.reshape(-1, 2), axis=1)
-    p = p[p[:, 1] - p[:, 0] >= cfg.min_sep]
-    return p[:, 0], p[:, 1]
-
-
 def histograms(
     coords: np.ndarray, cfg: CgFeatureConfig = DEFAULT_FEATURES
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -112,19 +88,21 @@ def histograms(
         d < max_dist), and [S, coord_max + 1] counts of residues by their number of neighbours
         within ``coord_radius`` at |i − j| ≥ min_sep.
     """
+    from scipy.spatial import cKDTree
+
     x = np.asarray(coords, dtype=np.float64)
     s, n = x.shape[:2]
-    if n <= KD_TREE_LENGTH:
-        i, j, sep = _pair_index(n, cfg.min_sep, cfg.sep_edges)
     size = len(cfg.sep_edges) * cfg.n_bins
     pair, coord = np.zeros((s, size)), np.zeros((s, cfg.coord_max + 1))
-    for k, one in enumerate(x):  # one candidate at a time: [P] not [S, P, 3] at long L
-        if n > KD_TREE_LENGTH:  # only the pairs within max_dist (same counts, far fewer pairs)
-            i, j = _near_pairs(one, cfg)
-            sep = np.searchsorted(np.asarray(cfg.sep_edges), j - i, side="right") - 1
+    for k, one in enumerate(x):  # pairs within max_dist only: O(L) at compact long L, not O(L²)
+        ij = cKDTree(one).query_pairs(cfg.max_dist, output_type="ndarray").astype(np.int64)
+        i, j = ij.min(1), ij.max(1)
+        keep = j - i >= cfg.min_sep
+        i, j = i[keep], j[keep]
         d = np.linalg.norm(one[i] - one[j], axis=-1)
         ok = d < cfg.max_dist
-        pair[k] = np.bincount(sep[ok] * cfg.n_bins + (d[ok] / cfg.bin_width).astype(np.int64),
+        sep = np.searchsorted(np.asarray(cfg.sep_edges), j[ok] - i[ok], side="right") - 1
+        pair[k] = np.bincount(sep * cfg.n_bins + (d[ok] / cfg.bin_width).astype(np.int64),
                               minlength=size)  # fmt: skip
         near = d < cfg.coord_radius
         per_res = np.bincount(i[near], minlength=n) + np.bincount(j[near], minlength=n)

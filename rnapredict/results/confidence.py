@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rnapredict import __version__
 from rnapredict.io.atomic import atomic_write_text
 from rnapredict.results.outputs import CONFIDENCE, writing
+
+if TYPE_CHECKING:
+    from rnapredict.pipeline.api import Prediction
 
 
 def _floats(values: np.ndarray | Sequence[float], ndigits: int = 2) -> list[float]:
@@ -43,59 +47,59 @@ def template_remarks(prior: dict[str, Any]) -> list[str]:
     ]
 
 
-def confidence_document(
-    *,
-    record_id: str,
-    name: str,
-    index: int,
-    source: str,
-    sequence: str,
-    ss: str,
-    ss_source: str,
-    plddt: np.ndarray,
-    ptm: np.ndarray,
-    ranking_score: np.ndarray,
-    sample_index: Sequence[int],
-    files: Sequence[Sequence[str]],
-    seed: int,
-    run_seed: int,
-    model_version: str,
-    settings: dict[str, Any],
-    relax: Sequence[dict[str, Any]] | None,
-    time_s: float,
-    model_ss: Sequence[str] = (),
-    model_prior: Sequence[dict[str, Any]] = (),
-    probing: dict[str, Any] | None = None,
-    checksums: dict[str, dict[str, Any]] | None = None,
-    notes: Sequence[str] = (),
-    weights_sha256: str | None = None,
-) -> dict[str, Any]:
-    """The ``confidence.json`` content for one folded record.
+@dataclass(frozen=True)
+class RecordRun:
+    """What the run, not the engine, contributes to a record's ``confidence.json``.
 
-    Args:
-        plddt: [S, L] per-residue pLDDT (0–100) of the ranked models.
-        ptm: [S] pTM-like scores (0–1); ranking_score: [S]; sample_index: [S].
+    Attributes:
+        name: the record's output directory name; index: its position in the input;
+        source: the input file; sequence: [L] the record's sequence as read.
+        run_seed: ``fold --seed``; settings: the run's options (``FoldRunOptions.settings``:
+            samples, steps, format, prior, templates, cutoff, clean-up, threads, probing …).
         files: [S][formats] model file names, rank order.
-        relax: per-model relaxation reports (rank order), or None without ``--relax``.
-        model_ss: [S] dot-bracket each model was built from (rank order; empty: ``ss``).
-        model_prior: [S] provenance of each model's starting candidate (rank order).
-        probing: ``--shape`` / ``--dms`` report of the record
-            (:func:`rnapredict.features.probing.probing_report`), or None without data; its
-            per-model agreement goes to each model entry.
         checksums: ``{file name: {"bytes", "sha256"}}`` of the model files (``--resume``
             redoes the record when a file no longer matches).
+        relax: per-model relaxation reports (rank order), or None without ``--relax``.
+        time_s: wall time of the record (s).
         notes: remarks for the user (e.g. written as mmCIF because PDB cannot hold it).
-        weights_sha256: sha256 of the weights file the engine loaded (None: unknown/tiny).
     """
-    plddt = np.asarray(plddt, dtype=np.float64)
+
+    name: str
+    index: int
+    source: str
+    sequence: str
+    run_seed: int
+    settings: dict[str, Any]
+    files: Sequence[Sequence[str]]
+    checksums: dict[str, dict[str, Any]] = field(default_factory=dict)
+    relax: Sequence[dict[str, Any]] | None = None
+    time_s: float = 0.0
+    notes: Sequence[str] = ()
+
+
+def confidence_document(prediction: Prediction, run: RecordRun) -> dict[str, Any]:
+    """The ``confidence.json`` content for one folded record.
+
+    From ``prediction``: the ranked models' confidence (pLDDT [S, L] 0–100, pTM [S] 0–1,
+    ranking score [S], sample index [S]), each model's structure and candidate provenance,
+    the record seed, the weights' version and sha256 (``extra["weights_sha256"]``; None:
+    unknown/tiny) and the ``--shape`` / ``--dms`` report (``extra["probing"]``:
+    :func:`rnapredict.features.probing.probing_report`, whose per-model agreement goes to
+    each model entry). From ``run``: everything else (:class:`RecordRun`).
+    """
+    pred, files, relax = prediction, run.files, run.relax
+    model_ss, model_prior = pred.model_ss, pred.model_prior
+    probing = pred.extra.get("probing")
+    plddt = np.asarray(pred.plddt, dtype=np.float64)
+    ptm = pred.ptm
     means = plddt.mean(axis=1) if plddt.size else np.zeros(len(files))
     models = []
     for r in range(len(files)):
         entry: dict[str, Any] = {
             "rank": r + 1,
             "files": list(files[r]),
-            "sample_index": int(sample_index[r]),
-            "ranking_score": round(float(ranking_score[r]), 4),
+            "sample_index": int(pred.sample_index[r]),
+            "ranking_score": round(float(pred.ranking_score[r]), 4),
             "ptm": round(float(ptm[r]), 4),
             "mean_plddt": round(float(means[r]), 2),
             "plddt": _floats(plddt[r]),
@@ -112,28 +116,28 @@ def confidence_document(
     relax_failed = sum(1 for r in relax or () if not r.get("ok", False))
     doc = {
         "templates": templates_used(model_prior),
-        "id": record_id,
-        "name": name,
-        "index": index,
-        "source": source,
+        "id": pred.record_id,
+        "name": run.name,
+        "index": run.index,
+        "source": run.source,
         "status": "ok",
-        "length": len(sequence),
-        "sequence": sequence,
-        "secondary_structure": {"dot_bracket": ss, "source": ss_source},
-        "seed": int(seed),
-        "run_seed": int(run_seed),
-        "model_version": model_version,
-        "weights_sha256": weights_sha256,
+        "length": len(run.sequence),
+        "sequence": run.sequence,
+        "secondary_structure": {"dot_bracket": pred.ss, "source": pred.ss_source},
+        "seed": int(pred.seed),
+        "run_seed": int(run.run_seed),
+        "model_version": pred.model_version,
+        "weights_sha256": pred.extra.get("weights_sha256"),
         "rnapredict_version": __version__,
-        "settings": settings,
+        "settings": run.settings,
         "mean_plddt": round(float(means[0]), 2) if len(means) else None,
         "ptm": round(float(ptm[0]), 4) if len(ptm) else None,
-        "ranking": [int(i) for i in sample_index],
+        "ranking": [int(i) for i in pred.sample_index],
         "relax_failed": relax_failed if relax is not None else None,
-        "time_s": round(time_s, 3),
-        "notes": list(notes),
+        "time_s": round(run.time_s, 3),
+        "notes": list(run.notes),
         "models": models,
-        "checksums": checksums or {},
+        "checksums": run.checksums or {},
     }
     if probing is not None:  # key only with data: outputs without it stay as they were
         doc["probing"] = {k: v for k, v in probing.items() if k != "model_agreement"}

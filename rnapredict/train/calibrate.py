@@ -27,8 +27,8 @@ BINS = (0, 30, 50, 70, 90, 101)
 def collect(weights: Path | None, data: Path, limit: int | None, seed: int) -> list[dict]:
     """Per chain: raw pLDDT [S, L] of the ranked models and real per-residue lDDT [S, L]."""
     from rnapredict.engine import load_engine
-    from rnapredict.engine.api import FoldOptions
     from rnapredict.io.records import Record
+    from rnapredict.pipeline.api import FoldOptions
     from rnapredict.train.data import load_chains
 
     engine = load_engine(weights)

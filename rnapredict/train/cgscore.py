@@ -7,7 +7,7 @@ Training set: every train chain (released before 2020-01-01) ≥ ``min_length`` 
 are the candidates ``fold`` would assemble from its ViennaRNA MFE (a pool of ``structures``
 sampled structures × ``alternatives`` library alternatives, seeded as ``fold`` seeds the record),
 with a motif library built without the chain's fold of sequence families
-(:func:`rnapredict.data.families.kmer_families`, families dealt to ``folds`` folds), so a
+(:func:`rnapredict.data.families.families`, families dealt to ``folds`` folds), so a
 chain never assembles from its own relatives. Label: C1′ TM-score to the native. The fit is a
 ridge regression of within-target z-scored TM on within-target centred, globally standardised
 features. Same data → same bytes.
@@ -66,7 +66,7 @@ def candidate_pool(
     The first structures are those :func:`rnapredict.prior.assembly.assembly_candidates`
     samples (same seed and order), so its pool is a prefix of this one.
     """
-    from rnapredict.engine.api import record_generators
+    from rnapredict.pipeline.api import record_generators
     from rnapredict.prior.assembly import assemble
     from rnapredict.prior.ensemble import sample_structures
 
@@ -106,10 +106,10 @@ def fit_weights(sets: list[tuple[np.ndarray, np.ndarray]], ridge: float) -> np.n
 
 
 def fold_of_families(ids: list[str], seqs: list[str], folds: int) -> dict[str, int]:
-    """Fold per chain id: k-mer families dealt round-robin in order of their first id."""
-    from rnapredict.data.families import kmer_families
+    """Fold per chain id: sequence families dealt round-robin in order of their first id."""
+    from rnapredict.data.families import families
 
-    fam = kmer_families(ids, seqs)
+    fam = families(ids, seqs)
     order: dict[frozenset[str], int] = {}
     for cid in sorted(ids):
         order.setdefault(fam[cid], len(order))

@@ -82,10 +82,11 @@ def collect(
         ``x`` [S, L, 3] float32 tensors (Å), ``lddt`` [S, L] (0–1), ``tm`` [S], ``ptm`` /
         ``plddt`` [S] (the frozen head's, raw).
     """
-    from rnapredict.data.families import kmer_families
+    from rnapredict.data.families import families
     from rnapredict.engine import load_engine
-    from rnapredict.engine.api import FoldOptions, record_generators
-    from rnapredict.prior.assembly import assembly_candidates
+    from rnapredict.pipeline.api import FoldOptions, record_generators
+    from rnapredict.pipeline.candidates import record_candidates
+    from rnapredict.pipeline.secondary import Secondary
     from rnapredict.prior.library import default_library
     from rnapredict.train.data import load_chains
 
@@ -93,9 +94,7 @@ def collect(
     engine.calibration = None
     library = default_library()
     chains = load_chains(data, split, None, ("c1", "allatom"))
-    fams = (
-        kmer_families([c.id for c in chains], [c.seq for c in chains]) if split == "train" else {}
-    )
+    fams = families([c.id for c in chains], [c.seq for c in chains]) if split == "train" else {}
     chains = [c for c in chains if 2 <= len(c.seq) <= max_length][:limit]
     chains = chains[shard[0] - 1 :: shard[1]]
     out = []
@@ -104,7 +103,8 @@ def collect(
         lib = library.without(fams.get(ch.id, frozenset({ch.id}))) if fams else library
         _, gen, pgen = record_generators(seed, ch.id)
         mfe = predict_ss(ch.seq)
-        cands = assembly_candidates(ch.seq, mfe, "vienna", n_candidates, pgen, library=lib)
+        want = FoldOptions(n_samples=n_candidates, seed=seed, templates="none")
+        cands = record_candidates(ch.seq, Secondary(mfe, "vienna"), want, pgen, library=lib)
         opts = FoldOptions(n_samples=len(cands), seed=seed)
         ens, owner = engine.sample_candidates(ch.seq, cands, opts, gen)
         x = ens.coords.float()
@@ -175,8 +175,8 @@ def evaluate(net: RnaFoldNet, rows: list[dict[str, Any]], calib: bool = False) -
     """
     from scipy.stats import spearmanr
 
-    from rnapredict.engine.sampling import ranking_score
     from rnapredict.model.confidence import plddt_from_logits
+    from rnapredict.pipeline.rank import ranking_score
 
     net.eval()
     m1, rnd, rho, err, m1_all, best_all = [], [], [], [], [], []

@@ -200,10 +200,10 @@ def with_assembled_priors(
 
     Args:
         library: :class:`rnapredict.prior.library.MotifLibrary` (train split only).
-        families: chain id → family ids (:func:`rnapredict.data.families.kmer_families`).
+        families: chain id → family ids (:func:`rnapredict.data.families.families`).
         seed: candidate choice seed (per chain: derived from it and the chain id).
     """
-    from rnapredict.engine.api import record_seed
+    from rnapredict.pipeline.api import record_seed
     from rnapredict.prior.assembly import assemble
 
     out = []

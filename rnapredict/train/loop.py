@@ -113,13 +113,13 @@ def prior_adder(cfg: TrainConfig, train_chains: list[Chain], seed: int):  # noqa
     returned function takes an optional ``seed`` (candidate choice; default ``seed``)."""
     if cfg.prior_source == "aform":
         return lambda chains, seed=seed: with_priors(chains)
-    from rnapredict.data.families import kmer_families
+    from rnapredict.data.families import families as family_sets
     from rnapredict.prior.library import default_library
 
     library = default_library()
     if library is None:
         raise SystemExit("prior_source assembly needs the motif library in weights/")
-    families = kmer_families([c.id for c in train_chains], [c.seq for c in train_chains])
+    families = family_sets([c.id for c in train_chains], [c.seq for c in train_chains])
     return lambda chains, seed=seed: with_assembled_priors(chains, library, families, seed)
 
 

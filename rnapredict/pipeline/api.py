@@ -1,12 +1,16 @@
-"""The inference contract between ``rnapredict fold`` and the engine.
+"""The inference contract: what ``rnapredict fold`` asks of an engine, and what the pipeline's
+stages ask of the network.
 
-``load_engine()`` gives an object with ``predict(record, options) -> Prediction``; the fold
-pipeline (batching, output layout, resume) only talks to this interface.
+``load_engine()`` gives an object with ``predict(record, options) -> Prediction``
+(:class:`Engine`); the fold command (batching, output layout, resume) only talks to this
+interface. :func:`rnapredict.pipeline.fold.predict` composes the stages and needs of the
+network only a :class:`Sampler`.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -19,6 +23,9 @@ from rnapredict.io.structure import RnaStructure
 
 if TYPE_CHECKING:
     import torch
+
+    from rnapredict.geometry.candidate import Candidate
+    from rnapredict.pipeline.rank import Ensemble
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,20 @@ class Engine(Protocol):
     """Anything that folds a record."""
 
     def predict(self, record: Record, options: FoldOptions) -> Prediction: ...
+
+
+class Sampler(Protocol):
+    """The network side of the pipeline (:class:`rnapredict.engine.engine.FoldEngine`).
+
+    ``sample_candidates(seq, candidates, options, generator)`` draws ``options.n_samples``
+    samples [S] spread over the candidates and returns them with the candidate index of each.
+    """
+
+    model_version: str
+    weights_sha256: str | None
+    sample_candidates: Callable[
+        [str, list[Candidate], FoldOptions, torch.Generator], tuple[Ensemble, list[int]]
+    ]
 
 
 def record_seed(run_seed: int, record_id: str) -> int:

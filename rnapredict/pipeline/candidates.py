@@ -1,4 +1,5 @@
-"""All candidate sources of a record combined: templates first, then the structural prior."""
+"""Starting candidates of a record: all sources combined, templates first, then the
+structural prior (A-form rule or motif-library assembly)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from rnapredict.geometry.candidate import Candidate, aform_candidate
 
 if TYPE_CHECKING:
     import torch
+
+    from rnapredict.pipeline.api import FoldOptions
+    from rnapredict.pipeline.secondary import Secondary
 
 PRIORS = ("aform", "assembly")
 
@@ -44,6 +48,7 @@ def build_candidates(
     opts: PriorOptions,
     generator: torch.Generator,
     record_id: str | None = None,
+    library: object | None = None,
 ) -> list[Candidate]:
     """1 … ``opts.n`` candidates for one record; never empty, never raises for lack of a match.
 
@@ -54,6 +59,8 @@ def build_candidates(
         generator: the record's generator (candidate choice is seeded by it).
         record_id: the query's id: no template or motif instance of the PDB entry it names
             (:func:`rnapredict.data.cutoff.entry_id`) is used.
+        library: the motif library to assemble from (None: the shipped one, bound by the
+            cutoff and the self-exclusion); ``bench/`` passes one built without a CV fold.
 
     Template candidates (:mod:`rnapredict.templates`) come first; the structural prior fills
     the remaining slots. ``opts.cutoff`` and the self-exclusion bound both sources.
@@ -71,8 +78,25 @@ def build_candidates(
     from rnapredict.prior.assembly import assembly_candidates
     from rnapredict.prior.library import fold_library
 
-    library = fold_library(StructureCutoff.for_record(opts.cutoff, record_id))
+    if library is None:
+        library = fold_library(StructureCutoff.for_record(opts.cutoff, record_id))
     cands = assembly_candidates(
         seq, ss, ss_source, rest, generator, library=library, constrain=opts.constrain
     )
     return tmpl + (cands or [aform_candidate(seq, ss, ss_source)])
+
+
+def record_candidates(
+    seq: str,
+    sec: Secondary,
+    options: FoldOptions,
+    generator: torch.Generator,
+    record_id: str | None = None,
+    library: object | None = None,
+) -> list[Candidate]:
+    """:func:`build_candidates` with ``fold``'s options: ``options.n_samples`` wanted, its
+    prior, templates and cutoff, the probing constraint of ``sec``."""
+    opts = PriorOptions(
+        options.prior, options.n_samples, options.templates, options.cutoff, sec.constraint
+    )
+    return build_candidates(seq, sec.ss, sec.source, opts, generator, record_id, library)
