@@ -2,7 +2,7 @@
 
     python -m bench.accuracy [--only validation|cv] [--modes release,aform,assembly,assembly+diffusion]
         [--folds 5] [--min-length 50] [--limit N] [-n 5] [--steps N] [--init-sigma S]
-        [--weights DIR] [--seed 0] [--json out.json]
+        [--weights DIR] [--seed 0] [--json out.json] [--search on|off]
 
 Modes (all from the same ViennaRNA MFE structure, what ``rnapredict fold`` uses without ``--ss``;
 the stages of ``rnapredict.pipeline`` with the record seeds ``fold`` derives, no templates):
@@ -264,11 +264,22 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--ss-cache", type=Path, default=REPO / "runs" / "ss_cache.json")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument(
+        "--search", choices=("on", "off"), default=None,
+        help="anneal each structure's loop choices under the learned score (prior.search);"
+        " default: as shipped (SelectConfig.search)",
+    )  # fmt: skip
+    p.add_argument(
         "--init-sigma", type=float, default=None,
         help="override the partial-diffusion start (Å; ≤ 0: full schedule from noise); the start"
         " is the first schedule level ≤ it",
     )  # fmt: skip
     a = p.parse_args(argv)
+    if a.search is not None:
+        from dataclasses import replace
+
+        from rnapredict.prior import assembly
+
+        assembly.DEFAULT_SELECT = replace(assembly.DEFAULT_SELECT, search=a.search == "on")
     modes = [m for m in a.modes.split(",") if m]
     if bad := [m for m in modes if m not in MODES]:
         p.error(f"unknown mode(s) {', '.join(bad)} (choose from {', '.join(MODES)})")

@@ -1,6 +1,7 @@
 """Leave-family-out evaluation of the coarse-grained score on the cached candidate sets.
 
     python -m bench.cgscore_eval --cache /work/cgscore_cache [--ridge 1,10,100] [--json out.json]
+        [--no-packing]
 
 Reads ``bench/cgscore_data.py``'s cache (per target: the 32-candidate pool, each raw and
 refined once, with C1′ TM to the native). The score (:mod:`rnapredict.prior.cgscore`) is refitted
@@ -10,7 +11,8 @@ chains only: for a CV target on the other folds' CV targets (folds never split a
 target. Reports per section:
 
 - mean over targets of the within-target Spearman of each score with TM: the learned score on
-  raw candidates (selection) and on refined models (ranking), beside the session-5 ("today") compactness (raw)
+  raw candidates (selection; also its per-candidate part alone, what ``prior.search`` anneals
+  on) and on refined models (ranking), beside the session-5 ("today") compactness (raw)
   and confidence ``ranking_score`` (refined);
 - selection: model-1 and best-of-5 TM of the refined models when choosing 5 of the pool —
   today (compactness order over today's 20-candidate pool, ranked by ``ranking_score``) vs the
@@ -28,7 +30,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from rnapredict.geometry.candidate import Candidate
-from rnapredict.prior.cgscore import features
+from rnapredict.prior.cgscore import CgFeatureConfig, features
 from rnapredict.prior.select import DEFAULT_SELECT, compactness_penalty, select_candidates
 from rnapredict.train.cgscore import fit_weights, zscore
 
@@ -55,7 +57,9 @@ def mean_rho(pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
     return float(np.mean([spearman(x, y) for x, y in pairs]))
 
 
-def evaluate(targets: list[dict], fits: dict[int, np.ndarray], leave_fold: bool) -> dict:
+def evaluate(
+    targets: list[dict], fits: dict[int, np.ndarray], leave_fold: bool, cfg: CgFeatureConfig
+) -> dict:
     """Spearman and selection figures of one section (``fits``: weights per left-out fold)."""
     rho: dict[str, list] = {}
     sel: dict[str, list[tuple[float, float]]] = {}
@@ -66,6 +70,8 @@ def evaluate(targets: list[dict], fits: dict[int, np.ndarray], leave_fold: bool)
         f_raw, f_ref = t["f_raw"], t["f_ref"]
         rs, tm_raw, tm_ref = t["ranking_score"], t["tm_raw"], t["tm_refined"]
         rho.setdefault("raw: learned", []).append((f_raw @ w, tm_raw))
+        geo = f_raw[:, :-3] @ w[:-3] + f_raw[:, -1] * w[-1]
+        rho.setdefault("raw: learned, per-candidate part (search)", []).append((geo, tm_raw))
         rho.setdefault("raw: compactness (today)", []).append(
             (-np.array([compactness_penalty(x) for x in raw]), tm_raw)
         )
@@ -92,7 +98,7 @@ def evaluate(targets: list[dict], fits: dict[int, np.ndarray], leave_fold: bool)
                 pos[id(c)]
                 for c in select_candidates(pool[:n_pool], 5, DEFAULT_SELECT, f_raw[:n_pool] @ w)
             ]
-            five = features(seq, ref[chosen], [ss[i] for i in chosen]) @ w
+            five = features(seq, ref[chosen], [ss[i] for i in chosen], cfg) @ w
             for rank, key in (
                 ("z(learned)+z(ranking_score)", zscore(five) + zscore(rs[chosen])),
                 ("ranking_score", rs[chosen]),
@@ -118,13 +124,15 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--cache", type=Path, default=Path("/work/cgscore_cache"))
     p.add_argument("--ridge", default="10", help="comma-separated ridge weights to report")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--no-packing", action="store_true", help="features without helix packing")
     a = p.parse_args(argv)
+    cfg = CgFeatureConfig(packing=not a.no_packing)
     sections = {"validation": load(a.cache, "validation"), "cv": load(a.cache, "cv")}
     for ts in sections.values():
         for t in ts:
             ss = [str(s) for s in t["ss"]]
-            t["f_raw"] = features(str(t["seq"]), t["raw"].astype(np.float64), ss)
-            t["f_ref"] = features(str(t["seq"]), t["refined"].astype(np.float64), ss)
+            t["f_raw"] = features(str(t["seq"]), t["raw"].astype(np.float64), ss, cfg)
+            t["f_ref"] = features(str(t["seq"]), t["refined"].astype(np.float64), ss, cfg)
     cv = sections["cv"]
     out: dict = {}
     for lam in (float(x) for x in a.ridge.split(",")):
@@ -134,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict:
             for f in [-1, *folds]
         }
         for name, ts in sections.items():
-            r = evaluate(ts, fits, leave_fold=name == "cv")
+            r = evaluate(ts, fits, name == "cv", cfg)
             out[f"{name} ridge {lam:g}"] = r
             print(f"== {name}: {r['n']} targets, ridge {lam:g}")
             print("  within-target Spearman with TM (mean over targets):")

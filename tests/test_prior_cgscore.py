@@ -103,7 +103,7 @@ def test_shipped_score_verified_and_prefers_the_native_fold() -> None:
     data = (WEIGHTS / entry["file"]).read_bytes()
     assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     score = default_cgscore()
-    assert score is not None and score.weights.shape == (DEFAULT_FEATURES.n_features,)
+    assert score is not None and score.weights.shape == (score.config.n_features,)
     # tRNA-Phe (1ehz, C1′) against the same chain stretched: compact native-like geometry wins
     from rnapredict.io.pdbio import read_structure
     from tests.conftest import shared_path

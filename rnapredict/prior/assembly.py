@@ -41,6 +41,7 @@ from rnapredict.prior.library import (
 from rnapredict.prior.motifs import LoopGeom, measure_loop
 from rnapredict.prior.place import place
 from rnapredict.prior.pseudoknot import close_pseudoknots
+from rnapredict.prior.search import SearchConfig
 from rnapredict.prior.select import DEFAULT_SELECT, SelectConfig, select_candidates
 from rnapredict.prior.steric import clash_pairs, push_apart
 
@@ -48,6 +49,8 @@ from rnapredict.prior.steric import clash_pairs, push_apart
 PK_DIST = 14.0
 #: Consecutive C1′ farther apart than this (Å) are a bad step (natives reach ~11 in junctions).
 MAX_STEP = 12.0
+#: Separates loop choices from pseudoknot-instance choices in a candidate's identity key.
+PK_KEY = -(10**9)
 #: Entries listed in a candidate's ``info["instances"]`` (the rest are counted).
 MAX_INFO = 20
 
@@ -110,6 +113,7 @@ def assemble(
     k: int = 1,
     library: object | None = None,
     ss_source: str = "input",
+    search: SearchConfig | None = None,
 ) -> list[Candidate]:
     """Up to ``k`` alternative 3D candidates for one secondary structure; never empty.
 
@@ -120,6 +124,8 @@ def assemble(
         library: motif library (None: the shipped one); benches pass one built without a
             cross-validation fold.
         ss_source: recorded in each candidate's ``info``.
+        search: anneal the per-loop choices under the learned score
+            (:mod:`rnapredict.prior.search`) instead of best match + sampled alternatives.
     """
     cfg = DEFAULT_CONFIG
     seq = seq.upper().replace("T", "U")
@@ -141,8 +147,13 @@ def assemble(
                 kind, query_lengths(graph, l), loop_seq(graph, seq, l), cfg.match
             )
         options.append((np.append(ids, -1), np.append(scores, cfg.fallback_score)))
+    if search is not None:
+        from rnapredict.prior.search import with_stacking
+
+        options = with_stacking(graph, options, search)
     owner, parent, depth = loop_tree(graph)
     pk = np.asarray(graph.pk_pairs, dtype=np.int64).reshape(-1, 2)
+    stacked: dict[tuple[int, int], LoopGeom] = {}
 
     def sample(l: int) -> int:
         ids, scores = options[l]
@@ -150,6 +161,12 @@ def assemble(
         return int(ids[rng.choice(len(ids), p=w / w.sum())])
 
     def geom(l: int, choice: int) -> LoopGeom:
+        if choice <= -2:  # coaxial-stacking variant -2 - v of the loop's best match
+            if (l, choice) not in stacked:
+                from rnapredict.prior.coaxial import stack_variant
+
+                stacked[l, choice] = stack_variant(geom(l, int(options[l][0][0])), -2 - choice)
+            return stacked[l, choice]
         if choice < 0:
             return fallback[l]
         g = lib.geoms[choice]  # type: ignore[union-attr]
@@ -158,13 +175,14 @@ def assemble(
             return LoopGeom(g.transforms, (fb[0], *g.strands, fb[-1]), g.fit_rmsd)
         return g
 
-    out: list[Candidate] = []
-    seen: set[tuple[int, ...]] = set()
-    for c in range(max(1, k)):
+    def build(choice: list[int]) -> np.ndarray:
+        return place(graph, [geom(l, ch) for l, ch in enumerate(choice)])
+
+    def resampled(c: int) -> tuple[np.ndarray, list[int]]:
         choice = [int(options[l][0][0]) if c == 0 else sample(l) for l in range(n_loops)]
         best = None
         for _ in range(cfg.rounds):
-            xyz = place(graph, [geom(l, ch) for l, ch in enumerate(choice)])
+            xyz = build(choice)
             bad, penalty = _bad_pairs(xyz, pk)
             if best is None or penalty < best[0]:
                 best = (penalty, xyz, list(choice))
@@ -178,14 +196,26 @@ def assemble(
                 l = _lca(oa, ob, parent, depth)
             choice[l] = sample(l)
         assert best is not None
-        penalty, xyz, choice = best
-        pk_lib = lib.pk if lib is not None else None
+        return best[1], best[2]
+
+    if search is not None:
+        from rnapredict.prior.search import anneal, geometry_score
+
+        first = [int(options[l][0][0]) for l in range(n_loops)]
+        penalty = lambda x: _bad_pairs(x, pk)[1]  # noqa: E731
+        found = anneal(first, options, build, penalty, rng, k, geometry_score(ss), search)
+    else:
+        found = [resampled(c) for c in range(max(1, k))]
+    out: list[Candidate] = []
+    seen: set[tuple[int, ...]] = set()
+    pk_lib = lib.pk if lib is not None else None
+    for c, (xyz, choice) in enumerate(found):
         xyz, pk_choice = close_pseudoknots(
             graph, seq, xyz, pk_lib, None if c == 0 else rng, cfg.pull_pk
         )
         if cfg.pack is not None:
             xyz = pack_domains(graph, xyz, rng, cfg.pack)
-        key = (*choice, -2, *pk_choice)
+        key = (*choice, PK_KEY, *pk_choice)
         if key in seen and c > 0:
             continue
         seen.add(key)
@@ -195,7 +225,8 @@ def assemble(
             "ss_source": ss_source,
             "instances": used[:MAX_INFO],
             "n_instances": len(used),
-            "n_fallback": sum(1 for ch in choice if ch < 0),
+            "n_fallback": sum(1 for ch in choice if ch == -1),
+            "n_stacked": sum(1 for ch in choice if ch <= -2),
             "n_pk_placed": sum(1 for ch in pk_choice if ch >= 0),
             "clashes_pushed": int(len(clash_pairs(xyz))),
         }
@@ -204,7 +235,13 @@ def assemble(
 
 
 def _with_proposed_pk(
-    seq: str, ss: str, generator: torch.Generator, k: int, library: object | None, source: str
+    seq: str,
+    ss: str,
+    generator: torch.Generator,
+    k: int,
+    library: object | None,
+    source: str,
+    search: SearchConfig | None = None,
 ) -> list[Candidate]:
     """Candidates of ``ss`` plus the pseudoknot stems :func:`propose_pk` finds (none: [])."""
     from rnapredict.prior.pkpairs import propose_pk, with_pseudoknots
@@ -212,7 +249,7 @@ def _with_proposed_pk(
     stems = propose_pk(seq, ss)
     if not stems:
         return []
-    return assemble(seq, with_pseudoknots(ss, stems), generator, k, library, f"{source}+pk")
+    return assemble(seq, with_pseudoknots(ss, stems), generator, k, library, f"{source}+pk", search)
 
 
 def assembly_candidates(
@@ -224,7 +261,7 @@ def assembly_candidates(
     *,
     library: object | None = None,
     constrain: Callable[..., None] | None = None,
-    config: SelectConfig = DEFAULT_SELECT,
+    config: SelectConfig | None = None,
 ) -> list[Candidate]:
     """Up to ``n`` candidates (good and different) for a record, the first built on ``ss``.
 
@@ -241,8 +278,13 @@ def assembly_candidates(
         generator: seeds the structure sampling and the library choices.
         library: motif library (None: the shipped one); constrain: probing soft constraints
             for the structure sampling (:data:`rnapredict.prior.ensemble.Constrain`).
+        config: selection settings (None: :data:`DEFAULT_SELECT`, which benches may swap).
     """
     from rnapredict.prior.ensemble import sample_structures
+    from rnapredict.prior.search import DEFAULT_SEARCH
+
+    config = config or DEFAULT_SELECT
+    search = DEFAULT_SEARCH if config.search else None
 
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
     if ss_source == "input":
@@ -258,9 +300,9 @@ def assembly_candidates(
     pool: list[Candidate] = []
     for r, one in enumerate(structures):
         source = ss_source if r == 0 else f"{ss_source}-sample"
-        pool += assemble(seq, one, generator, k, library, source)
+        pool += assemble(seq, one, generator, k, library, source, search)
         if ss_source != "input" and len(seq) <= config.pool_max_len:
-            pool += _with_proposed_pk(seq, one, generator, k, library, source)
+            pool += _with_proposed_pk(seq, one, generator, k, library, source, search)
     quality = None
     if config.learned and len(pool) > n:
         from rnapredict.prior.cgscore import default_cgscore

@@ -9,7 +9,9 @@ a linear model over features that see geometry, not sequence identity:
   from one pass over the pairs: :func:`histograms`);
 - consensus: minus the mean C1′ RMSD (superposed) to the other candidates of the set;
 - the free energy of the candidate's secondary structure (ViennaRNA, kcal/mol, negated);
-- compactness: minus |ln(Rg / (5.5·L^(1/3)))|.
+- compactness: minus |ln(Rg / (5.5·L^(1/3)))|;
+- helix packing at loops: the angle and end distance of helices that follow each other around
+  a loop (:mod:`rnapredict.prior.packing`), binned.
 
 The weights are fitted by ridge regression of the within-target z-scored TM-score on
 within-target centred features, over the assembled candidates of train chains ≥ 50 nt
@@ -45,6 +47,8 @@ class CgFeatureConfig:
         coord_radius: neighbour radius of the coordination histogram (Å).
         coord_max: coordination counts above this share the last bin.
         rg_coef: a in the compact-RNA law Rg ≈ a·L^(1/3) (Å).
+        packing: add the helix-packing histogram at loops (:mod:`rnapredict.prior.packing`;
+            files written before it existed load with False).
     """
 
     min_sep: int = 3
@@ -54,6 +58,7 @@ class CgFeatureConfig:
     coord_radius: float = 12.0
     coord_max: int = 30
     rg_coef: float = 5.5
+    packing: bool = True
 
     @property
     def n_bins(self) -> int:
@@ -61,7 +66,13 @@ class CgFeatureConfig:
 
     @property
     def n_features(self) -> int:
-        return len(self.sep_edges) * self.n_bins + self.coord_max + 1 + 3
+        return len(self.sep_edges) * self.n_bins + self.coord_max + 1 + self.n_packing + 3
+
+    @property
+    def n_packing(self) -> int:
+        from rnapredict.prior.packing import N_FEATURES
+
+        return N_FEATURES if self.packing else 0
 
 
 DEFAULT_FEATURES = CgFeatureConfig()
@@ -120,18 +131,39 @@ def ss_energies(seq: str, structures: list[str]) -> np.ndarray:
     return np.array([ev.eval_structure(s) for s in structures], dtype=np.float64)
 
 
+def geometry_compactness(coords: np.ndarray, cfg: CgFeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
+    """[S] minus |ln(Rg / (a·L^(1/3)))| of each of [S, L, 3] C1′ candidates (Å)."""
+    from rnapredict.prior.select import compactness_penalty
+
+    return -np.array([compactness_penalty(c, cfg.rg_coef) for c in coords], dtype=np.float64)
+
+
 def features(
     seq: str, coords: np.ndarray, structures: list[str], cfg: CgFeatureConfig = DEFAULT_FEATURES
 ) -> np.ndarray:
     """[S, F] features of one record's candidate set: coords [S, L, 3] (Å), ``structures`` [S]."""
-    from rnapredict.prior.select import compactness_penalty
+    x = np.asarray(coords, dtype=np.float64)
+    extra = np.stack([consensus(x), -ss_energies(seq, structures), geometry_compactness(x, cfg)], 1)
+    return np.concatenate([geometry_features(x, structures, cfg), extra], 1)
 
+
+def geometry_features(
+    coords: np.ndarray, structures: list[str], cfg: CgFeatureConfig = DEFAULT_FEATURES
+) -> np.ndarray:
+    """[S, F − 3] per-candidate features of [S, L, 3] C1′ candidates: pair and coordination
+    histograms per residue, then (``cfg.packing``) the helix-packing histogram of each
+    candidate's structure."""
     x = np.asarray(coords, dtype=np.float64)
     n = max(x.shape[1], 1)
-    compact = np.array([compactness_penalty(c, cfg.rg_coef) for c in x])
-    extra = np.stack([consensus(x), -ss_energies(seq, structures), -compact], 1)
     pair, coord = histograms(x, cfg)
-    return np.concatenate([pair / n, coord / n, extra], 1)
+    parts = [pair / n, coord / n]
+    if cfg.packing:
+        from rnapredict.prior.packing import packing_histogram
+
+        parts.append(
+            np.stack([packing_histogram(c, s) for c, s in zip(x, structures, strict=True)])
+        )
+    return np.concatenate(parts, 1)
 
 
 @dataclass(frozen=True)
@@ -145,6 +177,16 @@ class CgScore:
     def __call__(self, seq: str, coords: np.ndarray, structures: list[str]) -> np.ndarray:
         """[S] scores (higher: predicted closer to the native) of [S, L, 3] candidates."""
         return features(seq, coords, structures, self.config) @ self.weights
+
+    def geometry(self, coords: np.ndarray, ss: str) -> np.ndarray:
+        """[S] the per-candidate part of the score of [S, L, 3] C1′ candidates (Å) of one
+        structure ``ss``: histograms, packing and compactness, without the set's consensus and
+        the structure's free energy (constant for one structure). Only differences within one
+        record mean anything; :mod:`rnapredict.prior.search` anneals on it."""
+        x = np.asarray(coords, dtype=np.float64)
+        geo = geometry_features(x, [ss] * len(x), self.config)
+        w = self.weights
+        return geo @ w[:-3] + w[-1] * geometry_compactness(x, self.config)
 
     def to_bytes(self) -> bytes:
         """Deterministic safetensors bytes (weights as float32, config and meta in the header)."""
@@ -164,6 +206,7 @@ class CgScore:
             meta = dict(json.loads(data[8 : 8 + n])["__metadata__"])
             cfg = json.loads(meta.pop("config"))
             cfg["sep_edges"] = tuple(cfg["sep_edges"])
+            cfg.setdefault("packing", False)
             config = CgFeatureConfig(**cfg)
         except Exception as err:  # noqa: BLE001 - any decoding failure is a bad file
             raise WeightsError(f"not a cgscore file: {err}", file=source) from None

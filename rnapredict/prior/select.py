@@ -32,6 +32,8 @@ class SelectConfig:
         pool_max_len: longer sequences (nt) sample one structure per wanted candidate and
             one alternative each (assembly time grows with L × pool size).
         learned: order the pool by the shipped coarse-grained score when there is one.
+        search: build each structure's alternatives by annealing the per-loop choices under
+            the score (:mod:`rnapredict.prior.search`) instead of best match + samples.
     """
 
     min_rmsd: float = 4.0
@@ -40,6 +42,7 @@ class SelectConfig:
     alternatives: int = 2
     pool_max_len: int = 1000
     learned: bool = True
+    search: bool = True
 
 
 DEFAULT_SELECT = SelectConfig()
