@@ -44,6 +44,8 @@ class SearchConfig:
             is about 0.3).
         clash_weight: energy per unit of the assembly's steric / pseudoknot penalty.
         min_rmsd: C1′ RMSD (Å) the returned states keep from each other when possible.
+        max_step, break_energy: a state with a consecutive C1′ step longer than ``max_step``
+            (Å; a chain break the push-apart cannot mend) costs ``break_energy`` more.
         stacking: offer each junction's coaxial-stacking variants of its best match
             (:mod:`rnapredict.prior.coaxial`) as options, at the best match score minus
             ``stacking_offset``.
@@ -61,6 +63,8 @@ class SearchConfig:
     min_rmsd: float = 4.0
     stacking: bool = True
     stacking_offset: float = 1.0
+    max_step: float = 20.0
+    break_energy: float = 10.0
 
 
 DEFAULT_SEARCH = SearchConfig()
@@ -134,7 +138,8 @@ def anneal(
     free = [l for l, (ids, _) in enumerate(proposals) if len(ids) > 1]
 
     def energy(xyz: np.ndarray) -> float:
-        return -score(xyz) + cfg.clash_weight * penalty(xyz)
+        broken = len(xyz) > 1 and np.linalg.norm(np.diff(xyz, axis=0), axis=-1).max() > cfg.max_step
+        return -score(xyz) + cfg.clash_weight * penalty(xyz) + cfg.break_energy * broken
 
     choice = list(first)
     xyz = build(choice)
@@ -157,7 +162,9 @@ def anneal(
             visited[key] = (e_new, xyz_new)
         if e_new <= e or rng.random() < np.exp((e - e_new) / t):
             choice, e = new, e_new
-    return diverse(visited, k, cfg.min_rmsd)
+    best = min(e for e, _ in visited.values())
+    ok = {key: v for key, v in visited.items() if v[0] < best + cfg.break_energy / 2}
+    return diverse(ok, k, cfg.min_rmsd)  # broken states only when the best one is
 
 
 def diverse(
