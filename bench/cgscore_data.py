@@ -47,6 +47,64 @@ def pool_of(t: Target, a: argparse.Namespace, library: object | None) -> tuple[l
     return pool, len(today)
 
 
+#: One evaluation target: (section, target, family id, CV fold; −1 for validation).
+Job = tuple[str, Target, int, int]
+
+
+def target_jobs(
+    data: Path, ss: SSCache, sections: list[str] | None, folds: int, min_length: int,
+    max_length: int, out: Path | None = None,
+) -> tuple[list[Job], dict[int, set[str]]]:  # fmt: skip
+    """Targets ``min_length`` … ``max_length`` nt of ``sections`` (validation: the shipped
+    motif library; cv: train chains in ``folds`` folds that never split a family of
+    :func:`rnapredict.data.families.family_ids`), interleaved by length so a partial run covers
+    every size, and the train ids per fold (the library of fold k is built without them).
+    Writes ``out/cv_folds.json`` (id → [family, fold]) when ``out`` is given."""
+    jobs: list[Job] = []
+    excl: dict[int, set[str]] = {}
+    for section in sections or ["validation", "cv"]:
+        if section == "validation":
+            targets = validation_targets(data, ss)
+            fam = family_ids([t.seq for t in targets])
+            jobs += [("validation", t, f, -1) for t, f in zip(targets, fam, strict=True)]
+        else:
+            train = train_targets(data, ss)
+            fam = family_ids([t.seq for t in train])
+            fold = cv_folds(train, fam, folds, max(min_length, 50))
+            jobs += [("cv", t, f, g) for t, f, g in zip(train, fam, fold, strict=True)]
+            for t, g in zip(train, fold, strict=True):
+                excl.setdefault(g, set()).add(t.id)
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+                (out / "cv_folds.json").write_text(
+                    json.dumps({t.id: [f, g] for t, f, g in zip(train, fam, fold, strict=True)})
+                )
+        ss.save()
+    jobs = [j for j in jobs if min_length <= len(j[1].seq) <= max_length]
+    jobs.sort(key=lambda j: (j[0] != "validation", hash(j[1].id) % 7, j[1].id))
+    return jobs, excl
+
+
+def fold_library(data: Path, fold: int, excl: dict[int, set[str]], libs: dict) -> object | None:
+    """Motif library for a target of ``fold``: the shipped one (None) for validation (−1),
+    else one built without the fold's train chains (memoised in ``libs``)."""
+    from rnapredict.prior.library import build_library
+
+    if fold < 0:
+        return None
+    if fold not in libs:
+        libs[fold] = build_library(data, exclude_ids=excl[fold])
+    return libs[fold]
+
+
+def save_npz(path: Path, arrays: dict) -> None:
+    """Compressed ``arrays`` at ``path``, written to a temporary name and renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.rename(path)
+
+
 def run_target(t: Target, a: argparse.Namespace, library, engine, fam: int, fold: int) -> dict:
     t0 = time.perf_counter()
     pool, n_today = pool_of(t, a, library)
@@ -88,48 +146,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ss-cache", type=Path, default=Path("/work/cgscore_cache/ss_cache.json"))
     a = p.parse_args(argv)
     from rnapredict.engine import load_engine
-    from rnapredict.prior.library import build_library
 
     engine = None if a.no_refine else load_engine()
-    ss = SSCache(a.ss_cache)
-    jobs: list[tuple[str, Target, object | None, int, int]] = []
-    excl: dict[int, set[str]] = {}
-    for section in a.section or ["validation", "cv"]:
-        if section == "validation":
-            targets = validation_targets(a.data, ss)
-            fam = family_ids([t.seq for t in targets])
-            jobs += [("validation", t, None, f, -1) for t, f in zip(targets, fam, strict=True)]
-        else:
-            train = train_targets(a.data, ss)
-            fam = family_ids([t.seq for t in train])
-            fold = cv_folds(train, fam, a.folds, max(a.min_length, 50))
-            jobs += [("cv", t, f"fold{g}", f, g) for t, f, g in zip(train, fam, fold, strict=True)]
-            for t, g in zip(train, fold, strict=True):
-                excl.setdefault(g, set()).add(t.id)
-            (a.out / "cv_folds.json").parent.mkdir(parents=True, exist_ok=True)
-            (a.out / "cv_folds.json").write_text(
-                json.dumps({t.id: [f, g] for t, f, g in zip(train, fam, fold, strict=True)})
-            )
-        ss.save()
-    jobs = [j for j in jobs if a.min_length <= len(j[1].seq) <= a.max_length]
-    # interleave by length so a partial run covers every size
-    jobs.sort(key=lambda j: (j[0] != "validation", hash(j[1].id) % 7, j[1].id))
-    libs: dict[str, object] = {}
+    jobs, excl = target_jobs(a.data, SSCache(a.ss_cache), a.section, a.folds, a.min_length,
+                             a.max_length, a.out)  # fmt: skip
+    libs: dict[int, object] = {}
     done = 0
-    for section, t, lib_key, fam, fold in jobs[: a.limit]:
+    for section, t, fam, fold in jobs[: a.limit]:
         path = a.out / section / f"{t.id}.npz"
         if path.exists():
             continue
-        library = None
-        if lib_key is not None:
-            if lib_key not in libs:
-                libs[lib_key] = build_library(a.data, exclude_ids=excl[fold])
-            library = libs[lib_key]
+        library = fold_library(a.data, fold, excl, libs)
         r = run_target(t, a, library, engine, fam, fold)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **r)
-        tmp.rename(path)
+        save_npz(path, r)
         done += 1
         best = r["tm_raw"].max()
         extra = f" refined best {r['tm_refined'].max():.3f}" if "tm_refined" in r else ""

@@ -49,6 +49,8 @@ class CgFeatureConfig:
         rg_coef: a in the compact-RNA law Rg ≈ a·L^(1/3) (Å).
         packing: add the helix-packing histogram at loops (:mod:`rnapredict.prior.packing`;
             files written before it existed load with False).
+        contacts: add the tertiary-contact features (:mod:`rnapredict.prior.contacts`; files
+            written before they existed load with False).
     """
 
     min_sep: int = 3
@@ -59,6 +61,7 @@ class CgFeatureConfig:
     coord_max: int = 30
     rg_coef: float = 5.5
     packing: bool = True
+    contacts: bool = False
 
     @property
     def n_bins(self) -> int:
@@ -66,13 +69,20 @@ class CgFeatureConfig:
 
     @property
     def n_features(self) -> int:
-        return len(self.sep_edges) * self.n_bins + self.coord_max + 1 + self.n_packing + 3
+        n_pair = len(self.sep_edges) * self.n_bins
+        return n_pair + self.coord_max + 1 + self.n_packing + self.n_contacts + 3
 
     @property
     def n_packing(self) -> int:
         from rnapredict.prior.packing import N_FEATURES
 
         return N_FEATURES if self.packing else 0
+
+    @property
+    def n_contacts(self) -> int:
+        from rnapredict.prior.contacts import N_FEATURES
+
+        return N_FEATURES if self.contacts else 0
 
 
 DEFAULT_FEATURES = CgFeatureConfig()
@@ -151,8 +161,8 @@ def geometry_features(
     coords: np.ndarray, structures: list[str], cfg: CgFeatureConfig = DEFAULT_FEATURES
 ) -> np.ndarray:
     """[S, F − 3] per-candidate features of [S, L, 3] C1′ candidates: pair and coordination
-    histograms per residue, then (``cfg.packing``) the helix-packing histogram of each
-    candidate's structure."""
+    histograms per residue, then (``cfg.packing``) the helix-packing histogram and
+    (``cfg.contacts``) the tertiary-contact features of each candidate with its structure."""
     x = np.asarray(coords, dtype=np.float64)
     n = max(x.shape[1], 1)
     pair, coord = histograms(x, cfg)
@@ -163,6 +173,10 @@ def geometry_features(
         parts.append(
             np.stack([packing_histogram(c, s) for c, s in zip(x, structures, strict=True)])
         )
+    if cfg.contacts:
+        from rnapredict.prior.contacts import contact_features
+
+        parts.append(np.stack([contact_features(c, s) for c, s in zip(x, structures, strict=True)]))
     return np.concatenate(parts, 1)
 
 
@@ -207,6 +221,7 @@ class CgScore:
             cfg = json.loads(meta.pop("config"))
             cfg["sep_edges"] = tuple(cfg["sep_edges"])
             cfg.setdefault("packing", False)
+            cfg.setdefault("contacts", False)
             config = CgFeatureConfig(**cfg)
         except Exception as err:  # noqa: BLE001 - any decoding failure is a bad file
             raise WeightsError(f"not a cgscore file: {err}", file=source) from None

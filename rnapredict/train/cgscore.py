@@ -79,6 +79,29 @@ def candidate_pool(
     return pool
 
 
+def arrangement_pool(
+    seq: str, ss: str, record_id: str, library: object, sampled: int, searched: int,
+    seed: int = 0,
+) -> list[Candidate]:  # fmt: skip
+    """Arrangements of ONE structure ``ss``: what the search changes, the score must rank.
+
+    ``sampled`` plain assemblies (per-loop library choices drawn by match score, steric
+    resampling; :func:`rnapredict.prior.assembly.assemble` without search) and up to
+    ``searched`` annealing states (:mod:`rnapredict.prior.search`: library choices and
+    coaxial-stacking variants under the shipped score), seeded from the record as ``fold``
+    seeds it. Identical choices are dropped, so the pool may be smaller.
+    """
+    from rnapredict.pipeline.api import record_generators
+    from rnapredict.prior.assembly import assemble
+    from rnapredict.prior.search import DEFAULT_SEARCH
+
+    _, _, gen = record_generators(seed, record_id)
+    pool = assemble(seq, ss, gen, sampled, library, "vienna") if sampled else []
+    if searched:
+        pool += assemble(seq, ss, gen, searched, library, "vienna-search", DEFAULT_SEARCH)
+    return pool
+
+
 def tm_to(coords: np.ndarray, native: np.ndarray) -> np.ndarray:
     """[S] C1′ TM-score (native length, residues by index) of [S, L, 3] against [L, 3]."""
     from rnapredict.score.tmscore import tm_fixed_alignment
