@@ -139,3 +139,19 @@ def test_no_shipped_score_means_none(tmp_path: Path, monkeypatch: pytest.MonkeyP
             default_cgscore()
     finally:
         default_cgscore.cache_clear()
+
+
+def test_builder_same_bytes_for_same_data_with_arrangement_decoys() -> None:
+    from rnapredict.prior.natives import load_native_chains
+    from rnapredict.train.cgscore import CgFitConfig, build
+    from tests.conftest import shared_path
+
+    train = load_native_chains(shared_path("data"), ("train",))
+    chains = [c for c in train if 50 <= len(c.seq) <= 56][:4]
+    cfg = CgFitConfig(structures=2, alternatives=1, folds=2, sampled=2, searched=1, contacts=True)
+    a, b = build(chains, cfg), build(chains, cfg)
+    assert a.to_bytes() == b.to_bytes()
+    meta = dict(a.meta)
+    assert meta["n_targets"] == str(2 * len(chains))  # plain pool + arrangements per chain
+    assert a.config.contacts and a.weights.shape == (a.config.n_features,)
+    assert "searched_with_sha256" in meta

@@ -30,7 +30,13 @@ from rnapredict.assets import default_weights_dir
 from rnapredict.data import default_data_dir
 from rnapredict.data.split import TRAIN_BEFORE
 from rnapredict.geometry.candidate import Candidate
-from rnapredict.prior.cgscore import CGSCORE_FILE, MANIFEST_KEY, CgScore, features
+from rnapredict.prior.cgscore import (
+    CGSCORE_FILE,
+    MANIFEST_KEY,
+    CgFeatureConfig,
+    CgScore,
+    features,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,9 @@ class CgFitConfig:
         folds: family folds; a chain's decoys use a library without its fold.
         ridge: L2 weight per sample on standardised features.
         seed: run seed the decoys are drawn with (as ``fold --seed``).
+        sampled, searched: arrangements of the chain's MFE structure added as a second decoy
+            set (:func:`arrangement_pool`; 0 and 0: plain assembly decoys only).
+        contacts: fit with the tertiary-contact features (:mod:`rnapredict.prior.contacts`).
     """
 
     min_length: int = 50
@@ -52,6 +61,9 @@ class CgFitConfig:
     folds: int = 5
     ridge: float = 10.0
     seed: int = 0
+    sampled: int = 0
+    searched: int = 0
+    contacts: bool = False
 
 
 DEFAULT_FIT = CgFitConfig()
@@ -140,42 +152,63 @@ def fold_of_families(ids: list[str], seqs: list[str], folds: int) -> dict[str, i
 
 
 def training_sets(
-    data: Path, cfg: CgFitConfig = DEFAULT_FIT, progress: Callable[[str], None] | None = None
+    chains: list, cfg: CgFitConfig = DEFAULT_FIT, progress: Callable[[str], None] | None = None
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per train chain ≥ ``min_length`` nt: (features [S, F], TM [S]) of its decoys."""
-    from rnapredict.features.secondary import predict_ss
-    from rnapredict.prior.library import build_library
-    from rnapredict.prior.natives import load_native_chains
+    """Per train chain ≥ ``min_length`` nt: (features [S, F], TM [S]) of its decoys, then
+    (``sampled`` / ``searched``) of its MFE structure's arrangements, a target of their own.
 
-    chains = load_native_chains(data, ("train",))
+    ``chains``: the train :class:`rnapredict.prior.natives.NativeChain` s (decoy targets and
+    the motif library's source; :func:`build` reads them from the data directory)."""
+    from rnapredict.features.secondary import predict_ss
+    from rnapredict.prior.library import from_chains
+
+    feat = CgFeatureConfig(contacts=cfg.contacts)
     fold = fold_of_families([c.id for c in chains], [c.seq for c in chains], cfg.folds)
     out = []
     for f in range(cfg.folds):
         targets = [c for c in chains if fold[c.id] == f and len(c.seq) >= cfg.min_length]
         if not targets:
             continue
-        library = build_library(data, exclude_ids={c.id for c in chains if fold[c.id] == f})
+        library = from_chains(chains, {c.id for c in chains if fold[c.id] == f})
         for c in targets:
-            pool = candidate_pool(
-                c.seq, predict_ss(c.seq), c.id, cfg.structures, cfg.alternatives, library, cfg.seed
-            )
-            x = np.stack([p.coords for p in pool])
-            out.append((features(c.seq, x, [p.ss for p in pool]), tm_to(x, c.coords)))
+            mfe = predict_ss(c.seq)
+            pools = [candidate_pool(
+                c.seq, mfe, c.id, cfg.structures, cfg.alternatives, library, cfg.seed
+            )]  # fmt: skip
+            if cfg.sampled or cfg.searched:
+                pools.append(
+                    arrangement_pool(c.seq, mfe, c.id, library, cfg.sampled, cfg.searched, cfg.seed)
+                )
+            for pool in pools:
+                x = np.stack([p.coords for p in pool])
+                f_x = features(c.seq, x, [p.ss for p in pool], feat)
+                out.append((f_x, tm_to(x, c.coords)))
             if progress is not None:
-                progress(f"fold {f} {c.id} L={len(c.seq)} decoys={len(pool)}")
+                progress(f"fold {f} {c.id} L={len(c.seq)} decoys={[len(p) for p in pools]}")
     return out
 
 
-def build(data: Path, cfg: CgFitConfig = DEFAULT_FIT, progress=None) -> CgScore:  # noqa: ANN001
-    """The fitted score (meta records the training set and settings)."""
-    sets = training_sets(data, cfg, progress)
+def build(
+    data: Path | list, cfg: CgFitConfig = DEFAULT_FIT, progress: Callable[[str], None] | None = None
+) -> CgScore:
+    """The fitted score of the train chains of the data directory ``data`` (or of the given
+    chains); meta records the training set and settings."""
+    from rnapredict.assets import read_asset
+    from rnapredict.prior.natives import load_native_chains
+
+    searched_with = read_asset(default_weights_dir(), MANIFEST_KEY) if cfg.searched else None
+    chains = load_native_chains(data, ("train",)) if isinstance(data, Path) else data
+    sets = training_sets(chains, cfg, progress)
     meta = {
         "fit": json.dumps(cfg.__dict__, sort_keys=True),
         "n_targets": str(len(sets)),
         "n_decoys": str(sum(len(t) for _, t in sets)),
         "train_before": TRAIN_BEFORE,
     }
-    return CgScore(fit_weights(sets, cfg.ridge), meta=tuple(sorted(meta.items())))
+    if searched_with is not None:  # the search decoys came from the score shipped then
+        meta["searched_with_sha256"] = hashlib.sha256(searched_with[1]).hexdigest()
+    config = CgFeatureConfig(contacts=cfg.contacts)
+    return CgScore(fit_weights(sets, cfg.ridge), config, tuple(sorted(meta.items())))
 
 
 def main(argv: list[str] | None = None) -> int:
