@@ -3,7 +3,7 @@
     python -m bench.arrangements build --out /work/arr_cache [--section validation|cv]
         [--sampled 48] [--searched 16] [--min-length 50] [--max-length 400] [--limit N]
     python -m bench.arrangements eval --out /work/arr_cache [--pools /work/cgscore_cache]
-        [--ridge 10] [--json out.json]
+        [--json out.json]
 
 ``build`` (resumable, one .npz per target): for each validation target (shipped motif library)
 and CV target (train chains in family folds, :func:`bench.cgscore_data.target_jobs`; the library
@@ -18,10 +18,11 @@ each labelled by C1′ TM-score to the native.
   ``prior.search`` anneals on) with TM; TM of the best-by-score arrangement, of the first
   search state, of a random one (mean), and the oracle (best TM);
 - scores: the shipped one (validation only: it was fitted on CV targets) and scores refitted
-  leave-family-out (validation: on every CV target; CV: on the other folds' targets) on
-  (a) plain-pool decoys only (today's recipe, ``--pools``: ``bench.cgscore_data``'s cache,
-  targets re-dealt to this cache's folds by id) and (b) plain pools + arrangements, each with
-  today's features and with the contact features (:mod:`rnapredict.prior.contacts`);
+  leave-family-out (validation: on every CV target; CV: on the other folds' targets) by each
+  of :data:`RECIPES`: session 7's (plain-pool decoys only, ``--pools``:
+  ``bench.cgscore_data``'s cache, targets re-dealt to this cache's folds by id; z-scored TM,
+  ridge 10) and the shipped builder's (plain pools + arrangements, normal scores of the TM
+  ranks, ridge 1), the latter also with the contact features (:mod:`rnapredict.prior.contacts`);
 - the plain-pool Spearman (raw candidates, full score) of the same refits, so a gain on
   arrangements is not bought with a loss across structures.
 """
@@ -40,7 +41,7 @@ from bench.cgscore_eval import load, spearman
 from rnapredict.data import default_data_dir
 from rnapredict.data.sscache import SSCache
 from rnapredict.prior.cgscore import CgFeatureConfig, default_cgscore, features
-from rnapredict.train.cgscore import arrangement_pool, fit_weights, tm_to
+from rnapredict.train.cgscore import DEFAULT_FIT, arrangement_pool, fit_weights, tm_to
 
 
 def build(a: argparse.Namespace) -> None:
@@ -108,40 +109,47 @@ def refit_figures(arr: list[dict], pools: list[dict], fits: dict, leave_fold: bo
     return r
 
 
+#: (label, decoys fitted on, within-target label, ridge, contact features) of the refits.
+RECIPES = (
+    ("session 7 recipe: plain pools, z(TM), ridge 10", False, "z", 10.0, False),
+    ("shipped recipe: pools + arrangements, rank, ridge 1", True, "rank", 1.0, False),
+    ("shipped recipe + contact features", True, "rank", 1.0, True),
+)
+
+
 def evaluate(a: argparse.Namespace) -> dict:
     arr = {s: load(a.out, s) for s in ("validation", "cv")}
     folds = json.loads((a.out / "cv_folds.json").read_text())
     pools = {s: load(a.pools, s) for s in ("validation", "cv")}
     for t in pools["cv"]:
         t["fold"] = folds[str(t["id"])][1]  # this cache's family folds
+    full = CgFeatureConfig(contacts=True)  # today's columns are these without the contacts
+    at = len(full.sep_edges) * full.n_bins + full.coord_max + 1 + full.n_packing
+    drop = np.arange(at, at + full.n_contacts)
+    for sec in arr:
+        for t in arr[sec]:
+            t["f+"] = _features(str(t["seq"]), t["coords"], [str(t["ss"])] * len(t["tm"]), full)
+        for t in pools[sec]:
+            t["f+"] = _features(str(t["seq"]), t["raw"], [str(s) for s in t["ss"]], full)
     out: dict = {}
     shipped = default_cgscore()
-    for label, cfg in (("today's features", CgFeatureConfig()),
-                       ("+ contacts", CgFeatureConfig(contacts=True))):  # fmt: skip
-        for sec in arr:
-            for t in arr[sec]:
-                t["f"] = _features(str(t["seq"]), t["coords"], [str(t["ss"])] * len(t["tm"]), cfg)
-            for t in pools[sec]:
-                t["f"] = _features(str(t["seq"]), t["raw"], [str(s) for s in t["ss"]], cfg)
-        if label == "today's features" and shipped is not None:
+    for label, mixed, target, lam, contacts in RECIPES:
+        for t in (t for sec in arr for t in (*arr[sec], *pools[sec])):
+            t["f"] = t["f+"] if contacts else np.delete(t["f+"], drop, axis=1)
+        if shipped is not None and shipped.config == CgFeatureConfig(contacts=contacts):
             w = shipped.weights
-            if len(w) == arr["validation"][0]["f"].shape[1]:
-                r = summarise(
-                    arr["validation"], [geometry_part(t["f"], w) for t in arr["validation"]]
-                )
-                out["validation: shipped score"] = r
-        for lam in (float(x) for x in a.ridge.split(",")):
-            for mix in ("plain pools", "pools + arrangements"):
-                fits = {}
-                for f in [-1, *sorted({int(t["fold"]) for t in arr["cv"]})]:
-                    sets = [(t["f"], t["tm_raw"]) for t in pools["cv"] if int(t["fold"]) != f]
-                    if mix != "plain pools":
-                        sets += [(t["f"], t["tm"]) for t in arr["cv"] if int(t["fold"]) != f]
-                    fits[f] = fit_weights(sets, lam)
-                for sec in ("validation", "cv"):
-                    out[f"{sec}: {label}, fit on {mix}, ridge {lam:g}"] = refit_figures(
-                        arr[sec], pools[sec], fits, sec == "cv"
-                    )
+            val = arr["validation"]
+            out.setdefault(
+                "validation: shipped score", summarise(val, [geometry_part(t["f"], w) for t in val])
+            )
+        fits = {}
+        for f in [-1, *sorted({int(t["fold"]) for t in arr["cv"]})]:
+            sets = [(t["f"], t["tm_raw"]) for t in pools["cv"] if int(t["fold"]) != f]
+            if mixed:
+                sets += [(t["f"], t["tm"]) for t in arr["cv"] if int(t["fold"]) != f]
+            fits[f] = fit_weights(sets, lam, target)
+        for sec in ("validation", "cv"):
+            out[f"{sec}: {label}"] = refit_figures(arr[sec], pools[sec], fits, sec == "cv")
     for k, r in out.items():
         extra = f" pools ρ {r['pool_spearman']:+.3f}" if "pool_spearman" in r else ""
         print(
@@ -161,14 +169,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--section", choices=("validation", "cv"), action="append")
     p.add_argument("--min-length", type=int, default=50)
     p.add_argument("--max-length", type=int, default=400)
-    p.add_argument("--sampled", type=int, default=48)
-    p.add_argument("--searched", type=int, default=16)
+    p.add_argument("--sampled", type=int, default=DEFAULT_FIT.sampled)
+    p.add_argument("--searched", type=int, default=DEFAULT_FIT.searched)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--ss-cache", type=Path, default=Path("/work/meas/ss_cache.json"))
     p.add_argument("--pools", type=Path, default=Path("/work/cgscore_cache"))
-    p.add_argument("--ridge", default="10")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
     build(a) if a.cmd == "build" else evaluate(a)

@@ -1,7 +1,7 @@
 """Leave-family-out evaluation of the coarse-grained score on the cached candidate sets.
 
-    python -m bench.cgscore_eval --cache /work/cgscore_cache [--ridge 1,10,100] [--json out.json]
-        [--no-packing]
+    python -m bench.cgscore_eval --cache /work/cgscore_cache [--ridge 1,10,100] [--target rank|z]
+        [--json out.json] [--no-packing]
 
 Reads ``bench/cgscore_data.py``'s cache (per target: the 32-candidate pool, each raw and
 refined once, with C1′ TM to the native). The score (:mod:`rnapredict.prior.cgscore`) is refitted
@@ -32,7 +32,7 @@ from scipy.stats import spearmanr
 from rnapredict.geometry.candidate import Candidate
 from rnapredict.prior.cgscore import CgFeatureConfig, features
 from rnapredict.prior.select import DEFAULT_SELECT, compactness_penalty, select_candidates
-from rnapredict.train.cgscore import fit_weights, zscore
+from rnapredict.train.cgscore import DEFAULT_FIT, fit_weights, zscore
 
 #: Feature columns of the three scalar features (consensus, −ΔG of the structure, −compactness).
 SCALARS = {"consensus": -3, "ss_energy": -2, "compact": -1}
@@ -122,7 +122,10 @@ def evaluate(
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--cache", type=Path, default=Path("/work/cgscore_cache"))
-    p.add_argument("--ridge", default="10", help="comma-separated ridge weights to report")
+    p.add_argument(
+        "--ridge", default=f"{DEFAULT_FIT.ridge:g}", help="comma-separated ridge weights to report"
+    )
+    p.add_argument("--target", choices=("rank", "z"), default=DEFAULT_FIT.target)
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--no-packing", action="store_true", help="features without helix packing")
     a = p.parse_args(argv)
@@ -138,7 +141,9 @@ def main(argv: list[str] | None = None) -> dict:
     for lam in (float(x) for x in a.ridge.split(",")):
         folds = sorted({int(t["fold"]) for t in cv})
         fits = {
-            f: fit_weights([(t["f_raw"], t["tm_raw"]) for t in cv if int(t["fold"]) != f], lam)
+            f: fit_weights(
+                [(t["f_raw"], t["tm_raw"]) for t in cv if int(t["fold"]) != f], lam, a.target
+            )
             for f in [-1, *folds]
         }
         for name, ts in sections.items():

@@ -22,7 +22,7 @@ from rnapredict.prior.cgscore import (
     histograms,
 )
 from rnapredict.prior.select import SelectConfig, select_candidates
-from rnapredict.train.cgscore import fit_weights, fold_of_families
+from rnapredict.train.cgscore import fit_weights, fold_of_families, normal_scores
 
 WEIGHTS = Path(cgscore.__file__).resolve().parents[2] / "weights"
 
@@ -66,9 +66,21 @@ def test_fit_recovers_the_order_of_a_linear_truth() -> None:
     for _ in range(20):
         f = rng.normal(size=(15, 6)) + rng.normal(size=6)  # per-target offsets are ignored
         sets.append((f, 0.3 + 0.01 * (f @ truth)))
-    w = fit_weights(sets, ridge=1e-6)
     f = rng.normal(size=(30, 6))
+    w = fit_weights(sets, ridge=1e-6, target="z")
     assert spearmanr(f @ w, f @ truth).statistic > 0.999
+    w = fit_weights(sets, ridge=1e-6)  # normal scores of the ranks: the order, not the values
+    assert spearmanr(f @ w, f @ truth).statistic > 0.98
+
+
+def test_normal_scores_golden() -> None:
+    # ranks 1, 3, 2 of 3 → Φ⁻¹(1/6), Φ⁻¹(5/6), Φ⁻¹(1/2); ties share the mean rank; any
+    # monotone change of TM gives the same label
+    got = normal_scores(np.array([0.1, 0.3, 0.2]))
+    np.testing.assert_allclose(got, [-0.9674216, 0.9674216, 0.0], atol=1e-6)
+    np.testing.assert_allclose(normal_scores(np.array([0.2, 0.2, 0.5]))[:2], -0.4307273, atol=1e-6)
+    np.testing.assert_array_equal(normal_scores(np.array([0.1, 0.3, 0.2]) ** 3), got)
+    assert not normal_scores(np.full(4, 0.3)).any()
 
 
 def test_bytes_round_trip_deterministic_and_bad_bytes_rejected() -> None:

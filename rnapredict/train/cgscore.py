@@ -8,9 +8,14 @@ are the candidates ``fold`` would assemble from its ViennaRNA MFE (a pool of ``s
 sampled structures × ``alternatives`` library alternatives, seeded as ``fold`` seeds the record),
 with a motif library built without the chain's fold of sequence families
 (:func:`rnapredict.data.families.families`, families dealt to ``folds`` folds), so a
-chain never assembles from its own relatives. Label: C1′ TM-score to the native. The fit is a
-ridge regression of within-target z-scored TM on within-target centred, globally standardised
-features. Same data → same bytes.
+chain never assembles from its own relatives. A second decoy set per chain (issue 24: the
+score must rank what the search changes) holds arrangements of its MFE structure alone
+(:func:`arrangement_pool`: ``sampled`` plain assemblies with random per-loop library choices,
+``searched`` annealing states with coaxial-stacking variants under the score shipped at build
+time, whose sha256 the meta records). Label: C1′ TM-score to the native. The fit is a ridge
+regression of the within-set normal scores of the TM ranks (:func:`normal_scores`) on
+within-set centred, globally standardised features, each decoy set a target of its own. Same
+data (and shipped score) → same bytes.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ class CgFitConfig:
         alternatives: library alternatives assembled per structure.
         folds: family folds; a chain's decoys use a library without its fold.
         ridge: L2 weight per sample on standardised features.
+        target: within-target label of TM the fit regresses on (:data:`TARGETS`).
         seed: run seed the decoys are drawn with (as ``fold --seed``).
         sampled, searched: arrangements of the chain's MFE structure added as a second decoy
             set (:func:`arrangement_pool`; 0 and 0: plain assembly decoys only).
@@ -59,10 +65,11 @@ class CgFitConfig:
     structures: int = 16
     alternatives: int = 2
     folds: int = 5
-    ridge: float = 10.0
+    ridge: float = 1.0
+    target: str = "rank"
     seed: int = 0
-    sampled: int = 0
-    searched: int = 0
+    sampled: int = 48
+    searched: int = 16
     contacts: bool = False
 
 
@@ -129,11 +136,29 @@ def zscore(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / s if s > 0 else np.zeros_like(v)
 
 
-def fit_weights(sets: list[tuple[np.ndarray, np.ndarray]], ridge: float) -> np.ndarray:
-    """[F] weights from per-target (features [S, F], TM [S]) by ridge regression of z(TM) on
+def normal_scores(v: np.ndarray) -> np.ndarray:
+    """Within-set ranks of a 1-D array mapped to standard-normal quantiles, Φ⁻¹((r − ½) / S)
+    (ties share their mean rank; zeros when constant): a target that weighs a set by its
+    order, not by its TM spread."""
+    from scipy.stats import norm, rankdata
+
+    if np.ptp(v) == 0:
+        return np.zeros(len(v))
+    return norm.ppf((rankdata(v) - 0.5) / len(v))
+
+
+#: Per-target labels :func:`fit_weights` regresses on.
+TARGETS = {"z": zscore, "rank": normal_scores}
+
+
+def fit_weights(
+    sets: list[tuple[np.ndarray, np.ndarray]], ridge: float, target: str = "rank"
+) -> np.ndarray:
+    """[F] weights from per-target (features [S, F], TM [S]) by ridge regression of the
+    within-target label of TM (``target``: ``rank`` normal scores, or ``z`` z-scores) on
     centred features (columns standardised; weights returned in raw feature units)."""
     xs = np.concatenate([f - f.mean(0) for f, _ in sets])
-    ys = np.concatenate([zscore(t) for _, t in sets])
+    ys = np.concatenate([TARGETS[target](t) for _, t in sets])
     sd = xs.std(0) + 1e-6
     z = xs / sd
     w = np.linalg.solve(z.T @ z + ridge * len(z) * np.eye(z.shape[1]), z.T @ ys)
@@ -208,7 +233,7 @@ def build(
     if searched_with is not None:  # the search decoys came from the score shipped then
         meta["searched_with_sha256"] = hashlib.sha256(searched_with[1]).hexdigest()
     config = CgFeatureConfig(contacts=cfg.contacts)
-    return CgScore(fit_weights(sets, cfg.ridge), config, tuple(sorted(meta.items())))
+    return CgScore(fit_weights(sets, cfg.ridge, cfg.target), config, tuple(sorted(meta.items())))
 
 
 def main(argv: list[str] | None = None) -> int:
