@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.cgscore_data import fold_library, save_npz, target_jobs
+from bench.cgscore_data import cv_library, save_npz, target_jobs
 from bench.cgscore_eval import load, spearman
 from rnapredict.data import default_data_dir
 from rnapredict.data.sscache import SSCache
@@ -53,7 +53,7 @@ def build(a: argparse.Namespace) -> None:
         if path.exists():
             continue
         t0 = time.perf_counter()
-        library = fold_library(a.data, fold, excl, libs)
+        library = cv_library(a.data, fold, excl, libs)
         pool = arrangement_pool(t.seq, t.ss, t.id, library, a.sampled, a.searched, a.seed)
         x = np.stack([c.coords for c in pool]).astype(np.float32)
         tm = tm_to(x, t.c1)

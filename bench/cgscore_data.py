@@ -85,7 +85,7 @@ def target_jobs(
     return jobs, excl
 
 
-def fold_library(data: Path, fold: int, excl: dict[int, set[str]], libs: dict) -> object | None:
+def cv_library(data: Path, fold: int, excl: dict[int, set[str]], libs: dict) -> object | None:
     """Motif library for a target of ``fold``: the shipped one (None) for validation (−1),
     else one built without the fold's train chains (memoised in ``libs``)."""
     from rnapredict.prior.library import build_library
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
         path = a.out / section / f"{t.id}.npz"
         if path.exists():
             continue
-        library = fold_library(a.data, fold, excl, libs)
+        library = cv_library(a.data, fold, excl, libs)
         r = run_target(t, a, library, engine, fam, fold)
         save_npz(path, r)
         done += 1
