@@ -327,19 +327,27 @@ def sections(
         yield "cv", jobs, {train[k].id: fold[k] for k in evals}
 
 
-def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def target_arguments(p: argparse.ArgumentParser, min_length: int = 0) -> None:
+    """The options :func:`sections` and :func:`mode_candidates` read (weights, data, samples,
+    steps, seed, limit, min length, folds, section, structure cache)."""
     p.add_argument("--weights", type=Path, default=None)
     p.add_argument("--data", type=Path, default=default_data_dir())
     p.add_argument("-n", "--samples", type=int, default=5)
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="targets per section")
-    p.add_argument("--min-length", type=int, default=0, help="targets at least this long (nt)")
+    p.add_argument(
+        "--min-length", type=int, default=min_length, help="targets at least this long (nt)"
+    )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds K")
     p.add_argument("--only", choices=("validation", "cv"), default=None)
-    p.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of modes")
     p.add_argument("--ss-cache", type=Path, default=REPO / "runs" / "ss_cache.json")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    target_arguments(p)
+    p.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of modes")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument(
         "--search", choices=("on", "off"), default=None,

@@ -29,15 +29,6 @@ from rnapredict.score.lddt import lddt
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 100.0)
 
 
-def load(root: Path, section: str) -> list[dict]:
-    out = []
-    for p in sorted((root / section).glob("*.npz")):
-        if not p.name.endswith(".tmp.npz"):
-            z = np.load(p, allow_pickle=False)
-            out.append({k: z[k] for k in z.files})
-    return out
-
-
 def pair_matrices(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Of samples [S, L, 3]: [S, S] TM-scores (with the superposition search; symmetric: one
     search per pair) and [S, S] lDDT of a to b (diagonal 1)."""

@@ -23,9 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.accuracy import REPO, mode_candidates, sections
+from bench.accuracy import mode_candidates, sections, target_arguments
 from bench.targets import Target
-from rnapredict.data import default_data_dir
 from rnapredict.data.sscache import SSCache
 from rnapredict.geometry.candidate import Candidate
 
@@ -108,16 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = p.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("dump")
     d.add_argument("dir", type=Path)
-    d.add_argument("--weights", type=Path, default=None)
-    d.add_argument("--data", type=Path, default=default_data_dir())
-    d.add_argument("-n", "--samples", type=int, default=5)
-    d.add_argument("--steps", type=int, default=None)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--limit", type=int, default=None, help="targets per section")
-    d.add_argument("--min-length", type=int, default=50, help="targets at least this long (nt)")
-    d.add_argument("--folds", type=int, default=5, help="cross-validation folds K")
-    d.add_argument("--only", choices=("validation", "cv"), default=None)
-    d.add_argument("--ss-cache", type=Path, default=REPO / "runs" / "ss_cache.json")
+    target_arguments(d, min_length=50)
     e = sub.add_parser("eval")
     e.add_argument("dir", type=Path)
     e.add_argument("--json", type=Path, default=None)
