@@ -5,8 +5,9 @@
 
 Reads ``bench/cgscore_data.py``'s cache (per target: the 32-candidate pool, each raw and
 refined once, with C1′ TM to the native). The score (:mod:`rnapredict.prior.cgscore`) is refitted
-here exactly as :mod:`rnapredict.train.cgscore` fits it, on raw candidates of train
-chains only: for a CV target on the other folds' CV targets (folds never split a
+here with :mod:`rnapredict.train.cgscore`'s fit (its label and ridge by default), on the raw
+plain-pool candidates of train chains only (the builder also adds arrangement decoys; their
+effect is measured by ``bench/arrangements.py``): for a CV target on the other folds' CV targets (folds never split a
 :func:`rnapredict.data.families.families` family), for a validation target on every CV
 target. Reports per section:
 
