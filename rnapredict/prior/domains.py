@@ -90,6 +90,17 @@ def domains(graph: HelixGraph, max_domain: int) -> list[tuple[int, int]]:
     return sorted(out)
 
 
+def rigid_domains(graph: HelixGraph, cfg: PackConfig = DEFAULT_PACK) -> list[tuple[int, int]]:
+    """The domains :func:`pack_domains` moves: :func:`domains` of at most ``max_domain`` nt,
+    halved in size until there are ``min_domains`` or they would fall under ``min_domain``."""
+    size = cfg.max_domain
+    doms = domains(graph, size)
+    while len(doms) < cfg.min_domains and size // 2 >= cfg.min_domain:
+        size //= 2
+        doms = domains(graph, size)
+    return doms
+
+
 def _reach(movable_between: int) -> float:
     return STEP * (movable_between + 1)
 
@@ -110,11 +121,7 @@ def pack_domains(
         1 + cfg.rg_margin
     ) * _law(n, cfg):
         return x
-    size = cfg.max_domain
-    doms = domains(graph, size)
-    while len(doms) < cfg.min_domains and size // 2 >= cfg.min_domain:
-        size //= 2
-        doms = domains(graph, size)
+    doms = rigid_domains(graph, cfg)
     if len(doms) < 2:
         return x
     in_dom = np.zeros(n, dtype=bool)
