@@ -98,12 +98,16 @@ def domains(graph: HelixGraph, max_domain: int) -> list[tuple[int, int]]:
 
 def rigid_domains(graph: HelixGraph, cfg: PackConfig = DEFAULT_PACK) -> list[tuple[int, int]]:
     """The domains :func:`pack_domains` moves: :func:`domains` of at most ``max_domain`` nt,
-    halved in size until there are ``min_domains`` or they would fall under ``min_domain``."""
+    halved in size until there are ``min_domains`` or they would fall under ``min_domain``
+    (a halving that finds no more domains than before is not taken: a stem subtree without
+    smaller subtrees would vanish)."""
     size = cfg.max_domain
     doms = domains(graph, size)
     while len(doms) < cfg.min_domains and size // 2 >= cfg.min_domain:
         size //= 2
-        doms = domains(graph, size)
+        smaller = domains(graph, size)
+        if len(smaller) > len(doms):
+            doms = smaller
     return doms
 
 
