@@ -10,16 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.spatial.transform import Rotation
 
 import rnapredict.prior.assembly as asm
 from rnapredict.features.secondary import predict_ss
 from rnapredict.prior.assembly import assemble
 from rnapredict.prior.domains import (
     DEFAULT_PACK,
-    LINKER_STEP,
     MAX_STEP,
-    _linker_path,
     pack_domains,
     radius_of_gyration,
     rigid_domains,
@@ -119,22 +116,3 @@ def test_long_chain_packing_keeps_every_step(shared_data: Path) -> None:
     )
     law = DEFAULT_PACK.rg_scale * len(seq) ** (1 / 3)
     assert radius_of_gyration(a.coords) < 1.3 * law  # packed (assembled: ~2.0 × the law)
-
-
-def test_short_span_linker_bows_instead_of_bunching() -> None:
-    """10 linker residues between ends 6 Å apart: an arc with every step ≥ 0.9 × LINKER_STEP
-    and ≤ MAX_STEP, away from the chain's centre, not 10 points within 6 Å; a span long
-    enough stays a straight line; the arc is the same after rotating everything."""
-    a, b, centre = np.zeros(3), np.array([6.0, 0, 0]), np.array([3.0, -20.0, 0])
-    path = _linker_path(a, b, 10, centre)
-    full = np.concatenate([a[None], path, b[None]])
-    assert steps(full).min() >= 0.9 * LINKER_STEP
-    assert steps(full).max() <= MAX_STEP
-    assert (path[:, 1] > 0).all()  # bowed away from the centre
-    rot = Rotation.from_euler("xyz", [30, 60, 90], degrees=True)
-    turned = _linker_path(rot.apply(a), rot.apply(b), 10, rot.apply(centre))
-    np.testing.assert_allclose(turned, rot.apply(path), atol=1e-9)
-    far = np.array([60.0, 0, 0])
-    line = _linker_path(a, far, 10, centre)
-    np.testing.assert_allclose(line[:, 0], np.arange(1, 11) * 60.0 / 11)
-    np.testing.assert_allclose(line[:, 1:], 0.0)

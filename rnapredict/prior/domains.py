@@ -329,30 +329,25 @@ def _relay_linkers(x: np.ndarray, linker: np.ndarray, before: np.ndarray) -> np.
 
 
 def _linker_path(a: np.ndarray, b: np.ndarray, m: int, centre: np.ndarray) -> np.ndarray:
-    """[m, 3] residues between fixed C1′ ``a`` and ``b`` [3], evenly spaced: on the straight
-    line, or, where that would space them under :data:`LINKER_STEP` (they would bunch up and
-    the push-apart burst them), on a circular arc through ``a`` and ``b`` bowed away from
-    ``centre`` [3], as long as that step needs."""
+    """[m, 3] residues between fixed C1′ ``a`` and ``b`` [3]: on the straight line, or, where
+    that would space them under :data:`LINKER_STEP` (they would bunch up and the push-apart
+    burst them), on a half-sine arc bowed away from ``centre`` [3] long enough for that step."""
     t = np.arange(1, m + 1)[:, None] / (m + 1)
     chord = b - a
-    c = float(np.linalg.norm(chord))
-    want = LINKER_STEP * (m + 1)
-    if c >= want:
-        return a + t * chord
-    u = chord / max(c, 1e-9)
+    line = a + t * chord
+    if np.linalg.norm(chord) >= LINKER_STEP * (m + 1):
+        return line
     away = (a + b) / 2 - centre
-    away -= u * (away @ u)
+    away -= chord * (away @ chord) / max(float(chord @ chord), 1e-9)
     if np.linalg.norm(away) < 1e-6:  # centre on the chord: any perpendicular
-        away = np.cross(u, [1.0, 0.0, 0.0])
+        away = np.cross(chord, [1.0, 0.0, 0.0])
         if np.linalg.norm(away) < 1e-6:
-            away = np.cross(u, [0.0, 1.0, 0.0])
+            away = np.cross(chord, [0.0, 1.0, 0.0])
     away /= np.linalg.norm(away)
-    lo, hi = 1e-6, 2 * np.pi - 1e-6  # central angle θ: chord / arc = sin(θ/2) / (θ/2)
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if np.sin(mid / 2) / (mid / 2) > c / want else (lo, mid)
-    theta = (lo + hi) / 2
-    radius = want / theta
-    origin = (a + b) / 2 - away * radius * np.cos(theta / 2)
-    phi = -theta / 2 + theta * t  # [m, 1]
-    return origin + radius * (np.cos(phi) * away + np.sin(phi) * u)
+    ts = np.linspace(0.0, 1.0, m + 2)[:, None]
+    want = LINKER_STEP * (m + 1)
+    for h in np.linspace(0.0, want / 2, 64):  # smallest bow whose path is long enough
+        path = a + ts * chord + h * np.sin(np.pi * ts) * away
+        if np.linalg.norm(np.diff(path, axis=0), axis=-1).sum() >= want:
+            break
+    return path[1:-1]
