@@ -43,8 +43,6 @@ STEP = 6.0
 CONTACT = 5.0
 #: A backbone step longer than this (Å) is broken (natives reach ~11 Å).
 MAX_STEP = 12.0
-#: Smallest C1′ step (Å) a re-laid linker is given (shorter: an arc instead of a line).
-LINKER_STEP = 4.5
 
 
 @dataclass(frozen=True)
@@ -302,8 +300,7 @@ def _choose(
 
 
 def _relay_linkers(x: np.ndarray, linker: np.ndarray, before: np.ndarray) -> np.ndarray:
-    """Linker runs of ``x`` [L, 3] laid between their fixed neighbours by :func:`_linker_path`
-    (a run whose neighbours both stayed keeps its path from ``before``);
+    """Linker runs of ``x`` [L, 3] laid on straight lines between their fixed neighbours;
     chain-end tails move with the residue they hang from (as it moved from ``before``)."""
     out = x.copy()
     n = len(x)
@@ -316,38 +313,12 @@ def _relay_linkers(x: np.ndarray, linker: np.ndarray, before: np.ndarray) -> np.
         while e < n and linker[e]:
             e += 1
         a, b = k - 1, e  # fixed neighbours (out of range at the chain ends)
-        if a >= 0 and b < n and np.array_equal(out[[a, b]], before[[a, b]]):
-            pass  # neither neighbour moved: the run keeps its assembled path
-        elif a >= 0 and b < n:
-            out[k:e] = _linker_path(out[a], out[b], e - k, out.mean(0))
+        if a >= 0 and b < n:
+            t = np.arange(1, e - k + 1)[:, None] / (e - k + 1)
+            out[k:e] = out[a] + t * (out[b] - out[a])
         elif b < n:
             out[k:e] = before[k:e] + (out[b] - before[b])
         elif a >= 0:
             out[k:e] = before[k:e] + (out[a] - before[a])
         k = e
     return out
-
-
-def _linker_path(a: np.ndarray, b: np.ndarray, m: int, centre: np.ndarray) -> np.ndarray:
-    """[m, 3] residues between fixed C1′ ``a`` and ``b`` [3]: on the straight line, or, where
-    that would space them under :data:`LINKER_STEP` (they would bunch up and the push-apart
-    burst them), on a half-sine arc bowed away from ``centre`` [3] long enough for that step."""
-    t = np.arange(1, m + 1)[:, None] / (m + 1)
-    chord = b - a
-    line = a + t * chord
-    if np.linalg.norm(chord) >= LINKER_STEP * (m + 1):
-        return line
-    away = (a + b) / 2 - centre
-    away -= chord * (away @ chord) / max(float(chord @ chord), 1e-9)
-    if np.linalg.norm(away) < 1e-6:  # centre on the chord: any perpendicular
-        away = np.cross(chord, [1.0, 0.0, 0.0])
-        if np.linalg.norm(away) < 1e-6:
-            away = np.cross(chord, [0.0, 1.0, 0.0])
-    away /= np.linalg.norm(away)
-    ts = np.linspace(0.0, 1.0, m + 2)[:, None]
-    want = LINKER_STEP * (m + 1)
-    for h in np.linspace(0.0, want / 2, 64):  # smallest bow whose path is long enough
-        path = a + ts * chord + h * np.sin(np.pi * ts) * away
-        if np.linalg.norm(np.diff(path, axis=0), axis=-1).sum() >= want:
-            break
-    return path[1:-1]
