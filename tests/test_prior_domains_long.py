@@ -91,9 +91,11 @@ def test_two_domains_are_split_and_end_up_side_by_side() -> None:
 
 
 def test_long_chain_packing_keeps_every_step(shared_data: Path) -> None:
-    """Chains over 500 nt are packed, and no step ends up longer than it was assembled, also
-    after the push-apart (7o5h_A: a packed 3′ end 91 Å from its neighbour; 7d0f_A: a linker
-    bunched onto itself that the push-apart burst into a 257 Å step)."""
+    """Chains over 500 nt (packed when ``max_length`` allows; off by default: see PackConfig)
+    lose no step: none ends up longer than it was assembled, also after the push-apart
+    (7o5h_A: a packed 3′ end 91 Å from its neighbour; 7d0f_A: a linker bunched onto itself
+    that the push-apart burst into a 257 Å step). Same seed → same coordinates."""
+    on = replace(DEFAULT_PACK, max_length=5000)
     for chain in ("7o5h_A", "7d0f_A"):
         seq, ss = rrna(shared_data, chain)
         plain = unpacked(seq, ss)
@@ -101,18 +103,16 @@ def test_long_chain_packing_keeps_every_step(shared_data: Path) -> None:
         graph = helix_graph(ss)
         assert len(seq) > 500
         for seed in range(3):
-            y = pack_domains(graph, plain, np.random.default_rng(seed))
+            y = pack_domains(graph, plain, np.random.default_rng(seed), on)
             z = push_apart(y)
             assert steps(z).max() <= bound + 1e-6, (chain, seed)
             assert not len(clash_pairs(z, MIN_SEP))
     seq, ss = rrna(shared_data, "7o5h_A")
-    (a,) = assemble(seq, ss, torch.Generator().manual_seed(0), 1)
-    (b,) = assemble(seq, ss, torch.Generator().manual_seed(0), 1)
-    np.testing.assert_array_equal(a.coords, b.coords)
-    off = replace(DEFAULT_PACK, max_length=500)
-    x = np.asarray(a.coords)
-    np.testing.assert_array_equal(
-        pack_domains(helix_graph(ss), x, np.random.default_rng(0), off), x
-    )
+    graph = helix_graph(ss)
+    plain = unpacked(seq, ss)
+    a = pack_domains(graph, plain, np.random.default_rng(0), on)
+    np.testing.assert_array_equal(a, pack_domains(graph, plain, np.random.default_rng(0), on))
     law = DEFAULT_PACK.rg_scale * len(seq) ** (1 / 3)
-    assert radius_of_gyration(a.coords) < 1.3 * law  # packed (assembled: ~2.0 × the law)
+    assert radius_of_gyration(plain) > 1.8 * law
+    assert radius_of_gyration(a) < 1.3 * law  # packed
+    np.testing.assert_array_equal(pack_domains(graph, plain, np.random.default_rng(0)), plain)

@@ -14,7 +14,7 @@
    apart are pulled together by moving unpaired residues
    (:func:`rnapredict.prior.pseudoknot.close_pseudoknots`); any remaining contact is pushed
    apart (:func:`rnapredict.prior.steric.push_apart`).
-6. Long chains (150–5,000 nt): domains (stem subtrees of at most 150 nt) are packed
+6. Long chains (150–500 nt): domains (stem subtrees of at most 150 nt) are packed
    compactly around the rest as rigid bodies (:func:`rnapredict.prior.domains.pack_domains`).
 """
 
