@@ -22,8 +22,9 @@ Rg / L^(1/3) of train-split chains ≥ 100 nt (the often-quoted 5.5 fits compact
 RNAs; the train chains ≥ 150 nt sit at 7.1). Deterministic for a given generator.
 Chains of 150–500 nt by default. Longer ones pack too (``max_length``; their assembled
 layouts sit at 1.5–3 × the law), but the data hold no 3D chain > 389 nt to measure it on,
-and with packed candidates the whole process at 1,000 nt took 212 s instead of 29 s (not
-profiled yet; more models went through repair / rebuild), so it stays off.
+and with packed candidates ``bench.speed --whole`` at 1,000 nt took 212 s instead of 29 s
+(the all-atom stage's repair / rebuild, whose cost swings with the candidates either way),
+so it stays off.
 """
 
 from __future__ import annotations
