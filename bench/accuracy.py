@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +43,11 @@ from bench.targets import (
 from rnapredict.data import default_data_dir
 from rnapredict.data.families import family_ids
 from rnapredict.data.sscache import SSCache
+from rnapredict.geometry.candidate import Candidate
 from rnapredict.io.atomic import atomic_write_text
 from rnapredict.pipeline.api import FoldOptions, record_generators
 from rnapredict.pipeline.candidates import record_candidates
-from rnapredict.pipeline.rank import rank_order
+from rnapredict.pipeline.rank import blended_confidence, rank_order
 from rnapredict.pipeline.secondary import Secondary
 from rnapredict.score.lddt import lddt
 from rnapredict.score.tmscore import tm_fixed_alignment
@@ -87,28 +89,55 @@ def c3_traces(seq: str, c1: np.ndarray, ss: list[str]) -> np.ndarray:
     return out
 
 
-def predict_mode(
-    engine: object | None,
-    t: Target,
-    mode: str,
-    a: argparse.Namespace,
-    library: object | None,
-) -> tuple[np.ndarray, list[str]]:
-    """Ranked C1′ models [S, L, 3] (Å) and the structure of each, for one target and mode:
-    the stages of :func:`rnapredict.pipeline.fold.predict` up to the ranking of the C1′
-    samples (no templates; no all-atom stage, so no replacement samples)."""
+def mode_candidates(
+    t: Target, mode: str, a: argparse.Namespace, library: object | None
+) -> tuple[list[Candidate], FoldOptions, torch.Generator]:
+    """The starting candidates of one target and mode as ``fold`` builds them (record seeds of
+    ``a.seed``, ``a.samples`` wanted, no templates), the fold options and the generator the
+    diffusion then draws from."""
     _, gen, prior_gen = record_generators(a.seed, t.id)
     prior = "aform" if mode in ("release", "aform") else "assembly"
     opts = FoldOptions(n_samples=a.samples, seed=a.seed, steps=a.steps, prior=prior,
                        templates="none")  # fmt: skip
     lib = library if prior == "assembly" else None
     cands = record_candidates(t.seq, Secondary(t.ss, "vienna"), opts, prior_gen, library=lib)
+    return cands, opts, gen
+
+
+def predict_mode(
+    engine: object | None,
+    t: Target,
+    mode: str,
+    a: argparse.Namespace,
+    library: object | None,
+) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """Ranked C1′ models [S, L, 3] (Å), the structure of each and their pLDDT [S, L] (None:
+    no diffusion), for one target and mode: the stages of
+    :func:`rnapredict.pipeline.fold.predict` up to the ranking of the C1′ samples by their
+    blended confidence (no templates; no all-atom stage, so no replacement samples)."""
+    cands, opts, gen = mode_candidates(t, mode, a, library)
     if mode not in DIFFUSION:
-        return np.stack([c.coords for c in cands]), [c.ss for c in cands]
+        return np.stack([c.coords for c in cands]), [c.ss for c in cands], None
     ens, owner = engine.sample_candidates(t.seq, cands, opts, gen)
-    order = rank_order(ens.ranking_score.numpy(), len(owner))
-    c1 = ens.coords.numpy()[order].astype(np.float64)
-    return c1, [cands[owner[i]].ss for i in order]
+    c1 = ens.coords.numpy().astype(np.float64)
+    conf = blended_confidence(t.seq, c1, ens.plddt.numpy(), ens.ptm.numpy())
+    order = rank_order(conf.score, len(owner))
+    return c1[order], [cands[owner[i]].ss for i in order], conf.plddt[order]
+
+
+def plddt_calibration(c1: np.ndarray, plddt: np.ndarray, ref: np.ndarray) -> dict:
+    """How the pLDDT [S, L] of ranked models [S, L, 3] follows their lDDT to ref [L, 3]:
+    per-chain |mean pLDDT/100 − lDDT| of model 1 and mean over the models, and the
+    per-residue Pearson correlation over the models' residues (pLDDT vs per-residue lDDT)."""
+    ok = np.isfinite(ref).all(1)
+    res = [lddt(m[ok], ref[ok]) for m in c1]
+    err = [abs(p[ok].mean() / 100.0 - x.score) for p, x in zip(plddt, res, strict=True)]
+    y = np.concatenate([x.per_residue for x in res])
+    p = np.concatenate([q[ok] for q in plddt])
+    keep = np.isfinite(y)
+    rho = np.corrcoef(p[keep], y[keep])[0, 1] if keep.sum() > 2 and np.ptp(p[keep]) > 0 else 0.0
+    return {"plddt_err_model1": float(err[0]), "plddt_err_mean": float(np.mean(err)),
+            "plddt_pearson": float(rho)}  # fmt: skip
 
 
 def evaluate(
@@ -122,7 +151,7 @@ def evaluate(
     row: dict = {"id": t.id, "length": len(t.seq), "source": t.source}
     for mode in modes:
         t0 = time.perf_counter()
-        c1, ss = predict_mode(engine, t, mode, a, library)
+        c1, ss, plddt = predict_mode(engine, t, mode, a, library)
         scores = [tm_lddt(m, t.c1) for m in c1]
         r = {
             "tm_best": max(s[0] for s in scores), "tm_model1": scores[0][0],
@@ -130,6 +159,8 @@ def evaluate(
             "lddt_best": max(s[1] for s in scores), "lddt_model1": scores[0][1],
             "n_models": len(scores), "n_ss": len(set(ss)),
         }  # fmt: skip
+        if plddt is not None:
+            r |= plddt_calibration(c1, plddt, t.c1)
         if t.c3 is not None and np.isfinite(t.c3).all(1).sum() >= 3:
             c3 = [tm_lddt(m, t.c3)[0] for m in c3_traces(t.seq, c1, ss)]
             r["tm_c3_best"], r["tm_c3_model1"] = max(c3), c3[0]
@@ -244,24 +275,79 @@ def run_section(
         cells = "  ".join(f"{m} {r[m]['tm_best']:.3f}/{r[m]['tm_model1']:.3f}" for m in modes)
         print(f"[{name}] {r['id']:<10} {r['length']:>4}  TM best/model1: {cells}", flush=True)
     summary, md = summarize(rows, modes)
+    calib = calibration_lines(rows, modes)
     head = f"## {name}: {len(rows)} targets, wall {time.time() - t0:.0f} s"
-    text = "\n".join([head, "", *md, "", *checks(summary)])
+    text = "\n".join([head, "", *md, "", *checks(summary), *calib])
     return {"rows": rows, "summary": summary, "markdown": text}
 
 
-def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def calibration_lines(rows: list[dict], modes: list[str]) -> list[str]:
+    """Means over targets of :func:`plddt_calibration`'s figures, per mode with diffusion."""
+    out = []
+    for mode in modes:
+        sel = [r[mode] for r in rows if "plddt_err_model1" in r[mode]]
+        if sel:
+            m = {k: float(np.mean([x[k] for x in sel])) for k in sel[0] if k.startswith("plddt")}
+            out.append(
+                f"- {mode}: per-chain |mean pLDDT/100 − lDDT| model 1 {m['plddt_err_model1']:.3f},"
+                f" all models {m['plddt_err_mean']:.3f}; per-residue Pearson (mean over targets)"
+                f" {m['plddt_pearson']:.3f}"
+            )
+    return out
+
+
+def sections(
+    a: argparse.Namespace, ss: SSCache
+) -> Iterator[tuple[str, list[tuple[Target, object | None]], dict[str, int]]]:
+    """The benchmark's sections as ``a.only`` selects them: (``validation`` | ``cv``, jobs
+    (target, its motif library: None = the shipped one), {target id: CV fold}), targets
+    ≥ ``a.min_length`` (CV ≥ 50 nt always), at most ``a.limit`` per section, CV folds
+    interleaved; the library of CV fold k is built without fold k."""
+    if a.only in (None, "validation"):
+        targets = [t for t in validation_targets(a.data, ss) if len(t.seq) >= a.min_length]
+        ss.save()
+        yield "validation", [(t, None) for t in targets[: a.limit]], {}
+    if a.only in (None, "cv"):
+        train = train_targets(a.data, ss)
+        ss.save()
+        fam = family_ids([t.seq for t in train])
+        cv_min = max(a.min_length, 50)
+        fold = cv_folds(train, fam, a.folds, cv_min)
+        evals = [k for k, t in enumerate(train) if len(t.seq) >= cv_min]
+        rank = {k: sum(fold[j] == fold[k] for j in evals[:i]) for i, k in enumerate(evals)}
+        evals = sorted(evals, key=lambda k: (rank[k], fold[k]))[: a.limit]  # folds interleaved
+        libs, jobs = {}, []
+        for k in evals:
+            f = fold[k]
+            if f not in libs:
+                libs[f] = fold_library(
+                    a.data, {t.id for t, g in zip(train, fold, strict=True) if g == f}
+                )
+            jobs.append((train[k], libs[f]))
+        yield "cv", jobs, {train[k].id: fold[k] for k in evals}
+
+
+def target_arguments(p: argparse.ArgumentParser, min_length: int = 0) -> None:
+    """The options :func:`sections` and :func:`mode_candidates` read (weights, data, samples,
+    steps, seed, limit, min length, folds, section, structure cache)."""
     p.add_argument("--weights", type=Path, default=None)
     p.add_argument("--data", type=Path, default=default_data_dir())
     p.add_argument("-n", "--samples", type=int, default=5)
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="targets per section")
-    p.add_argument("--min-length", type=int, default=0, help="targets at least this long (nt)")
+    p.add_argument(
+        "--min-length", type=int, default=min_length, help="targets at least this long (nt)"
+    )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds K")
     p.add_argument("--only", choices=("validation", "cv"), default=None)
-    p.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of modes")
     p.add_argument("--ss-cache", type=Path, default=REPO / "runs" / "ss_cache.json")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    target_arguments(p)
+    p.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of modes")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument(
         "--search", choices=("on", "off"), default=None,
@@ -298,32 +384,16 @@ def main(argv: list[str] | None = None) -> dict:
         out |= {"model_version": engine.model_version, "init_sigma": engine.init_sigma,
                 "source_sigma": dict(engine.source_sigma)}  # fmt: skip
     texts = []
-    if a.only in (None, "validation"):
-        targets = [t for t in validation_targets(a.data, ss) if len(t.seq) >= a.min_length]
-        ss.save()
-        jobs = [(t, None) for t in targets[: a.limit]]
-        out["validation"] = run_section("validation", jobs, engine, modes, a)
-        texts.append(out["validation"]["markdown"])
-    if a.only in (None, "cv"):
-        train = train_targets(a.data, ss)
-        ss.save()
-        fam = family_ids([t.seq for t in train])
-        cv_min = max(a.min_length, 50)
-        fold = cv_folds(train, fam, a.folds, cv_min)
-        evals = [k for k, t in enumerate(train) if len(t.seq) >= cv_min]
-        rank = {k: sum(fold[j] == fold[k] for j in evals[:i]) for i, k in enumerate(evals)}
-        evals = sorted(evals, key=lambda k: (rank[k], fold[k]))[: a.limit]  # folds interleaved
-        libs, jobs = {}, []
-        for k in evals:
-            f = fold[k]
-            if f not in libs:
-                libs[f] = fold_library(
-                    a.data, {t.id for t, g in zip(train, fold, strict=True) if g == f}
-                )
-            jobs.append((train[k], libs[f]))
+    for name, jobs, folds in sections(a, ss):
+        if name == "validation":
+            out["validation"] = run_section("validation", jobs, engine, modes, a)
+            texts.append(out["validation"]["markdown"])
+            continue
         out["cv"] = run_section(f"cv ({a.folds} folds)", jobs, engine, modes, a)
-        out["cv"]["folds"] = {train[k].id: fold[k] for k in evals}
-        out["cv"]["library"] = "per fold" if any(libs.values()) else "placeholder (no library)"
+        out["cv"]["folds"] = folds
+        out["cv"]["library"] = (
+            "per fold" if any(lib for _, lib in jobs) else "placeholder (no library)"
+        )
         texts += [out["cv"]["markdown"], "", CV_NOTE]
     version = out.get("model_version", "no diffusion")
     text = "\n".join(

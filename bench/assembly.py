@@ -33,7 +33,8 @@ from rnapredict.features.secondary import predict_ss
 from rnapredict.geometry.aform import aform_c1
 from rnapredict.io.structure import RnaStructure
 from rnapredict.prior.assembly import assemble
-from rnapredict.prior.library import LibraryConfig, from_chains
+from rnapredict.prior.instances import LibraryConfig
+from rnapredict.prior.library import from_chains
 from rnapredict.prior.natives import NativeChain, load_native_chains
 from rnapredict.score.api import ScoreOptions, score_structures
 

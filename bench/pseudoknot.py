@@ -24,7 +24,8 @@ import torch
 from bench.assembly import c1_structure, families, parser, tm
 from rnapredict.prior.assembly import assemble
 from rnapredict.prior.helixgraph import helix_graph
-from rnapredict.prior.library import MotifLibrary, from_chains
+from rnapredict.prior.instances import MotifLibrary
+from rnapredict.prior.library import from_chains
 from rnapredict.prior.natives import NativeChain, load_native_chains
 from rnapredict.prior.pkmotif import PkLibrary
 from rnapredict.prior.steric import clash_pairs

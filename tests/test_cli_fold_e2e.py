@@ -122,11 +122,18 @@ def check_outputs(out: Path, n_models: int, trained: bool) -> None:
         assert len(ss["dot_bracket"]) == row.length == len(seqs[row.id])
         assert doc["sequence"] == seqs[row.id]
         assert row.mean_plddt == pytest.approx(means[0], abs=0.01)
+        ranked_by = doc["ranked_by"]  # how the models were ranked (pipeline.rank.RankConfig)
+        assert len(ranked_by["plddt_blend"]) == len(ranked_by["ptm_blend"]) == 3
         for m in doc["models"]:
             path = out / row.name / m["files"][0]
             check_model_file(path, row.length, trained)
             st = gemmi.read_structure(str(path))
             assert "".join(r.name for r in st[0][0]) == seqs[row.id]
+            # the file's B-factors are the (blended) pLDDT of confidence.json
+            b = [r[0].b_iso for r in st[0][0]]
+            np.testing.assert_allclose(b, m["plddt"], atol=0.02)
+            assert 0.0 <= m["network"]["ptm"] <= 1.0 and 0.0 <= m["ptm"] <= 1.0
+            assert "consensus" in m or n_models == 1
 
 
 @pytest.mark.slow

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from rnapredict.geometry.aform import aform_c1
 from rnapredict.prior.assembly import assemble
 from rnapredict.prior.helixgraph import helix_graph
-from rnapredict.prior.library import MotifLibrary, default_library
+from rnapredict.prior.instances import MotifLibrary
+from rnapredict.prior.library import default_library
 from rnapredict.prior.motifs import measure_loop
 from rnapredict.prior.steric import clash_pairs, push_apart
 from tests.test_prior_helixgraph import random_db

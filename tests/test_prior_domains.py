@@ -12,7 +12,7 @@ import rnapredict.prior.assembly as asm
 from rnapredict.prior.assembly import assemble
 from rnapredict.prior.domains import DEFAULT_PACK, domains, pack_domains, radius_of_gyration
 from rnapredict.prior.helixgraph import helix_graph
-from rnapredict.prior.library import MotifLibrary
+from rnapredict.prior.instances import MotifLibrary
 from rnapredict.prior.steric import MIN_SEP, clash_pairs, push_apart
 
 EMPTY = MotifLibrary([], [], {"format": "1", "chain_ids": "[]"})

@@ -10,7 +10,8 @@ import torch
 from rnapredict.data.cutoff import StructureCutoff, entry_id
 from rnapredict.prior.assembly import assemble
 from rnapredict.prior.helixgraph import helix_graph
-from rnapredict.prior.library import MotifLibrary, default_library, from_bytes, to_bytes
+from rnapredict.prior.instances import MotifLibrary
+from rnapredict.prior.library import default_library, from_bytes, to_bytes
 from rnapredict.prior.natives import load_native_chains
 from rnapredict.prior.pkmotif import PAIR_RANGE, hinge, map_strand, pk_sites, pk_stems
 from rnapredict.prior.steric import clash_pairs

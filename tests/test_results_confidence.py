@@ -79,3 +79,20 @@ def test_without_relax_the_relax_fields_are_absent() -> None:
     doc = confidence_document(_prediction(), run)
     assert doc["relax_failed"] is None and "relax" not in doc["models"][0]
     assert doc["checksums"] == {} and doc["notes"] == [] and doc["time_s"] == 0.0
+
+
+def test_ranking_provenance_goes_to_the_document() -> None:
+    """How models were ranked (record level) and each model's network values and consensus;
+    absent where the prediction does not carry them (older outputs stay as they were)."""
+    ranked_by = {"score": "0.8·pTM + 0.2·mean pLDDT/100", "ptm_blend": [0.3, 0.5, 0.0]}
+    network = {"ptm": np.array([0.81234, 0.4]), "mean_plddt": np.array([77.777, 60.0])}
+    doc = confidence_document(
+        _prediction(ranked_by=ranked_by, network=network, consensus=np.array([0.61234, 0.5])),
+        RUN,
+    )
+    assert doc["ranked_by"] == ranked_by
+    assert doc["models"][0]["network"] == {"ptm": 0.8123, "mean_plddt": 77.78}
+    assert [m["consensus"] for m in doc["models"]] == [0.6123, 0.5]
+    lone = confidence_document(_prediction(consensus=np.array([np.nan, np.nan])), RUN)
+    assert "ranked_by" not in lone and "consensus" not in lone["models"][0]
+    assert "network" not in lone["models"][0]

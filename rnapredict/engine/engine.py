@@ -17,17 +17,12 @@ from rnapredict.io.records import Record
 from rnapredict.model.network import RnaFoldNet
 from rnapredict.pipeline.api import FoldOptions, Prediction, resolve_device
 from rnapredict.pipeline.fold import predict
-from rnapredict.pipeline.rank import Ensemble
+from rnapredict.pipeline.rank import N_PLDDT_CAP, Ensemble
 
 #: Denoiser rows (samples × residues × neighbours) per batched call before chunking samples.
 EDGE_ROW_BUDGET = 4_000_000
 #: Decoder chunk (residues) when ``FoldOptions.chunk_size`` is None.
 DEFAULT_CHUNK = 512
-
-
-#: Highest pLDDT of an unknown (``N``) residue: the network sees no base there, so its
-#: confidence says nothing about which nucleotide it is (an all-N record scored 99.75).
-N_PLDDT_CAP = 30.0
 
 
 class FoldEngine:

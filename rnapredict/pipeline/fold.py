@@ -8,6 +8,7 @@ replaced → ranking → :class:`~rnapredict.pipeline.api.Prediction`.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from rnapredict.io.records import Record
 from rnapredict.pipeline.allatom import SamplePool, physical_pool
 from rnapredict.pipeline.api import FoldOptions, Prediction, Sampler, record_generators
 from rnapredict.pipeline.candidates import record_candidates
+from rnapredict.pipeline.rank import DEFAULT_RANK, Confidence, blended_confidence
 from rnapredict.pipeline.secondary import secondary
 
 #: confidence.json ``prior.refinement`` of a model that is its unrefined candidate.
@@ -35,12 +37,14 @@ def predict(sampler: Sampler, record: Record, options: FoldOptions) -> Predictio
     t1 = time.perf_counter()
     ens, owner = sampler.sample_candidates(seq, cands, options, gen)
     t2 = time.perf_counter()
-    pool = physical_pool(sampler, seq, cands, ens, owner, options, seed)
+    pool, conf = blended_pool(seq, physical_pool(sampler, seq, cands, ens, owner, options, seed))
     order = pool.ranked(options.n_samples)
     models = [pool.models[i] for i in order]
     ranked = [cands[pool.owner[i]] for i in order]
     timing = {"prior": t1 - t0, "sample": t2 - t1, "atoms": time.perf_counter() - t2}
-    extra = {"c1": pool.c1[order], "timing_s": timing, "weights_sha256": sampler.weights_sha256}
+    extra = {"c1": pool.c1[order], "timing_s": timing, "weights_sha256": sampler.weights_sha256,
+             "network": {k: v[order] for k, v in conf.network.items()},
+             "consensus": conf.consensus[order], "ranked_by": DEFAULT_RANK.described}  # fmt: skip
     replaced = replaced_note(pool, order, options.n_samples)
     if replaced:
         extra["replaced"] = replaced
@@ -64,6 +68,17 @@ def predict(sampler: Sampler, record: Record, options: FoldOptions) -> Predictio
         model_ss=[c.ss for c in ranked],
         model_prior=model_provenance(pool, ranked, order),
     )
+
+
+def blended_pool(seq: str, pool: SamplePool) -> tuple[SamplePool, Confidence]:
+    """The pool with the confidence blended with its samples' agreement
+    (:func:`rnapredict.pipeline.rank.blended_confidence`): pLDDT (models' B-factors too), pTM
+    and ranking score."""
+    conf = blended_confidence(seq, pool.c1, pool.plddt, pool.ptm, DEFAULT_RANK)
+    for model, plddt in zip(pool.models, conf.plddt, strict=True):
+        if model is not None:
+            model.plddt = plddt.copy()
+    return replace(pool, plddt=conf.plddt, ptm=conf.ptm, score=conf.score), conf
 
 
 def replaced_note(pool: SamplePool, order: np.ndarray, n: int) -> str | None:

@@ -30,14 +30,14 @@ from rnapredict.geometry.aform import aform_c1
 from rnapredict.geometry.candidate import Candidate
 from rnapredict.prior.domains import DEFAULT_PACK, PackConfig, pack_domains
 from rnapredict.prior.helixgraph import helix_graph, loop_tree
-from rnapredict.prior.library import (
+from rnapredict.prior.instances import (
     LibraryConfig,
     MotifLibrary,
-    default_library,
     loop_kind,
     loop_seq,
     query_lengths,
 )
+from rnapredict.prior.library import default_library
 from rnapredict.prior.motifs import LoopGeom, measure_loop
 from rnapredict.prior.place import place
 from rnapredict.prior.pseudoknot import close_pseudoknots

@@ -81,7 +81,9 @@ def confidence_document(prediction: Prediction, run: RecordRun) -> dict[str, Any
     """The ``confidence.json`` content for one folded record.
 
     From ``prediction``: the ranked models' confidence (pLDDT [S, L] 0–100, pTM [S] 0–1,
-    ranking score [S], sample index [S]), each model's structure and candidate provenance,
+    ranking score [S], sample index [S]; ``extra["network"]``: the network's own pTM and mean
+    pLDDT [S], ``extra["consensus"]`` [S] and ``extra["ranked_by"]``:
+    :class:`rnapredict.pipeline.rank.RankConfig`), each model's structure and candidate provenance,
     the record seed, the weights' version and sha256 (``extra["weights_sha256"]``; None:
     unknown/tiny) and the ``--shape`` / ``--dms`` report (``extra["probing"]``:
     :func:`rnapredict.features.probing.probing_report`, whose per-model agreement goes to
@@ -93,6 +95,8 @@ def confidence_document(prediction: Prediction, run: RecordRun) -> dict[str, Any
     plddt = np.asarray(pred.plddt, dtype=np.float64)
     ptm = pred.ptm
     means = plddt.mean(axis=1) if plddt.size else np.zeros(len(files))
+    network = pred.extra.get("network") or {}
+    consensus = pred.extra.get("consensus")
     models = []
     for r in range(len(files)):
         entry: dict[str, Any] = {
@@ -104,6 +108,13 @@ def confidence_document(prediction: Prediction, run: RecordRun) -> dict[str, Any
             "mean_plddt": round(float(means[r]), 2),
             "plddt": _floats(plddt[r]),
         }
+        if consensus is not None and np.isfinite(consensus[r]):
+            entry["consensus"] = round(float(consensus[r]), 4)
+        if network:
+            entry["network"] = {
+                "ptm": round(float(network["ptm"][r]), 4),
+                "mean_plddt": round(float(network["mean_plddt"][r]), 2),
+            }
         if r < len(model_ss):
             entry["secondary_structure"] = model_ss[r]
         if r < len(model_prior):
@@ -139,6 +150,8 @@ def confidence_document(prediction: Prediction, run: RecordRun) -> dict[str, Any
         "models": models,
         "checksums": run.checksums or {},
     }
+    if "ranked_by" in pred.extra:
+        doc["ranked_by"] = pred.extra["ranked_by"]
     if probing is not None:  # key only with data: outputs without it stay as they were
         doc["probing"] = {k: v for k, v in probing.items() if k != "model_agreement"}
     return doc
