@@ -63,10 +63,13 @@ def test_engine_applies_calibration_before_ranking() -> None:
     eng = tiny_engine()
     eng.calibration = PlddtCalibration((0.0, 100.0), (10.0, 60.0))
     cal = eng.predict(rec, opts)
-    # same samples (seeded), pLDDT mapped by the line 10 + 0.5·x
-    by_sample = {i: raw.plddt[r] for r, i in enumerate(raw.sample_index)}
+    # same samples (seeded); the network's pLDDT mapped by the line 10 + 0.5·x before it is
+    # blended with the samples' agreement (pipeline.rank) and the models ranked
+    net_raw, net_cal = raw.extra["network"]["mean_plddt"], cal.extra["network"]["mean_plddt"]
+    by_sample = {i: net_raw[r] for r, i in enumerate(raw.sample_index)}
     for r, i in enumerate(cal.sample_index):
-        np.testing.assert_allclose(cal.plddt[r], 10 + 0.5 * by_sample[i], atol=1e-3)
+        np.testing.assert_allclose(net_cal[r], 10 + 0.5 * by_sample[i], atol=1e-3)
+    assert not np.allclose(cal.plddt, raw.plddt)  # the blend sees the calibrated values
 
 
 def test_bad_calibration_in_manifest_is_a_weights_error(tmp_path: Path) -> None:
