@@ -36,10 +36,11 @@ from bench.assembly import REPO, families
 from rnapredict.data.sscache import SSCache
 from rnapredict.io.secondary import pair_list, parse_dot_bracket
 from rnapredict.prior.assembly import assemble, assembly_candidates
-from rnapredict.prior.domains import radius_of_gyration, rigid_domains
+from rnapredict.prior.domains import rigid_domains
 from rnapredict.prior.helixgraph import helix_graph
 from rnapredict.prior.library import from_chains
 from rnapredict.prior.natives import load_native_chains
+from rnapredict.prior.select import radius_of_gyration
 from rnapredict.score.superpose import apply, kabsch
 from rnapredict.score.tmscore import tm_fixed_alignment
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from bench.accuracy import tm_lddt
+from bench.cgscore_eval import spearman
 from rnapredict.io.atomic import atomic_write_text
 from rnapredict.pipeline.rank import Confidence, RankConfig, agreement, blend, ranking_score
 from rnapredict.score.lddt import lddt
@@ -117,12 +117,6 @@ def ranking_score_np(ptm: np.ndarray, plddt: np.ndarray) -> np.ndarray:
 def pick(score: np.ndarray) -> int:
     """Model 1: the best score, the first sample on ties (stable, as the pipeline)."""
     return int(np.argsort(-score, kind="stable")[0])
-
-
-def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
-        return 0.0
-    return float(spearmanr(x, y).statistic)
 
 
 def figures(targets: list[dict], score: Callable[[dict], np.ndarray]) -> dict:

@@ -37,6 +37,7 @@ from scipy.spatial.transform import Rotation
 
 from rnapredict.prior.helixgraph import HelixGraph
 from rnapredict.prior.pkmotif import hinge
+from rnapredict.prior.select import radius_of_gyration
 from rnapredict.prior.steric import push_apart
 
 #: C1′ step (Å) a linker residue spans comfortably.
@@ -83,11 +84,6 @@ class PackConfig:
 
 
 DEFAULT_PACK = PackConfig()
-
-
-def radius_of_gyration(xyz: np.ndarray) -> float:
-    """Rg (Å) of points [N, 3]."""
-    return float(np.sqrt(((xyz - xyz.mean(0)) ** 2).sum(-1).mean()))
 
 
 def domains(graph: HelixGraph, max_domain: int) -> list[tuple[int, int]]:
