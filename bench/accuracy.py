@@ -43,6 +43,7 @@ from bench.targets import (
 from rnapredict.data import default_data_dir
 from rnapredict.data.families import family_ids
 from rnapredict.data.sscache import SSCache
+from rnapredict.features.vienna import ENERGY_PARAM_CHOICES
 from rnapredict.geometry.candidate import Candidate
 from rnapredict.io.atomic import atomic_write_text
 from rnapredict.pipeline.api import FoldOptions, record_generators
@@ -98,7 +99,7 @@ def mode_candidates(
     _, gen, prior_gen = record_generators(a.seed, t.id)
     prior = "aform" if mode in ("release", "aform") else "assembly"
     opts = FoldOptions(n_samples=a.samples, seed=a.seed, steps=a.steps, prior=prior,
-                       templates="none")  # fmt: skip
+                       templates="none", energy_params=a.energy_params)  # fmt: skip
     lib = library if prior == "assembly" else None
     cands = record_candidates(t.seq, Secondary(t.ss, "vienna"), opts, prior_gen, library=lib)
     return cands, opts, gen
@@ -329,7 +330,7 @@ def sections(
 
 def target_arguments(p: argparse.ArgumentParser, min_length: int = 0) -> None:
     """The options :func:`sections` and :func:`mode_candidates` read (weights, data, samples,
-    steps, seed, limit, min length, folds, section, structure cache)."""
+    steps, seed, limit, min length, folds, section, structure cache, energy parameters)."""
     p.add_argument("--weights", type=Path, default=None)
     p.add_argument("--data", type=Path, default=default_data_dir())
     p.add_argument("-n", "--samples", type=int, default=5)
@@ -342,6 +343,15 @@ def target_arguments(p: argparse.ArgumentParser, min_length: int = 0) -> None:
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds K")
     p.add_argument("--only", choices=("validation", "cv"), default=None)
     p.add_argument("--ss-cache", type=Path, default=REPO / "runs" / "ss_cache.json")
+    p.add_argument(
+        "--energy-params", choices=ENERGY_PARAM_CHOICES, default=FoldOptions.energy_params,
+        help="ViennaRNA energy parameters of the MFE and the sampled structures (fold's option)",
+    )  # fmt: skip
+
+
+def structure_cache(a: argparse.Namespace) -> SSCache:
+    """The MFE cache (``--ss-cache``) of the energy parameters ``--energy-params``."""
+    return SSCache(a.ss_cache, FoldOptions(energy_params=a.energy_params).vienna())
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -379,7 +389,7 @@ def main(argv: list[str] | None = None) -> dict:
             engine.init_sigma = a.init_sigma if a.init_sigma > 0 else None
             engine.source_sigma = {}  # one start level for every candidate source
         out["start_level"] = start_level(engine, a.steps)
-    ss = SSCache(a.ss_cache)
+    ss = structure_cache(a)
     if engine is not None:
         out |= {"model_version": engine.model_version, "init_sigma": engine.init_sigma,
                 "source_sigma": dict(engine.source_sigma)}  # fmt: skip

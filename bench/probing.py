@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnapredict.data.split import split_of
 from rnapredict.errors import SecondaryStructureError
 from rnapredict.features.probing import ProbingConfig, soft_constraint
 from rnapredict.features.secondary import predict_ss
@@ -33,14 +34,17 @@ DATA = REPO.parent / "shared" / "data" / "secondary" / "pdb_dot_bracket.csv"
 
 
 def load_chains(
-    path: Path = DATA, min_len: int = 20, max_len: int = 400
+    path: Path = DATA, min_len: int = 20, max_len: int = 400, split: str | None = None
 ) -> list[tuple[str, str, str]]:
     """``(id, sequence, dot-bracket)`` with ``-`` positions removed, ``T``→``U``, other letters
     → ``N``; kept when ``min_len ≤ L ≤ max_len``, the structure has a base pair and still
-    parses (a few pair a residue with an unmodelled one)."""
+    parses (a few pair a residue with an unmodelled one), and (``split`` not None) the release
+    date falls in ``split`` (``train``/``validation``, :func:`rnapredict.data.split.split_of`)."""
     out = []
     with open(path, newline="") as fh:
         for row in csv.DictReader(fh):
+            if split is not None and split_of(row["release_date"]) != split:
+                continue
             keep = [k for k, c in enumerate(row["sequence"]) if c != "-"]
             seq = "".join(row["sequence"][k] for k in keep).upper().replace("T", "U")
             seq = "".join(c if c in "ACGU" else "N" for c in seq)

@@ -23,9 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.accuracy import mode_candidates, sections, target_arguments
+from bench.accuracy import mode_candidates, sections, structure_cache, target_arguments
 from bench.targets import Target
-from rnapredict.data.sscache import SSCache
 from rnapredict.geometry.candidate import Candidate
 
 
@@ -84,7 +83,7 @@ def dump(a: argparse.Namespace) -> None:
 
     engine = load_engine(a.weights)
     tap = PoolTap()
-    ss = SSCache(a.ss_cache)
+    ss = structure_cache(a)
     for name, jobs, folds in sections(a, ss):
         out = a.dir / name
         out.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import typer
 
 from rnapredict.cli.app import app
 from rnapredict.cli.common import err_console, user_errors
+from rnapredict.features.vienna import ENERGY_PARAM_CHOICES
 from rnapredict.fold.options import FoldRunOptions
 from rnapredict.fold.preflight import parse_size
 from rnapredict.fold.shard import Shard, parse_shard, shard_from_env
@@ -65,6 +66,12 @@ def fold_command(
         True,
         "--cleanup/--no-cleanup",
         help="Remove clashes from the all-atom models (fast; C1′ moves ≤ ~0.5 Å RMS).",
+    ),
+    energy_params: str = typer.Option(
+        FoldRunOptions.energy_params,
+        "--energy-params",
+        help="ViennaRNA energy parameters of the predicted and sampled secondary structures: "
+        f"{', '.join(ENERGY_PARAM_CHOICES)} (auto: chosen by length). Like RNAfold's -P.",
     ),
     fmt: str = typer.Option("pdb", "--format", help="Model file format: pdb, cif or both."),
     max_len: int | None = typer.Option(
@@ -178,6 +185,7 @@ def fold_command(
             cutoff=cutoff,
             threads=thread_choice.threads,
             jobs=jobs,
+            energy_params=energy_params.lower(),
         )
         from rnapredict.fold.progress import make_reporter  # the engine: torch only now
         from rnapredict.fold.runner import fold_inputs

@@ -1,4 +1,5 @@
-"""ViennaRNA MFE structures cached by sequence in a JSON file (computed once per sequence)."""
+"""ViennaRNA MFE structures cached by sequence and energy parameters in a JSON file (computed
+once per sequence)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,31 @@ import json
 from pathlib import Path
 
 from rnapredict.features.secondary import predict_ss
+from rnapredict.features.vienna import DEFAULT_CONFIG, ViennaConfig, resolve_energy_params
 from rnapredict.io.atomic import atomic_write_text
 
 
-class SSCache:
-    """ViennaRNA MFE by sequence, persisted as JSON (written atomically on :meth:`save`)."""
+def cache_key(seq: str, config: ViennaConfig = DEFAULT_CONFIG) -> str:
+    """The key of ``seq``'s MFE under ``config``: ``<parameter set>[/span<N>]:<seq>``.
 
-    def __init__(self, path: Path | None) -> None:
+    Structures folded with another parameter set or span limit can never be read back. Bare
+    sequence keys (caches written before the key named the parameters) hold Turner 2004
+    structures without a span limit and are read only for that setting.
+    """
+    params = resolve_energy_params(len(seq), config)
+    span = config.global_max_bp_span
+    if span is not None and config.span_min_len < len(seq) <= config.global_max_len:
+        params += f"/span{span}"
+    return f"{params}:{seq}"
+
+
+class SSCache:
+    """ViennaRNA MFE by sequence (under ``config``), persisted as JSON (written atomically on
+    :meth:`save`)."""
+
+    def __init__(self, path: Path | None, config: ViennaConfig = DEFAULT_CONFIG) -> None:
         self.path = path
+        self.config = config
         self.data: dict[str, str] = {}
         self.reload()
 
@@ -24,9 +42,11 @@ class SSCache:
         self._n = len(self.data)
 
     def __call__(self, seq: str) -> str:
-        if seq not in self.data:
-            self.data[seq] = predict_ss(seq)
-        return self.data[seq]
+        key = cache_key(seq, self.config)
+        if key not in self.data:
+            legacy = self.data.get(seq) if key == f"turner2004:{seq}" else None
+            self.data[key] = legacy if legacy is not None else predict_ss(seq, config=self.config)
+        return self.data[key]
 
     def save(self) -> None:
         if self.path is not None and len(self.data) > self._n:

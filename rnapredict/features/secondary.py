@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import RNA
 
-from rnapredict.features.vienna import mfe_structure
+from rnapredict.features.vienna import DEFAULT_CONFIG, ViennaConfig, mfe_structure
 from rnapredict.io.secondary import parse_dot_bracket
 
 
@@ -28,11 +28,16 @@ def partner_array(ss: str) -> np.ndarray:
     return parse_dot_bracket(ss)
 
 
-def predict_ss(seq: str, probing: Callable[[RNA.fold_compound], None] | None = None) -> str:
+def predict_ss(
+    seq: str,
+    probing: Callable[[RNA.fold_compound], None] | None = None,
+    config: ViennaConfig = DEFAULT_CONFIG,
+) -> str:
     """ViennaRNA MFE structure of ``seq`` (``N`` unpaired; windowed beyond 1,000 nt).
 
     Args:
         probing: soft constraint from :func:`rnapredict.features.probing.soft_constraint`
             (reactivity pseudo-energies), or None for the plain thermodynamic MFE.
+        config: energy parameters (``config.energy_params``) and folding thresholds.
     """
-    return mfe_structure(seq, constraint=probing)
+    return mfe_structure(seq, config, constraint=probing)

@@ -9,12 +9,21 @@
 - :func:`pair_probabilities` — sparse base-pair probabilities (top-k partners per residue),
   from the full partition function for short sequences (≤ 400 nt) and from RNAplfold (local windows)
   for long ones. Never a dense L×L result for long sequences.
+
+Energy parameters: ``ViennaConfig.energy_params`` names one of ViennaRNA's shipped parameter
+sets (:data:`ENERGY_PARAMS`) or ``auto`` (chosen by length, :func:`resolve_energy_params`).
+ViennaRNA keeps the loaded set process-global and a fold compound copies it when created, so
+:func:`energy_parameters` loads the wanted set only while folding and restores whatever was
+loaded before (nothing else in the process sees a change).
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +32,16 @@ import RNA
 from rnapredict.errors import RecordError
 
 _ALPHABET = frozenset("ACGUN")
+
+#: ViennaRNA's shipped RNA energy parameter sets by the name used here (RNAfold's ``-P`` files).
+ENERGY_PARAMS: dict[str, str] = {
+    "turner2004": "parameter_set_rna_turner2004",
+    "turner1999": "parameter_set_rna_turner1999",
+    "andronescu2007": "parameter_set_rna_andronescu2007",
+    "langdon2018": "parameter_set_rna_langdon2018",
+}
+#: Choices of ``ViennaConfig.energy_params``: a set of :data:`ENERGY_PARAMS`, or by length.
+ENERGY_PARAM_CHOICES: tuple[str, ...] = ("auto", *ENERGY_PARAMS)
 
 
 @dataclass(frozen=True)
@@ -35,18 +54,82 @@ class ViennaConfig:
         pf_global_max_len: longest sequence (nt) whose pair probabilities come from the
             global partition function (O(L³)); longer ones use RNAplfold windows.
         max_bp_span: largest base-pair span (j - i, nt) allowed in windowed folding.
+        global_max_bp_span: largest base-pair span (nt) of the exact global MFE of sequences
+            longer than ``span_min_len``; None: unlimited.
+        span_min_len: ``global_max_bp_span`` applies to sequences longer than this (nt).
         plfold_window: RNAplfold window size W (nt) for long-sequence pair probabilities.
         min_probability: pair probabilities below this are dropped.
+        energy_params: energy parameter set of every fold compound built here (structures,
+            samples, evaluation): a name of :data:`ENERGY_PARAMS`, or ``auto`` — ``auto_short``
+            up to ``auto_max_len`` nt, ``auto_long`` beyond (:func:`resolve_energy_params`).
+        auto_max_len: ``auto``: longest sequence (nt) folded with ``auto_short``.
+        auto_short: ``auto``: parameter set of sequences up to ``auto_max_len`` nt.
+        auto_long: ``auto``: parameter set of longer sequences.
+        probability_params: parameter set of :func:`pair_probabilities` (the network's
+            features; the network was trained on Turner 2004 probabilities).
     """
 
     global_max_len: int = 1000
     pf_global_max_len: int = 400
     max_bp_span: int = 300
+    global_max_bp_span: int | None = None
+    span_min_len: int = 150
     plfold_window: int = 240
     min_probability: float = 1e-3
+    energy_params: str = "turner2004"
+    auto_max_len: int = 120
+    auto_short: str = "langdon2018"
+    auto_long: str = "turner1999"
+    probability_params: str = "turner2004"
+
+    def __post_init__(self) -> None:
+        for field in ("energy_params", "auto_short", "auto_long", "probability_params"):
+            value = getattr(self, field)
+            allowed = ENERGY_PARAM_CHOICES if field == "energy_params" else tuple(ENERGY_PARAMS)
+            if value not in allowed:
+                raise ValueError(f"{field} {value!r}: expected one of {', '.join(allowed)}")
 
 
 DEFAULT_CONFIG = ViennaConfig()
+
+
+def resolve_energy_params(length: int, config: ViennaConfig = DEFAULT_CONFIG) -> str:
+    """The parameter set (a key of :data:`ENERGY_PARAMS`) a sequence of ``length`` nt is folded
+    with: ``config.energy_params``, or for ``auto`` ``auto_short``/``auto_long`` by length."""
+    if config.energy_params != "auto":
+        return config.energy_params
+    return config.auto_short if length <= config.auto_max_len else config.auto_long
+
+
+def _current_parameters() -> str:
+    """ViennaRNA's process-global energy parameters now loaded, as parameter-file text."""
+    fd, path = tempfile.mkstemp(suffix=".par")
+    os.close(fd)
+    try:
+        RNA.params_save(path)
+        with open(path) as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
+
+
+@contextmanager
+def energy_parameters(name: str) -> Iterator[None]:
+    """ViennaRNA computes with parameter set ``name`` (a key of :data:`ENERGY_PARAMS`) inside;
+    on exit the process-global set loaded before is back in place (also after an error).
+
+    A fold compound copies the free-energy parameters when it is created, but its Boltzmann
+    factors when the partition function is scaled or computed (``exp_params_rescale``,
+    ``pf``): keep every call that folds inside the block.
+    """
+    if name not in ENERGY_PARAMS:
+        raise ValueError(f"energy parameters {name!r}: expected one of {', '.join(ENERGY_PARAMS)}")
+    before = _current_parameters()
+    RNA.params_load_from_string(getattr(RNA, ENERGY_PARAMS[name]), name)
+    try:
+        yield
+    finally:
+        RNA.params_load_from_string(before, "restored")
 
 
 def _check(seq: str) -> str:
@@ -112,10 +195,13 @@ def mfe_structure(
         return ""
     md = RNA.md()
     if len(seq) <= config.global_max_len:
-        fc = RNA.fold_compound(seq, md)
-        if constraint is not None:
-            constraint(fc)
-        structure, _energy = fc.mfe()
+        if config.global_max_bp_span is not None and len(seq) > config.span_min_len:
+            md.max_bp_span = config.global_max_bp_span
+        with energy_parameters(resolve_energy_params(len(seq), config)):
+            fc = RNA.fold_compound(seq, md)
+            if constraint is not None:
+                constraint(fc)
+            structure, _energy = fc.mfe()
         return structure
     md.max_bp_span = config.max_bp_span
     md.window_size = config.max_bp_span
@@ -125,10 +211,11 @@ def mfe_structure(
         if structure:
             data.append((start, end, structure, energy))
 
-    fc = RNA.fold_compound(seq, md, RNA.OPTION_WINDOW)
-    if constraint is not None:
-        constraint(fc)
-    fc.mfe_window_cb(collect, hits)
+    with energy_parameters(resolve_energy_params(len(seq), config)):
+        fc = RNA.fold_compound(seq, md, RNA.OPTION_WINDOW)
+        if constraint is not None:
+            constraint(fc)
+        fc.mfe_window_cb(collect, hits)
     return _assemble_windows(len(seq), hits)
 
 
@@ -140,6 +227,7 @@ def pair_probabilities(
     Args:
         seq: [L] sequence over ``ACGUN`` (case-insensitive, T read as U).
         top_k: partners kept per residue (a pair is kept if it is in either end's top k).
+        config: thresholds; parameter set ``config.probability_params``.
     Returns:
         list of ``(i, j, p)`` with 0-based ``i < j`` and probability ``p`` in (0, 1], sorted by
         ``(i, j)``; length O(L·top_k).
@@ -149,16 +237,17 @@ def pair_probabilities(
     if n < 2:
         return []
     raw: list[tuple[int, int, float]] = []
-    if n <= config.pf_global_max_len:
-        fc = RNA.fold_compound(seq, RNA.md())
-        fc.pf()
-        bpp = np.asarray(fc.bpp(), dtype=np.float64)[1:, 1:]  # [L, L] upper triangle
-        ii, jj = np.nonzero(np.triu(bpp, 1) >= config.min_probability)
-        raw.extend(zip(ii.tolist(), jj.tolist(), bpp[ii, jj].tolist(), strict=True))
-    else:
-        w = min(config.plfold_window, n)
-        for ep in RNA.pfl_fold(seq, w, min(config.max_bp_span, w), config.min_probability):
-            raw.append((ep.i - 1, ep.j - 1, float(ep.p)))
+    with energy_parameters(config.probability_params):
+        if n <= config.pf_global_max_len:
+            fc = RNA.fold_compound(seq, RNA.md())
+            fc.pf()
+            bpp = np.asarray(fc.bpp(), dtype=np.float64)[1:, 1:]  # [L, L] upper triangle
+            ii, jj = np.nonzero(np.triu(bpp, 1) >= config.min_probability)
+            raw.extend(zip(ii.tolist(), jj.tolist(), bpp[ii, jj].tolist(), strict=True))
+        else:
+            w = min(config.plfold_window, n)
+            for ep in RNA.pfl_fold(seq, w, min(config.max_bp_span, w), config.min_probability):
+                raw.append((ep.i - 1, ep.j - 1, float(ep.p)))
     per_res: list[list[tuple[float, int]]] = [[] for _ in range(n)]
     for k, (i, j, p) in enumerate(raw):
         per_res[i].append((p, k))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rnapredict.errors import RnapredictError
 from rnapredict.features.probing import ProbingConfig
+from rnapredict.features.vienna import ENERGY_PARAM_CHOICES
 from rnapredict.fold.shard import Shard
 from rnapredict.pipeline.api import FoldOptions
 from rnapredict.pipeline.candidates import PRIORS
@@ -51,6 +52,8 @@ class FoldRunOptions:
         threads: CPU threads of the whole run (``--threads``); None at construction: the
             default of :func:`rnapredict.threads.default_threads` (set in its place).
         jobs: worker processes folding records in parallel (``--jobs``), sharing ``threads``.
+        energy_params: ViennaRNA energy parameters of the MFE and the sampled structures
+            (``--energy-params``): ``auto`` or a parameter set (see :class:`FoldOptions`).
     """
 
     n_samples: int = 5
@@ -80,6 +83,7 @@ class FoldRunOptions:
     cutoff: str | None = None
     threads: int | None = None
     jobs: int = 1
+    energy_params: str = FoldOptions.energy_params
 
     def __post_init__(self) -> None:
         check_jobs(self.jobs)
@@ -101,6 +105,11 @@ class FoldRunOptions:
         ):
             if value is not None and value < 1:
                 raise RnapredictError(f"{flag} {value}: must be a positive integer")
+        if self.energy_params not in ENERGY_PARAM_CHOICES:
+            choices = ", ".join(ENERGY_PARAM_CHOICES)
+            raise RnapredictError(
+                f"--energy-params {self.energy_params!r}: expected one of {choices}"
+            )
         if self.prior not in PRIORS:
             raise RnapredictError(f"--prior {self.prior!r}: expected one of {', '.join(PRIORS)}")
         if self.max_memory is not None and self.max_memory <= 0:
@@ -124,6 +133,7 @@ class FoldRunOptions:
             templates=self.templates,
             cutoff=self.cutoff,
             cleanup=self.cleanup,
+            energy_params=self.energy_params,
         )
 
     @property
@@ -162,6 +172,7 @@ class FoldRunOptions:
             "templates": self.templates,
             "cutoff": self.cutoff,
             "cleanup": self.cleanup,
+            "energy_params": self.energy_params,
             "threads": self.worker_threads,
         }
         if self.probing is not None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from rnapredict.errors import RnapredictError
 from rnapredict.features.probing import ProbingConfig
+from rnapredict.features.vienna import DEFAULT_CONFIG, ViennaConfig
 from rnapredict.io.records import Record
 from rnapredict.io.structure import RnaStructure
 
@@ -45,6 +46,9 @@ class FoldOptions:
         cutoff: ``YYYY-MM-DD``; no experimental structure (template or motif-library instance)
             released on or after it is used (None: any date).
         cleanup: remove clashes from the all-atom models (``fold --no-cleanup``: off).
+        energy_params: ViennaRNA energy parameters of the MFE and the sampled structures
+            (``fold --energy-params``): ``auto`` (by length) or a parameter set
+            (:data:`rnapredict.features.vienna.ENERGY_PARAM_CHOICES`).
     """
 
     n_samples: int = 5
@@ -57,6 +61,11 @@ class FoldOptions:
     templates: str = "default"
     cutoff: str | None = None
     cleanup: bool = True
+    energy_params: str = DEFAULT_CONFIG.energy_params
+
+    def vienna(self) -> ViennaConfig:
+        """The ViennaRNA settings of this run (``energy_params`` over the defaults)."""
+        return replace(DEFAULT_CONFIG, energy_params=self.energy_params)
 
 
 @dataclass

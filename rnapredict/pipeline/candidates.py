@@ -13,6 +13,7 @@ from rnapredict.geometry.candidate import Candidate, aform_candidate
 if TYPE_CHECKING:
     import torch
 
+    from rnapredict.features.vienna import ViennaConfig
     from rnapredict.pipeline.api import FoldOptions
     from rnapredict.pipeline.secondary import Secondary
 
@@ -32,6 +33,7 @@ class PriorOptions:
             and motif-library instances alike) is used (None: any date).
         constrain: probing soft constraints for the sampled structures (``--shape``/``--dms``;
             :func:`rnapredict.features.probing.soft_constraint`), or None.
+        vienna: energy parameters of the sampled structures (None: the default).
     """
 
     prior: str = "assembly"
@@ -39,6 +41,7 @@ class PriorOptions:
     templates: str = "none"
     cutoff: str | None = None
     constrain: Callable[..., None] | None = None
+    vienna: ViennaConfig | None = None
 
 
 def build_candidates(
@@ -81,7 +84,14 @@ def build_candidates(
     if library is None:
         library = fold_library(StructureCutoff.for_record(opts.cutoff, record_id))
     cands = assembly_candidates(
-        seq, ss, ss_source, rest, generator, library=library, constrain=opts.constrain
+        seq,
+        ss,
+        ss_source,
+        rest,
+        generator,
+        library=library,
+        constrain=opts.constrain,
+        vienna=opts.vienna,
     )
     return tmpl + (cands or [aform_candidate(seq, ss, ss_source)])
 
@@ -97,6 +107,11 @@ def record_candidates(
     """:func:`build_candidates` with ``fold``'s options: ``options.n_samples`` wanted, its
     prior, templates and cutoff, the probing constraint of ``sec``."""
     opts = PriorOptions(
-        options.prior, options.n_samples, options.templates, options.cutoff, sec.constraint
+        options.prior,
+        options.n_samples,
+        options.templates,
+        options.cutoff,
+        sec.constraint,
+        options.vienna(),
     )
     return build_candidates(seq, sec.ss, sec.source, opts, generator, record_id, library)

@@ -29,10 +29,12 @@ class Secondary:
 
 
 def secondary(record: Record, options: FoldOptions) -> Secondary:
-    """The record's structure: given (``record.ss``) or the MFE of its upper-cased sequence."""
+    """The record's structure: given (``record.ss``) or the MFE of its upper-cased sequence
+    (energy parameters ``options.energy_params``)."""
     constraint = (
         None if record.probing is None else soft_constraint(record.probing, options.probing)
     )
     if record.ss is not None:
         return Secondary(record.ss, "input", constraint)
-    return Secondary(predict_ss(record.seq.upper(), probing=constraint), "vienna", constraint)
+    mfe = predict_ss(record.seq.upper(), probing=constraint, config=options.vienna())
+    return Secondary(mfe, "vienna", constraint)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from rnapredict.features.vienna import DEFAULT_CONFIG as DEFAULT_VIENNA
+from rnapredict.features.vienna import ViennaConfig
 from rnapredict.geometry.aform import aform_c1
 from rnapredict.geometry.candidate import Candidate
 from rnapredict.prior.domains import DEFAULT_PACK, PackConfig, pack_domains
@@ -262,6 +264,7 @@ def assembly_candidates(
     library: object | None = None,
     constrain: Callable[..., None] | None = None,
     config: SelectConfig | None = None,
+    vienna: ViennaConfig | None = None,
 ) -> list[Candidate]:
     """Up to ``n`` candidates (good and different) for a record, the first built on ``ss``.
 
@@ -279,11 +282,14 @@ def assembly_candidates(
         library: motif library (None: the shipped one); constrain: probing soft constraints
             for the structure sampling (:data:`rnapredict.prior.ensemble.Constrain`).
         config: selection settings (None: :data:`DEFAULT_SELECT`, which benches may swap).
+        vienna: energy parameters of the sampled structures (None: ViennaRNA wrappers'
+            default, :data:`rnapredict.features.vienna.DEFAULT_CONFIG`).
     """
     from rnapredict.prior.ensemble import sample_structures
     from rnapredict.prior.search import DEFAULT_SEARCH
 
     config = config or DEFAULT_SELECT
+    vienna = vienna or DEFAULT_VIENNA
     search = DEFAULT_SEARCH if config.search else None
 
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
@@ -291,11 +297,11 @@ def assembly_candidates(
         structures = [ss]
         k = max(n, config.alternatives)
     elif len(seq) > config.pool_max_len:
-        structures = sample_structures(seq, ss, n, seed, constrain)
+        structures = sample_structures(seq, ss, n, seed, constrain, vienna=vienna)
         k = 1
     else:
         m = max(n, round(n * config.structures_per_model))
-        structures = sample_structures(seq, ss, m, seed, constrain)
+        structures = sample_structures(seq, ss, m, seed, constrain, vienna=vienna)
         k = config.alternatives
     pool: list[Candidate] = []
     for r, one in enumerate(structures):

@@ -22,6 +22,12 @@ from dataclasses import dataclass
 import RNA
 
 from rnapredict.features.secondary import partner_array
+from rnapredict.features.vienna import (
+    DEFAULT_CONFIG,
+    ViennaConfig,
+    energy_parameters,
+    resolve_energy_params,
+)
 
 #: Applies probing-data soft constraints to a fold compound in place (set before folding).
 Constrain = Callable[[RNA.fold_compound], None]
@@ -50,19 +56,23 @@ class EnsembleConfig:
 DEFAULT_ENSEMBLE = EnsembleConfig()
 
 
-def _samples(seq: str, count: int, seed: int, constrain: Constrain | None) -> list[str]:
-    """``count`` distinct Boltzmann samples of ``seq`` (fewer if the ensemble is smaller)."""
+def _samples(
+    seq: str, count: int, seed: int, constrain: Constrain | None, params: str
+) -> list[str]:
+    """``count`` distinct Boltzmann samples of ``seq`` (fewer if the ensemble is smaller) under
+    energy parameter set ``params`` (a key of :data:`rnapredict.features.vienna.ENERGY_PARAMS`)."""
     md = RNA.md()
     md.uniq_ML = 1  # stochastic backtracking needs the unique multiloop decomposition
     md.compute_bpp = 0
-    fc = RNA.fold_compound(seq, md)
-    if constrain is not None:
-        constrain(fc)
-    _ss, mfe = fc.mfe()
-    fc.exp_params_rescale(mfe)
-    fc.pf()
-    RNA.init_rand(seed & 0xFFFFFFFF)
-    return list(fc.pbacktrack(count, RNA.PBACKTRACK_NON_REDUNDANT))
+    with energy_parameters(params):  # the Boltzmann factors are made in rescale/pf
+        fc = RNA.fold_compound(seq, md)
+        if constrain is not None:
+            constrain(fc)
+        _ss, mfe = fc.mfe()
+        fc.exp_params_rescale(mfe)
+        fc.pf()
+        RNA.init_rand(seed & 0xFFFFFFFF)
+        return list(fc.pbacktrack(count, RNA.PBACKTRACK_NON_REDUNDANT))
 
 
 def _domains(ref: str, max_len: int) -> list[tuple[int, int]]:
@@ -80,11 +90,14 @@ def _domains(ref: str, max_len: int) -> list[tuple[int, int]]:
     return out
 
 
-def _domain_samples(seq: str, ref: str, count: int, seed: int, cfg: EnsembleConfig) -> list[str]:
-    """Long path: sample ``k`` replaces every short top-level domain by its ``k``-th sample."""
+def _domain_samples(
+    seq: str, ref: str, count: int, seed: int, cfg: EnsembleConfig, params: str
+) -> list[str]:
+    """Long path: sample ``k`` replaces every short top-level domain by its ``k``-th sample
+    (every domain under parameter set ``params``, the whole sequence's)."""
     out = [list(ref) for _ in range(count)]
     for d, (i, j) in enumerate(_domains(ref, cfg.domain_max_len)):
-        subs = _samples(seq[i : j + 1], count, seed + 7919 * (d + 1), None)
+        subs = _samples(seq[i : j + 1], count, seed + 7919 * (d + 1), None, params)
         for k, sub in enumerate(subs):
             out[k][i : j + 1] = sub
     return list(dict.fromkeys("".join(s) for s in out))
@@ -103,6 +116,7 @@ def sample_structures(
     seed: int,
     constrain: Constrain | None = None,
     config: EnsembleConfig = DEFAULT_ENSEMBLE,
+    vienna: ViennaConfig = DEFAULT_CONFIG,
 ) -> list[str]:
     """Up to ``n`` distinct dot-brackets for ``seq``, the first being ``ref``.
 
@@ -114,24 +128,28 @@ def sample_structures(
         constrain: probing-data soft constraints applied to the fold compound (global path
             only; the long path resamples domains unconstrained and is skipped when set).
         config: pool size, length thresholds, diversity threshold.
+        vienna: energy parameters of the samples and of their ranking by free energy
+            (:func:`rnapredict.features.vienna.resolve_energy_params` of the whole length).
     Returns:
         1 … n dot-brackets of length L (``()`` and ``.``), pairwise distinct, ``ref`` first.
     """
     if n <= 1 or len(seq) < config.min_len:
         return [ref]
+    params = resolve_energy_params(len(seq), vienna)
     if len(seq) <= config.pf_max_len:
-        pool = _samples(seq, config.pool, seed, constrain)
+        pool = _samples(seq, config.pool, seed, constrain, params)
     elif constrain is None:
-        pool = _domain_samples(seq, ref, config.pool, seed, config)
+        pool = _domain_samples(seq, ref, config.pool, seed, config, params)
     else:
         return [ref]
     pool = [s for s in dict.fromkeys(pool) if s != ref]
     if not pool:
         return [ref]
-    ev = RNA.fold_compound(seq, RNA.md(), RNA.OPTION_EVAL_ONLY)
-    if constrain is not None:
-        constrain(ev)
-    pool.sort(key=lambda s: (round(ev.eval_structure(s), 2), s))
+    with energy_parameters(params):
+        ev = RNA.fold_compound(seq, RNA.md(), RNA.OPTION_EVAL_ONLY)
+        if constrain is not None:
+            constrain(ev)
+        pool.sort(key=lambda s: (round(ev.eval_structure(s), 2), s))
     chosen = [ref]
     for min_dist in (config.min_bp_distance, 1):
         for s in pool:
