@@ -13,6 +13,7 @@ import torch
 
 import rnapredict.prior.assembly as asm
 from rnapredict.features.secondary import predict_ss
+from rnapredict.features.vienna import ViennaConfig
 from rnapredict.prior.assembly import assemble
 from rnapredict.prior.domains import (
     DEFAULT_PACK,
@@ -34,11 +35,12 @@ def steps(x: np.ndarray) -> np.ndarray:
 
 
 def rrna(data: Path, chain: str) -> tuple[str, str]:
-    """Sequence (ACGU only) and MFE of a long chain of ``secondary/pdb_dot_bracket.csv``."""
+    """Sequence (ACGU only) and Turner 2004 MFE (an extended layout without packing) of a long
+    chain of ``secondary/pdb_dot_bracket.csv``."""
     with open(data / "secondary" / "pdb_dot_bracket.csv", newline="") as fh:
         row = next(r for r in csv.DictReader(fh) if r["pdb_chain"] == chain)
     seq = "".join(c if c in "ACGU" else "A" for c in row["sequence"].upper())
-    return seq, predict_ss(seq)
+    return seq, predict_ss(seq, config=ViennaConfig(energy_params="turner2004"))
 
 
 def unpacked(seq: str, ss: str) -> np.ndarray:

@@ -76,7 +76,7 @@ class ViennaConfig:
     span_min_len: int = 150
     plfold_window: int = 240
     min_probability: float = 1e-3
-    energy_params: str = "turner2004"
+    energy_params: str = "auto"
     auto_max_len: int = 120
     auto_short: str = "langdon2018"
     auto_long: str = "turner1999"
