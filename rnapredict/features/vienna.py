@@ -65,8 +65,9 @@ class ViennaConfig:
         auto_max_len: ``auto``: longest sequence (nt) folded with ``auto_short``.
         auto_short: ``auto``: parameter set of sequences up to ``auto_max_len`` nt.
         auto_long: ``auto``: parameter set of longer sequences.
-        probability_params: parameter set of :func:`pair_probabilities` (the network's
-            features; the network was trained on Turner 2004 probabilities).
+        probability_params: parameter set of :func:`pair_probabilities` (used by the probing
+            evidence weight, :func:`rnapredict.features.probing.evidence_z`, whose thresholds
+            were set with Turner 2004).
     """
 
     global_max_len: int = 1000
