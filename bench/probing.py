@@ -1,6 +1,7 @@
 """Does probing data improve the secondary structure? Base-pair F1 with and without reactivities.
 
     python -m bench.probing [--min-len 20] [--max-len 400] [--limit N] [--seed 0] [--json out.json]
+        [--split train|validation] [--energy-params auto|turner2004|…]
 
 Chains: ``../shared/data/secondary/pdb_dot_bracket.csv`` (PDB-derived base pairs, pseudoknots
 included), unmodelled ``-`` positions removed, 20–400 nt, at least one base pair. For each chain
@@ -25,6 +26,7 @@ from rnapredict.data.split import split_of
 from rnapredict.errors import SecondaryStructureError
 from rnapredict.features.probing import ProbingConfig, soft_constraint
 from rnapredict.features.secondary import predict_ss
+from rnapredict.features.vienna import DEFAULT_CONFIG, ENERGY_PARAM_CHOICES, ViennaConfig
 from rnapredict.io.probing import Reactivities
 from rnapredict.io.secondary import parse_dot_bracket
 
@@ -102,21 +104,28 @@ def pair_f1(pred: str, ref: str) -> float:
     return 2 * len(a & b) / (len(a) + len(b))
 
 
-def run(chains, kinds=("shape", "dms"), seed: int = 0, cfg: ProbingConfig = ProbingConfig()):
+def run(
+    chains,
+    kinds=("shape", "dms"),
+    seed: int = 0,
+    cfg: ProbingConfig = ProbingConfig(),
+    vienna: ViennaConfig = DEFAULT_CONFIG,
+):
     """Per-chain F1 per condition: ``{condition: [F1 per chain]}``; each kind with the
-    evidence gate (``cfg``) and without it (full-strength pseudo-energies)."""
+    evidence gate (``cfg``) and without it (full-strength pseudo-energies); MFEs under
+    ``vienna``'s energy parameters."""
     rng = np.random.default_rng(seed)
     ungated = replace(cfg, gate=False)
     out: dict[str, list[float]] = {"no data": []}
     for _id, seq, ref in chains:
-        out["no data"].append(pair_f1(predict_ss(seq), ref))
+        out["no data"].append(pair_f1(predict_ss(seq, config=vienna), ref))
         for kind in kinds:
             data = simulate(ref, seq, kind, rng)
             noise = shuffled(data, rng)
             for label, c in ((kind, cfg), (f"{kind} no gate", ungated)):
-                f1 = pair_f1(predict_ss(seq, soft_constraint(data, c)), ref)
+                f1 = pair_f1(predict_ss(seq, soft_constraint(data, c), vienna), ref)
                 out.setdefault(label, []).append(f1)
-                f1 = pair_f1(predict_ss(seq, soft_constraint(noise, c)), ref)
+                f1 = pair_f1(predict_ss(seq, soft_constraint(noise, c), vienna), ref)
                 out.setdefault(f"{label} shuffled", []).append(f1)
     return out
 
@@ -128,10 +137,13 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="first N chains only")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--split", choices=("train", "validation"), default=None)
+    ap.add_argument("--energy-params", choices=ENERGY_PARAM_CHOICES, default="auto")
     args = ap.parse_args()
-    chains = load_chains(min_len=args.min_len, max_len=args.max_len)[: args.limit]
+    chains = load_chains(min_len=args.min_len, max_len=args.max_len, split=args.split)
+    chains = chains[: args.limit]
     t0 = time.perf_counter()
-    res = run(chains, seed=args.seed)
+    res = run(chains, seed=args.seed, vienna=ViennaConfig(energy_params=args.energy_params))
     dt = time.perf_counter() - t0
     base = np.mean(res["no data"])
     print(f"{len(chains)} chains, {args.min_len}-{args.max_len} nt, seed {args.seed}, {dt:.0f} s")

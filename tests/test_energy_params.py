@@ -28,7 +28,6 @@ from rnapredict.features.vienna import (
     resolve_energy_params,
 )
 from rnapredict.io.secondary import parse_dot_bracket
-from rnapredict.prior.ensemble import _samples as boltzmann_samples
 from rnapredict.prior.ensemble import sample_structures
 
 TRNA = "GCGGAUUUAGCUCAGUUGGGAGAGCGCCAGACUGAAGAUCUGGAGGUCCUGUGUUCGAUCCACAGAAUUCGCACCA"
@@ -117,22 +116,23 @@ def test_pair_probabilities_keep_turner2004_unless_asked() -> None:
     assert other != base
 
 
-def test_boltzmann_samples_match_a_process_with_that_set_loaded() -> None:
+def test_samples_match_a_process_with_that_set_loaded() -> None:
     """The partition function (whose Boltzmann factors ViennaRNA builds at ``pf`` time, not at
-    fold-compound creation) is the chosen set's: same draws as with Turner 1999 loaded."""
+    fold-compound creation) is the chosen set's: the same samples as with Turner 1999 loaded
+    process-wide, on the global and on the long (per-domain) path."""
+    long_seq = (TRNA * 5)[:340]
+    long_ref = mfe_structure(long_seq, cfg("turner1999"))
+    jobs = [(TRNA, TRNA_MFE["turner1999"][0]), (long_seq, long_ref)]
+    got = [sample_structures(s, r, 8, seed=3, vienna=cfg("turner1999")) for s, r in jobs]
     RNA.params_load_RNA_Turner1999()
     try:
-        md = RNA.md()
-        md.uniq_ML = 1
-        fc = RNA.fold_compound(TRNA, md)
-        fc.exp_params_rescale(fc.mfe()[1])
-        fc.pf()
-        RNA.init_rand(3)
-        want = list(fc.pbacktrack(24, RNA.PBACKTRACK_NON_REDUNDANT))
+        want = [sample_structures(s, r, 8, seed=3, vienna=cfg("turner1999")) for s, r in jobs]
     finally:
         RNA.params_load_RNA_Turner2004()
-    assert boltzmann_samples(TRNA, 24, 3, None, "turner1999") == want
-    assert boltzmann_samples(TRNA, 24, 3, None, "turner2004") != want
+    assert got == want
+    assert got[0] != sample_structures(
+        TRNA, TRNA_MFE["turner1999"][0], 8, 3, vienna=cfg("turner2004")
+    )
 
 
 def _samples(name: str) -> list[str]:

@@ -56,23 +56,22 @@ class EnsembleConfig:
 DEFAULT_ENSEMBLE = EnsembleConfig()
 
 
-def _samples(
-    seq: str, count: int, seed: int, constrain: Constrain | None, params: str
-) -> list[str]:
+def _samples(seq: str, count: int, seed: int, constrain: Constrain | None) -> list[str]:
     """``count`` distinct Boltzmann samples of ``seq`` (fewer if the ensemble is smaller) under
-    energy parameter set ``params`` (a key of :data:`rnapredict.features.vienna.ENERGY_PARAMS`)."""
+    the energy parameters loaded now (call inside
+    :func:`rnapredict.features.vienna.energy_parameters`: the Boltzmann factors are taken from
+    them in ``exp_params_rescale``/``pf``)."""
     md = RNA.md()
     md.uniq_ML = 1  # stochastic backtracking needs the unique multiloop decomposition
     md.compute_bpp = 0
-    with energy_parameters(params):  # the Boltzmann factors are made in rescale/pf
-        fc = RNA.fold_compound(seq, md)
-        if constrain is not None:
-            constrain(fc)
-        _ss, mfe = fc.mfe()
-        fc.exp_params_rescale(mfe)
-        fc.pf()
-        RNA.init_rand(seed & 0xFFFFFFFF)
-        return list(fc.pbacktrack(count, RNA.PBACKTRACK_NON_REDUNDANT))
+    fc = RNA.fold_compound(seq, md)
+    if constrain is not None:
+        constrain(fc)
+    _ss, mfe = fc.mfe()
+    fc.exp_params_rescale(mfe)
+    fc.pf()
+    RNA.init_rand(seed & 0xFFFFFFFF)
+    return list(fc.pbacktrack(count, RNA.PBACKTRACK_NON_REDUNDANT))
 
 
 def _domains(ref: str, max_len: int) -> list[tuple[int, int]]:
@@ -90,14 +89,12 @@ def _domains(ref: str, max_len: int) -> list[tuple[int, int]]:
     return out
 
 
-def _domain_samples(
-    seq: str, ref: str, count: int, seed: int, cfg: EnsembleConfig, params: str
-) -> list[str]:
+def _domain_samples(seq: str, ref: str, count: int, seed: int, cfg: EnsembleConfig) -> list[str]:
     """Long path: sample ``k`` replaces every short top-level domain by its ``k``-th sample
-    (every domain under parameter set ``params``, the whole sequence's)."""
+    (every domain under the parameters loaded now, like :func:`_samples`)."""
     out = [list(ref) for _ in range(count)]
     for d, (i, j) in enumerate(_domains(ref, cfg.domain_max_len)):
-        subs = _samples(seq[i : j + 1], count, seed + 7919 * (d + 1), None, params)
+        subs = _samples(seq[i : j + 1], count, seed + 7919 * (d + 1), None)
         for k, sub in enumerate(subs):
             out[k][i : j + 1] = sub
     return list(dict.fromkeys("".join(s) for s in out))
@@ -135,17 +132,16 @@ def sample_structures(
     """
     if n <= 1 or len(seq) < config.min_len:
         return [ref]
-    params = resolve_energy_params(len(seq), vienna)
-    if len(seq) <= config.pf_max_len:
-        pool = _samples(seq, config.pool, seed, constrain, params)
-    elif constrain is None:
-        pool = _domain_samples(seq, ref, config.pool, seed, config, params)
-    else:
+    if len(seq) > config.pf_max_len and constrain is not None:
         return [ref]
-    pool = [s for s in dict.fromkeys(pool) if s != ref]
-    if not pool:
-        return [ref]
-    with energy_parameters(params):
+    with energy_parameters(resolve_energy_params(len(seq), vienna)):
+        if len(seq) <= config.pf_max_len:
+            pool = _samples(seq, config.pool, seed, constrain)
+        else:
+            pool = _domain_samples(seq, ref, config.pool, seed, config)
+        pool = [s for s in dict.fromkeys(pool) if s != ref]
+        if not pool:
+            return [ref]
         ev = RNA.fold_compound(seq, RNA.md(), RNA.OPTION_EVAL_ONLY)
         if constrain is not None:
             constrain(ev)
