@@ -12,9 +12,11 @@
 
 Energy parameters: ``ViennaConfig.energy_params`` names one of ViennaRNA's shipped parameter
 sets (:data:`ENERGY_PARAMS`) or ``auto`` (chosen by length, :func:`resolve_energy_params`).
-ViennaRNA keeps the loaded set process-global and a fold compound copies it when created, so
-:func:`energy_parameters` loads the wanted set only while folding and restores whatever was
-loaded before (nothing else in the process sees a change).
+ViennaRNA keeps the loaded set process-global and reads it when a fold compound is created and
+again when its partition function is scaled, so :func:`energy_parameters` loads the wanted set
+only while folding and restores whatever was loaded before (nothing else in the process sees a
+change). Process-global also means: fold from one thread at a time (``fold --jobs`` uses
+processes).
 """
 
 from __future__ import annotations
