@@ -190,6 +190,13 @@ def test_cli_fold_energy_params_reach_the_structure_and_the_record(tmp_path: Pat
     doc = json.loads((out / "trna" / "confidence.json").read_text())
     assert doc["secondary_structure"]["dot_bracket"] == TRNA_MFE["turner1999"][0]
     assert doc["settings"]["energy_params"] == "turner1999"
+    assert doc["secondary_structure"]["energy_params"] == "turner1999"
+    proc = subprocess.run([*base, "-o", str(tmp_path / "auto")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads((tmp_path / "auto" / "trna" / "confidence.json").read_text())
+    assert doc["settings"]["energy_params"] == "auto"  # the run's choice; the record's set:
+    assert doc["secondary_structure"]["energy_params"] == "langdon2018"  # 76 nt ≤ 120
+    assert doc["secondary_structure"]["dot_bracket"] == TRNA_MFE["langdon2018"][0]
     proc = subprocess.run(
         [*base, "-o", str(tmp_path / "bad"), "--energy-params", "turner2099"],
         capture_output=True, text=True, timeout=600,

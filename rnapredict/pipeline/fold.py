@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from rnapredict.features.probing import probing_report
+from rnapredict.features.vienna import resolve_energy_params
 from rnapredict.geometry.candidate import Candidate
 from rnapredict.io.records import Record
 from rnapredict.pipeline.allatom import SamplePool, physical_pool
@@ -45,6 +46,8 @@ def predict(sampler: Sampler, record: Record, options: FoldOptions) -> Predictio
     extra = {"c1": pool.c1[order], "timing_s": timing, "weights_sha256": sampler.weights_sha256,
              "network": {k: v[order] for k, v in conf.network.items()},
              "consensus": conf.consensus[order], "ranked_by": DEFAULT_RANK.described}  # fmt: skip
+    if sec.source == "vienna":  # the set the MFE and the sampled structures were folded with
+        extra["energy_params"] = resolve_energy_params(len(seq), options.vienna())
     replaced = replaced_note(pool, order, options.n_samples)
     if replaced:
         extra["replaced"] = replaced

@@ -134,7 +134,11 @@ def confidence_document(prediction: Prediction, run: RecordRun) -> dict[str, Any
         "status": "ok",
         "length": len(run.sequence),
         "sequence": run.sequence,
-        "secondary_structure": {"dot_bracket": pred.ss, "source": pred.ss_source},
+        "secondary_structure": {
+            "dot_bracket": pred.ss,
+            "source": pred.ss_source,
+            **({"energy_params": e} if (e := pred.extra.get("energy_params")) else {}),
+        },
         "seed": int(pred.seed),
         "run_seed": int(run.run_seed),
         "model_version": pred.model_version,
