@@ -203,3 +203,19 @@ def test_cli_fold_energy_params_reach_the_structure_and_the_record(tmp_path: Pat
     )  # fmt: skip
     assert proc.returncode == 2 and "turner2099" in proc.stderr
     assert not (tmp_path / "bad" / "trna").exists()
+
+
+def test_training_loaders_keep_the_turner_2004_structures_the_weights_saw(
+    shared_data: Path,
+) -> None:
+    """The shipped weights were trained on Turner 2004 MFEs: ``train.data`` still folds
+    validation chains with them (not the ``auto`` default), so a rebuild reproduces them."""
+    from rnapredict.train.data import load_allatom_chains
+    from rnapredict.train.secondary import TRAIN_VIENNA
+
+    chains = [c for c in load_allatom_chains(shared_data, "validation") if c.ss_source == "vienna"]
+    assert chains
+    turner = [mfe_structure(c.seq, cfg("turner2004")) for c in chains]
+    assert [c.ss for c in chains] == turner
+    assert TRAIN_VIENNA == cfg("turner2004")
+    assert any(mfe_structure(c.seq) != t for c, t in zip(chains, turner, strict=True))

@@ -34,6 +34,7 @@ from rnapredict.features.featurize import Features, collate, featurize_arrays
 from rnapredict.features.secondary import partner_array, predict_ss
 from rnapredict.model.network import RnaFoldNet
 from rnapredict.train.losses import lddt_per_residue, plddt_loss, tm_after_kabsch
+from rnapredict.train.secondary import TRAIN_ENERGY_PARAMS, TRAIN_VIENNA
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,10 @@ def collect(
     for k, ch in enumerate(chains):
         lib = library.without(fams.get(ch.id, frozenset({ch.id}))) if fams else library
         _, gen, pgen = record_generators(seed, ch.id)
-        mfe = predict_ss(ch.seq)
-        want = FoldOptions(n_samples=n_candidates, seed=seed, templates="none")
+        mfe = predict_ss(ch.seq, config=TRAIN_VIENNA)
+        want = FoldOptions(
+            n_samples=n_candidates, seed=seed, templates="none", energy_params=TRAIN_ENERGY_PARAMS
+        )
         cands = record_candidates(ch.seq, Secondary(mfe, "vienna"), want, pgen, library=lib)
         opts = FoldOptions(n_samples=len(cands), seed=seed)
         ens, owner = engine.sample_candidates(ch.seq, cands, opts, gen)

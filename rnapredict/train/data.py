@@ -27,6 +27,7 @@ from rnapredict.features.featurize import Features, collate, featurize_arrays
 from rnapredict.features.secondary import partner_array
 from rnapredict.io.structure import RnaStructure
 from rnapredict.model.diffusion import random_rotation
+from rnapredict.train.secondary import TRAIN_VIENNA
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def load_allatom_chains(data_dir: Path, split: str, ss_cache: Path | None = None
     use ViennaRNA MFE, as the engine does at inference.
     """
     rows = allatom_rows(data_dir, split)
-    cache = SSCache(ss_cache)
+    cache = SSCache(ss_cache, TRAIN_VIENNA)
     chains = []
     entry, model = None, None
     for r in sorted(rows, key=lambda r: (r["entry"], r["chain"])):
@@ -130,7 +131,7 @@ def _load_c1(data_dir: Path, split: str, ss_cache: Path | None = None) -> list[C
     """C1′ chains of ``c1/`` in one split, ordered by target id."""
     rows = c1_rows(data_dir, split)
     coords = read_c1_coords(data_dir, {r["target_id"] for r in rows})
-    cache = SSCache(ss_cache)
+    cache = SSCache(ss_cache, TRAIN_VIENNA)
     pdb = pdb_ss_table(data_dir)
     chains = []
     for r in sorted(rows, key=lambda r: r["target_id"]):
@@ -175,7 +176,7 @@ def with_priors(chains: list[Chain]) -> list[Chain]:
 
 def with_mfe(chains: list[Chain], ss_cache: Path | None = None) -> list[Chain]:
     """The chains with their ViennaRNA MFE structure (prior dropped: recompute it after)."""
-    cache = SSCache(ss_cache)
+    cache = SSCache(ss_cache, TRAIN_VIENNA)
     out = []
     for c in chains:
         if c.ss_source == "vienna":
