@@ -177,17 +177,21 @@ def fold_of_families(ids: list[str], seqs: list[str], folds: int) -> dict[str, i
 
 
 def training_sets(
-    chains: list, cfg: CgFitConfig = DEFAULT_FIT, progress: Callable[[str], None] | None = None
+    chains: list,
+    cfg: CgFitConfig = DEFAULT_FIT,
+    progress: Callable[[str], None] | None = None,
+    feat: CgFeatureConfig | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per train chain ≥ ``min_length`` nt: (features [S, F], TM [S]) of its decoys, then
     (``sampled`` / ``searched``) of its MFE structure's arrangements, a target of their own.
 
     ``chains``: the train :class:`rnapredict.prior.natives.NativeChain` s (decoy targets and
-    the motif library's source; :func:`build` reads them from the data directory)."""
+    the motif library's source; :func:`build` reads them from the data directory); ``feat``:
+    the features (default: ``CgFeatureConfig(contacts=cfg.contacts)``)."""
     from rnapredict.features.secondary import predict_ss
     from rnapredict.prior.library import from_chains
 
-    feat = CgFeatureConfig(contacts=cfg.contacts)
+    feat = CgFeatureConfig(contacts=cfg.contacts) if feat is None else feat
     fold = fold_of_families([c.id for c in chains], [c.seq for c in chains], cfg.folds)
     out = []
     for f in range(cfg.folds):
@@ -223,7 +227,8 @@ def build(
 
     searched_with = read_asset(default_weights_dir(), MANIFEST_KEY) if cfg.searched else None
     chains = load_native_chains(data, ("train",)) if isinstance(data, Path) else data
-    sets = training_sets(chains, cfg, progress)
+    config = CgFeatureConfig(contacts=cfg.contacts)
+    sets = training_sets(chains, cfg, progress, config)
     meta = {
         "fit": json.dumps(cfg.__dict__, sort_keys=True),
         "n_targets": str(len(sets)),
@@ -232,7 +237,6 @@ def build(
     }
     if searched_with is not None:  # the search decoys came from the score shipped then
         meta["searched_with_sha256"] = hashlib.sha256(searched_with[1]).hexdigest()
-    config = CgFeatureConfig(contacts=cfg.contacts)
     return CgScore(fit_weights(sets, cfg.ridge, cfg.target), config, tuple(sorted(meta.items())))
 
 
