@@ -153,8 +153,8 @@ def _wreck_first_builds(monkeypatch: pytest.MonkeyPatch, n_bad: int, every: bool
             atoms[pick] = collapsed(atoms[pick])
         return atoms, mask
 
-    def clean(seq, atoms, partner, config=None, fixed=None):  # noqa: ANN001, ANN202
-        out = real_clean(seq, atoms, partner, config, fixed)
+    def clean(seq, atoms, partner, config=None, **kwargs):  # noqa: ANN001, ANN202
+        out = real_clean(seq, atoms, partner, config, **kwargs)
         return collapsed(out) if bool((atoms[2] == atoms[2, :1]).all()) else out
 
     monkeypatch.setattr(from_c1_mod, "c1_to_atoms", build)

@@ -120,3 +120,20 @@ def test_rebuild_window_moves_nothing_outside_it(broken) -> None:
     out, trace = rebuild_window(SEQ, atoms, c1, partner_array(SS), (100, 110))
     assert torch.equal(out[:100], atoms[:100]) and torch.equal(out[111:], atoms[111:])
     assert np.array_equal(trace[:100], c1[:100]) and np.array_equal(trace[111:], c1[111:])
+
+
+def test_clean_up_of_chain_pieces_does_not_link_across_a_cut(broken) -> None:
+    """Two residues of the chain close in space but not consecutive: with ``chained`` False
+    no O3′–P link is restrained between them; as one chain (default) the link is pulled."""
+    atoms, _, c1 = broken
+    i = 10
+    d = np.linalg.norm(c1 - c1[i], axis=1)
+    j = int(next(k for k in np.argsort(d) if k > i + 2 and d[k] < 9.5))
+    pair = atoms[[i, j]]
+    seq = SEQ[i] + SEQ[j]
+    none = -np.ones(2, np.int64)
+    gap = float((pair[1, _P] - pair[0, _O3]).norm())
+    cut = clean_atoms(seq, pair, none, chained=np.array([False]))
+    joined = clean_atoms(seq, pair, none)
+    assert float((cut[1, _P] - cut[0, _O3]).norm()) > gap - 0.5
+    assert float((joined[1, _P] - joined[0, _O3]).norm()) < gap - 1.0

@@ -197,6 +197,7 @@ def clean_atoms(
     partner: torch.Tensor | np.ndarray,
     config: CleanupConfig | None = None,
     fixed: np.ndarray | None = None,
+    chained: np.ndarray | None = None,
 ) -> torch.Tensor:
     """Clean up all-atom models: atoms [S, L, A, 3] (Å, slots of ``ideal``) -> same shape.
 
@@ -210,6 +211,9 @@ def clean_atoms(
         config: settings (default :class:`CleanupConfig`).
         fixed: [L] bool, residues that do not move (context: their restraints and contacts
             still act on the others); they are returned bit-identical.
+        chained: [L-1] bool, which consecutive residues are neighbours in the chain (the
+            residues can be pieces of a longer chain); None: all. Links are restrained
+            where chained and C1′ atoms are within ``BREAK_C1_A``.
     Returns:
         Cleaned coordinates, same shape and dtype; not differentiable (detached).
     """
@@ -225,6 +229,8 @@ def clean_atoms(
     for s in range(n_s):
         c1 = xs[s, :, _C1].double().numpy()
         linked = np.linalg.norm(c1[1:] - c1[:-1], axis=1) <= BREAK_C1_A
+        if chained is not None:
+            linked &= np.asarray(chained, bool)
         per_sample.append(build_restraints(seq, partners[s], linked, cfg.hbond_weight, c1))
     present = per_sample[0].present.numpy()
     slots = np.flatnonzero(present)  # compact atom -> flat slot index

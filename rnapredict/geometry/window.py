@@ -13,9 +13,13 @@ clean-up (seconds at 1,000 nt) and moves every residue. Here, per failing place:
    anchors fixed), so a long step is shared out over the window.
 3. **Build.** Atoms from the new trace (:func:`rnapredict.geometry.from_c1.c1_to_atoms`,
    frames from the whole trace, backbone closure only inside the window, longer than default).
-4. **Clean-up.** The window and ``flank`` residues either side are cleaned
-   (:func:`rnapredict.geometry.cleanup.clean_atoms`) with the flanks fixed: the restraints of
-   the links to the anchors pull the window's ends onto the untouched rest.
+4. **Clean-up.** The window is cleaned (:func:`rnapredict.geometry.cleanup.clean_atoms`)
+   among fixed context: ``flank`` residues either side (the restraints of the links to the
+   anchors pull the window's ends onto the untouched rest), every residue whose C1′ lies
+   within :attr:`WindowConfig.context` of the window's (its contacts repel the window; a
+   3,000-nt model cleaned without them kept 25 % more clashes) and the window's base-pair
+   partners (their pairs stay restrained). Where that context pins a window residue in a
+   bond the check rejects, the window is cleaned again with its flanks alone.
 
 Rounds grow the windows (:attr:`WindowConfig.halves`) around what still fails. Every residue
 outside the windows is returned bit-identical; deterministic (no random numbers).
@@ -46,12 +50,15 @@ class WindowConfig:
         trace: bounds the window's C1′ steps are brought into (tighter than the default
             trace's: a straight run of 8.5 Å steps does not always join).
         closure_steps: backbone-closure steps inside a window (the default is 100).
+        context: C1′–C1′ distance (Å) within which residues outside the window join its
+            clean-up as fixed context (a residue's atoms reach ~9 Å from its C1′).
     """
 
     halves: tuple[int, ...] = (8, 16, 32)
     flank: int = 2
     trace: TraceConfig = field(default_factory=lambda: TraceConfig(max_step=7.5, min_step=4.5))
     closure_steps: int = 300
+    context: float = 20.0
 
 
 DEFAULT_WINDOW = WindowConfig()
@@ -109,14 +116,53 @@ def rebuild_window(
     built, _ = c1_to_atoms(seq, torch.from_numpy(trace), pairs, config.closure_steps, span=(lo, hi))
     out = atoms.clone()
     out[lo : hi + 1] = built[lo : hi + 1].to(atoms.dtype)
-    p, q = max(lo - config.flank, 0), min(hi + config.flank, n - 1)
-    sub = np.asarray(partner, np.int64)[p : q + 1] - p
-    sub[(sub < 0) | (sub > q - p)] = -1  # partners outside the clean-up's residues: unpaired
-    keep = np.ones(q - p + 1, dtype=bool)
-    keep[lo - p : hi - p + 1] = False
-    cleaned = clean_atoms(seq[p : q + 1], out[p : q + 1], sub, fixed=keep)
-    out[lo : hi + 1] = cleaned[lo - p : hi - p + 1]
+    c1_now = out[:, _C1].double().numpy()
+    start = out[lo : hi + 1].clone()
+    for context in (True, False):  # context can pin a window residue in a bad bond: then none
+        out[lo : hi + 1] = start
+        idx = _clean_up_residues(c1_now, partner, span, config, context)
+        where = np.full(n, -1, np.int64)
+        where[idx] = np.arange(len(idx))
+        sub = np.asarray(partner, np.int64)[idx]
+        sub = np.where(sub >= 0, where[np.maximum(sub, 0)], -1)  # partners outside: unpaired
+        window = (idx >= lo) & (idx <= hi)
+        cleaned = clean_atoms(
+            "".join(seq[i] for i in idx), out[idx], sub, fixed=~window, chained=np.diff(idx) == 1
+        )
+        out[lo : hi + 1] = cleaned[window]
+        if _piece_passes(seq, out, a, b):
+            break
     return out, trace.astype(c1.dtype, copy=False)
+
+
+def _piece_passes(seq: str, atoms: torch.Tensor, first: int, last: int) -> bool:
+    """Whether residues ``first`` … ``last`` of atoms [L, A, 3] (and their links) pass the
+    check."""
+    from rnapredict.geometry.check import model_problem
+    from rnapredict.geometry.convert import atoms_to_structure
+
+    piece = seq[first : last + 1]
+    types = ideal.residue_types(piece)
+    mask = torch.from_numpy(ideal.slot_mask_table()[types])
+    return model_problem(atoms_to_structure(piece, atoms[first : last + 1], mask)) is None
+
+
+def _clean_up_residues(
+    c1: np.ndarray, partner: np.ndarray, span: tuple[int, int], config: WindowConfig, context: bool
+) -> np.ndarray:
+    """Sorted residues of a window's clean-up: the window ``span`` and ``flank`` residues
+    either side; with ``context`` also residues with a C1′ (c1 [L, 3]) within
+    :attr:`WindowConfig.context` Å of the window's and the window's base-pair partners."""
+    lo, hi = span
+    n = len(c1)
+    near = np.zeros(n, dtype=bool)
+    near[max(lo - config.flank, 0) : min(hi + config.flank, n - 1) + 1] = True
+    if context:
+        d2 = ((c1[:, None, :] - c1[None, lo : hi + 1, :]) ** 2).sum(-1)  # [L, window]
+        near |= (d2 <= config.context**2).any(1)
+        pairs = np.asarray(partner, np.int64)[lo : hi + 1]
+        near[pairs[pairs >= 0]] = True
+    return np.flatnonzero(near)
 
 
 def repair_windows(
