@@ -4,7 +4,11 @@
         [--whole] [--threads N]
 
 ``--whole``: the whole process instead — ``rnapredict fold`` (model check, repair, writing)
-run in a fresh process per length, its wall time from start-up to exit, its peak RSS, the
+run in a fresh process per length as the console script runs it (thread pools sized and
+OpenMP workers set to sleep when idle before torch loads: ``rnapredict.threads``; without that,
+spinning workers made a 100-nt fold 27–65 s instead of 7–9 s on a loaded 2-core machine; the
+CLI's thread count is ``--threads``, default the CPUs the job has, not ``OMP_NUM_THREADS``),
+its wall time from start-up to exit, its peak RSS, the
 record's status and how many of the written models the engine had to repair, of them how many
 by rebuilding windows (``geometry.window``) and how many by a whole rebuild on a tighter trace.
 
@@ -60,16 +64,18 @@ WHOLE = r"""
 import json, resource, sys, tempfile, time
 from pathlib import Path
 t_start = time.perf_counter()
-import numpy as np
-rng = np.random.default_rng({length})
-seq = "".join(rng.choice(list("ACGU"), {length}))
 tmp = Path(tempfile.mkdtemp(prefix="rnapredict-speed-"))
-(tmp / "in.fa").write_text(f">bench\n{{seq}}\n")
 args = ["fold", str(tmp / "in.fa"), "-o", str(tmp / "out"), "-n", "{samples}", "--seed", "0", "-q"]
 if {threads} > 0:
     args += ["--threads", "{threads}"]
 if {weights!r} is not None:
     args += ["--weights", {weights!r}]
+from rnapredict.threads import configure_environment
+configure_environment(args)  # as the console script does, before numpy / torch load
+import numpy as np
+rng = np.random.default_rng({length})
+seq = "".join(rng.choice(list("ACGU"), {length}))
+(tmp / "in.fa").write_text(f">bench\n{{seq}}\n")
 from rnapredict.cli import app
 try:
     app(args, standalone_mode=False)
