@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +82,14 @@ def target_jobs(
                 )
         ss.save()
     jobs = [j for j in jobs if min_length <= len(j[1].seq) <= max_length]
-    jobs.sort(key=lambda j: (j[0] != "validation", hash(j[1].id) % 7, j[1].id))
-    return jobs, excl
+    return sorted(jobs, key=job_order), excl
+
+
+def job_order(job: Job) -> tuple[bool, int, str]:
+    """Sort key of a job: validation first, then a shuffle by a stable hash of the id
+    (CRC-32, the same in every process, unlike ``hash``), then the id, so ``--limit`` runs
+    are reproducible."""
+    return job[0] != "validation", zlib.crc32(job[1].id.encode()) % 7, job[1].id
 
 
 def cv_library(data: Path, fold: int, excl: dict[int, set[str]], libs: dict) -> object | None:

@@ -17,6 +17,7 @@ from rnapredict.engine.engine import N_PLDDT_CAP
 from rnapredict.fold import FoldRunOptions, fold_inputs
 from rnapredict.geometry.check import C1_STEP_MAX, bad_residues, model_problem
 from rnapredict.geometry.trace import TraceConfig, close_trace, step_lengths
+from rnapredict.geometry.window import DEFAULT_WINDOW
 from rnapredict.io.pdbio import read_structure
 from rnapredict.io.records import Record
 from rnapredict.pipeline.api import FoldOptions
@@ -123,11 +124,16 @@ def test_unknown_residues_do_not_get_high_confidence() -> None:
     assert float(mixed.plddt[:, 4:6].max()) <= N_PLDDT_CAP
 
 
+#: Atom builds of a model that nothing saves: the first, one per window round, the whole
+#: rebuild on a tighter trace.
+UNSAVED_BUILDS = 1 + len(DEFAULT_WINDOW.halves) + 1
+
+
 def _wreck_first_builds(monkeypatch: pytest.MonkeyPatch, n_bad: int, every: bool = False) -> None:
-    """Fault injection: in the first ``n_bad`` atom builds (the engine rebuilds a failing
-    model once: 2 builds), residue 2 of sample 0 (``every``: of all samples) collapses onto
-    one point, and the clean-up keeps it so: raw and cleaned models fail alike, so no
-    per-residue repair can save them."""
+    """Fault injection: in the first ``n_bad`` atom builds (a failing model is rebuilt in a
+    window per repair round, then whole once: see :data:`UNSAVED_BUILDS`), residue 2 of
+    sample 0 (``every``: of all samples) collapses onto one point, and the clean-up keeps it
+    so: raw and cleaned models fail alike, so no per-residue revert can save them."""
     real_build, real_clean = from_c1_mod.c1_to_atoms, cleanup_mod.clean_atoms
     calls = {"n": 0}
 
@@ -147,8 +153,8 @@ def _wreck_first_builds(monkeypatch: pytest.MonkeyPatch, n_bad: int, every: bool
             atoms[pick] = collapsed(atoms[pick])
         return atoms, mask
 
-    def clean(seq, atoms, partner, config=None):  # noqa: ANN001, ANN202
-        out = real_clean(seq, atoms, partner, config)
+    def clean(seq, atoms, partner, config=None, **kwargs):  # noqa: ANN001, ANN202
+        out = real_clean(seq, atoms, partner, config, **kwargs)
         return collapsed(out) if bool((atoms[2] == atoms[2, :1]).all()) else out
 
     monkeypatch.setattr(from_c1_mod, "c1_to_atoms", build)
@@ -160,13 +166,13 @@ def test_an_unrepairable_model_is_replaced_by_another_sample(
 ) -> None:
     rec = Record("hp", "GGGCGAAAGCCC", ss="((((....))))")
     opts = FoldOptions(n_samples=2, steps=4, seed=0)
-    _wreck_first_builds(monkeypatch, 2)
+    _wreck_first_builds(monkeypatch, UNSAVED_BUILDS)
     a = tiny_engine(0).predict(rec, opts)
     assert len(a.models) == 2 and all(model_problem(m) is None for m in a.models)
     assert max(a.sample_index) == 2  # sample 0 dropped, replacement sample 2 in
     assert a.extra["replaced"].startswith("1 sample(s) not physical after repair were replaced")
     assert "closer than 0.5" in a.extra["replaced"]
-    _wreck_first_builds(monkeypatch, 2)
+    _wreck_first_builds(monkeypatch, UNSAVED_BUILDS)
     b = tiny_engine(0).predict(rec, opts)  # the replacement is drawn from the record seed
     assert a.sample_index == b.sample_index
     np.testing.assert_array_equal(a.extra["c1"], b.extra["c1"])
@@ -188,17 +194,32 @@ def test_a_record_fails_only_when_no_physical_model_can_be_made(
     assert sorted(p.name for p in (out / "hp").iterdir()) == ["error.txt"]
 
 
-def test_a_model_no_repair_saves_is_rebuilt_on_a_tighter_trace_first(
+def test_a_model_no_revert_saves_is_rebuilt_in_a_window_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Only the first build is broken: the engine's one rebuild of the model saves it, so no
-    replacement sample is drawn."""
+    """Only the first build is broken: the window rebuilt around the collapsed residue saves
+    it, so neither a whole rebuild nor a replacement sample is needed."""
     rec = Record("hp", "GGGCGAAAGCCC", ss="((((....))))")
     _wreck_first_builds(monkeypatch, 1)
     pred = tiny_engine(0).predict(rec, FoldOptions(n_samples=2, steps=4, seed=0))
     assert sorted(pred.sample_index) == [0, 1] and "replaced" not in pred.extra
     assert all(model_problem(m) is None for m in pred.models)
-    rebuilt = [p["geometry"] for p in pred.model_prior if "rebuilt" in p.get("geometry", "")]
+    fixed = [p["geometry"] for p in pred.model_prior if "window" in p.get("geometry", "")]
+    assert len(fixed) == 1 and "closer than 0.5" in fixed[0]
+    assert "tighter trace" not in fixed[0]
+
+
+def test_a_model_no_window_saves_is_rebuilt_on_a_tighter_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first build and every window round are broken: the engine's one whole rebuild of
+    the model saves it, so no replacement sample is drawn."""
+    rec = Record("hp", "GGGCGAAAGCCC", ss="((((....))))")
+    _wreck_first_builds(monkeypatch, 1 + len(DEFAULT_WINDOW.halves))
+    pred = tiny_engine(0).predict(rec, FoldOptions(n_samples=2, steps=4, seed=0))
+    assert sorted(pred.sample_index) == [0, 1] and "replaced" not in pred.extra
+    assert all(model_problem(m) is None for m in pred.models)
+    rebuilt = [p["geometry"] for p in pred.model_prior if "tighter" in p.get("geometry", "")]
     assert len(rebuilt) == 1 and "closer than 0.5" in rebuilt[0]
 
 

@@ -91,8 +91,8 @@ def test_a_cleanup_that_breaks_a_bond_is_reverted(monkeypatch: pytest.MonkeyPatc
     real = cleanup_mod.clean_atoms
     calls = {"n": 0}
 
-    def break_first(seq_, atoms, partner, config=None):  # noqa: ANN001, ANN202
-        out = real(seq_, atoms, partner, config)
+    def break_first(seq_, atoms, partner, config=None, **kwargs):  # noqa: ANN001, ANN202
+        out = real(seq_, atoms, partner, config, **kwargs)
         calls["n"] += 1
         if calls["n"] == 1:  # stretch residue 3's C4′ bonds: move the atom by 2 Å
             out = out.clone()
@@ -125,8 +125,8 @@ def test_a_cleanup_that_breaks_one_residue_is_reverted_there_only(
     plddt = np.full((1, len(seq)), 70.0)
     real = cleanup_mod.clean_atoms
 
-    def break_residue_3(seq_, atoms, partner, config=None):  # noqa: ANN001, ANN202
-        out = real(seq_, atoms, partner, config).clone()
+    def break_residue_3(seq_, atoms, partner, config=None, **kwargs):  # noqa: ANN001, ANN202
+        out = real(seq_, atoms, partner, config, **kwargs).clone()
         out[3, 5] += torch.tensor([2.0, 0.0, 0.0], dtype=out.dtype)  # residue 3's C4′
         return out
 
@@ -159,8 +159,8 @@ def test_a_reverted_cleanup_reaches_the_record_notes(
     real = cleanup_mod.clean_atoms
     calls = {"n": 0}
 
-    def break_first(seq_, atoms, partner, config=None):  # noqa: ANN001, ANN202
-        out = real(seq_, atoms, partner, config)
+    def break_first(seq_, atoms, partner, config=None, **kwargs):  # noqa: ANN001, ANN202
+        out = real(seq_, atoms, partner, config, **kwargs)
         calls["n"] += 1
         if calls["n"] == 1:  # first model built (sample 1): stretch residue 3's C4′ bonds by 2 Å
             out = out.clone()

@@ -15,7 +15,9 @@ from rnapredict.errors import WeightsError
 from rnapredict.geometry.candidate import Candidate
 from rnapredict.prior import cgscore
 from rnapredict.prior.cgscore import (
+    CGSCORE_FILE,
     DEFAULT_FEATURES,
+    CgFeatureConfig,
     CgScore,
     default_cgscore,
     features,
@@ -167,3 +169,45 @@ def test_builder_same_bytes_for_same_data_with_arrangement_decoys() -> None:
     assert meta["n_targets"] == str(2 * len(chains))  # plain pool + arrangements per chain
     assert a.config.contacts and a.weights.shape == (a.config.n_features,)
     assert "searched_with_sha256" in meta
+
+
+def test_searched_with_note_says_whether_a_rebuild_can_reproduce_the_file() -> None:
+    from rnapredict.train.cgscore import searched_with_note
+
+    earlier = b"an earlier score file"
+    digest = hashlib.sha256(earlier).hexdigest()
+    shipped = CgScore(np.zeros(3), CgFeatureConfig(), (("searched_with_sha256", digest),))
+    assert searched_with_note(earlier, shipped).endswith(
+        "match the shipped score's searched_with_sha256"
+    )
+    note = searched_with_note(b"another file", shipped)
+    assert f"searched_with_sha256 {digest}: this build will not reproduce" in note
+
+
+def test_builder_anneals_its_search_decoys_under_the_given_score(tmp_path: Path) -> None:
+    """``build(search_weights=FILE)``: the search decoys anneal under FILE's score and meta
+    names FILE's sha256; FILE = the shipped score gives the default build's bytes."""
+    from rnapredict.prior.natives import load_native_chains
+    from rnapredict.train.cgscore import CgFitConfig, arrangement_pool, build
+    from tests.conftest import shared_path
+
+    shipped = default_cgscore()
+    if shipped is None:
+        pytest.skip("no shipped score")
+    flipped = CgScore(-shipped.weights, shipped.config, shipped.meta)
+    path = tmp_path / "flipped.safetensors"
+    path.write_bytes(flipped.to_bytes())
+    ss = "a((((a((((....))))a((((....))))aa))))a".replace("a", ".")  # a three-way junction
+    seq = ("GGCAUCGCAGAAAUGCGAGCCUGUUCAGGCAAUGCCAU" * 2)[: len(ss)]
+    own = arrangement_pool(seq, ss, "rec", None, 0, 3)
+    other = arrangement_pool(seq, ss, "rec", None, 0, 3, learned=flipped)
+    assert any(not np.array_equal(p.coords, q.coords) for p, q in zip(own, other, strict=False))
+    train = load_native_chains(shared_path("data"), ("train",))
+    chains = [c for c in train if 50 <= len(c.seq) <= 56][:2]
+    cfg = CgFitConfig(structures=1, alternatives=1, folds=2, sampled=0, searched=2)
+    default = build(chains, cfg)
+    assert (
+        build(chains, cfg, search_weights=WEIGHTS / CGSCORE_FILE).to_bytes() == default.to_bytes()
+    )
+    moved = build(chains, cfg, search_weights=path)
+    assert dict(moved.meta)["searched_with_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -11,6 +11,7 @@ from rnapredict.pipeline.rank import (
     N_PLDDT_CAP,
     RankConfig,
     agreement,
+    blend,
     blended_confidence,
     rank_order,
     ranking_score,
@@ -123,6 +124,26 @@ def test_unknown_residues_stay_capped() -> None:
     conf = blended_confidence(seq, x, plddt, np.full(3, 0.6))
     assert conf.plddt[:, :5].max() <= N_PLDDT_CAP
     assert conf.plddt[:, 5:].min() > N_PLDDT_CAP
+
+
+def test_unknown_cap_inside_blend_gives_the_numbers_of_capping_after() -> None:
+    """The cap on unknown residues applied inside ``blend`` (score formed once) gives the
+    bytes of the former two-pass form: blend, cap, then the ranking score again."""
+    seq = "NN" + SEQ[2:20] + "N" + SEQ[21:]
+    unknown = np.array([c == "N" for c in seq])
+    x = cluster(3)
+    plddt = np.linspace(40.0, 95.0, 200).reshape(5, 40)
+    ptm = np.linspace(0.3, 0.7, 5)
+    two_pass = blend(plddt, ptm, *agreement(x))
+    two_pass.plddt[:, unknown] = np.minimum(two_pass.plddt[:, unknown], N_PLDDT_CAP)
+    score = ranking_score(torch.from_numpy(two_pass.ptm), torch.from_numpy(two_pass.plddt))
+    once = blend(plddt, ptm, *agreement(x), DEFAULT_RANK, unknown)
+    full = blended_confidence(seq, x, plddt, ptm)
+    for conf in (once, full):
+        assert conf.plddt.tobytes() == two_pass.plddt.tobytes()
+        assert conf.score.tobytes() == score.numpy().tobytes()
+        assert conf.ptm.tobytes() == two_pass.ptm.tobytes()
+    assert not np.array_equal(once.score, two_pass.score)  # the cap does change the score
 
 
 def test_same_input_same_bytes_and_inputs_untouched() -> None:

@@ -103,9 +103,11 @@ class _Problem:
         c1_idx: torch.Tensor,
         c1_ref: torch.Tensor,
         c1_weight: float,
+        free: torch.Tensor | None = None,
     ) -> None:
         self.pairs, self.target, self.weight = bonded
         self.c1_idx, self.c1_ref, self.c1_weight = c1_idx, c1_ref, c1_weight
+        self.free = free  # [N, 1]: 0 for atoms that never move (their gradient is zeroed)
         self.nb_pairs = torch.zeros(0, 2, dtype=torch.long)
         self.d_min = torch.zeros(0, dtype=c1_ref.dtype)
         self.w_rep = 0.0
@@ -131,6 +133,8 @@ class _Problem:
         dc = x[self.c1_idx] - self.c1_ref
         e = e + self.c1_weight * (dc * dc).sum()
         grad.index_add_(0, self.c1_idx, 2 * self.c1_weight * dc)
+        if self.free is not None:
+            grad = grad * self.free
         return float(e), grad
 
 
@@ -192,6 +196,8 @@ def clean_atoms(
     atoms: torch.Tensor,
     partner: torch.Tensor | np.ndarray,
     config: CleanupConfig | None = None,
+    fixed: np.ndarray | None = None,
+    chained: np.ndarray | None = None,
 ) -> torch.Tensor:
     """Clean up all-atom models: atoms [S, L, A, 3] (Å, slots of ``ideal``) -> same shape.
 
@@ -203,6 +209,11 @@ def clean_atoms(
             structure each model was folded with (its canonical pairs get hydrogen-bond
             restraints); [L] applies to every model.
         config: settings (default :class:`CleanupConfig`).
+        fixed: [L] bool, residues that do not move (context: their restraints and contacts
+            still act on the others); they are returned bit-identical.
+        chained: [L-1] bool, which consecutive residues are neighbours in the chain (the
+            residues can be pieces of a longer chain); None: all. Links are restrained
+            where chained and C1′ atoms are within ``BREAK_C1_A``.
     Returns:
         Cleaned coordinates, same shape and dtype; not differentiable (detached).
     """
@@ -218,6 +229,8 @@ def clean_atoms(
     for s in range(n_s):
         c1 = xs[s, :, _C1].double().numpy()
         linked = np.linalg.norm(c1[1:] - c1[:-1], axis=1) <= BREAK_C1_A
+        if chained is not None:
+            linked &= np.asarray(chained, bool)
         per_sample.append(build_restraints(seq, partners[s], linked, cfg.hbond_weight, c1))
     present = per_sample[0].present.numpy()
     slots = np.flatnonzero(present)  # compact atom -> flat slot index
@@ -233,9 +246,13 @@ def clean_atoms(
         (compact[np.arange(n) * n_slots + _C1][None] + m * np.arange(n_s)[:, None]).reshape(-1)
     )
     x = flat[:, torch.from_numpy(slots)].reshape(-1, 3).clone()
+    free = None
+    if fixed is not None:
+        moves = ~np.asarray(fixed, bool).reshape(n)[slots // n_slots]  # [m] compact atoms
+        free = torch.from_numpy(np.tile(moves, n_s)).to(DTYPE)[:, None]
     problem = _Problem(
         (torch.cat(pairs), torch.cat(target), torch.cat(weight)), c1_idx, x[c1_idx].clone(),
-        cfg.c1_weight,
+        cfg.c1_weight, free,
     )  # fmt: skip
     radius = per_sample[0].radius.numpy()[slots]
     polar = per_sample[0].polar.numpy()[slots]
@@ -262,7 +279,8 @@ def clean_atoms(
     out = flat.clone()
     out[:, torch.from_numpy(slots)] = x.reshape(n_s, m, 3)
     out = out.reshape(n_s, n, n_slots, 3).to(xs.dtype)
-    out[:, :, :] = torch.where(
-        torch.from_numpy(present.reshape(n, n_slots))[None, :, :, None], out, xs
-    )
+    moved = present.reshape(n, n_slots)
+    if fixed is not None:
+        moved = moved & ~np.asarray(fixed, bool).reshape(n, 1)
+    out[:, :, :] = torch.where(torch.from_numpy(moved)[None, :, :, None], out, xs)
     return out[0] if single else out

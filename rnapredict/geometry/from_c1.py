@@ -118,6 +118,7 @@ def c1_to_atoms(
     partner: torch.Tensor,
     closure_steps: int = CLOSURE_STEPS,
     unpaired_correction: torch.Tensor | None = None,
+    span: tuple[int, int] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """All heavy atoms from C1′ coordinates and base pairs.
 
@@ -129,6 +130,9 @@ def c1_to_atoms(
             :mod:`rnapredict.geometry.closure`; links with C1′–C1′ > ``BREAK_C1_A`` stay open.
         unpaired_correction: [N_BINS, 6] override of ``UNPAIRED_CORRECTION`` (zeros: pure
             A-form templates).
+        span: (first, last) residues: close only the links between them (a window of the
+            chain being rebuilt; frames still see the whole trace), the rest stays rigidly
+            placed; None: every link.
     Returns:
         atoms [S, L, A, 3] (or [L, A, 3]), slots in NUCLEOTIDE_ATOMS order (A = 23), with
         C1′ equal to ``c1``, and mask [L, A] bool. Differentiable w.r.t. ``c1``.
@@ -169,5 +173,9 @@ def c1_to_atoms(
         w = torch.tensor(_W_PREV, dtype=x.dtype)[:, None] * linked[..., None, None]
         blended = w * pred_prev + (1 - w) * atoms[:, 1:, link]
         atoms = torch.cat([atoms[:, :1], torch.cat([blended, atoms[:, 1:, 4:]], -2)], 1)
-        atoms = close_backbone(atoms, types < 4, linked, closure_steps)
+        lo, hi = (0, n - 1) if span is None else span
+        part = close_backbone(
+            atoms[:, lo : hi + 1], types[lo : hi + 1] < 4, linked[:, lo:hi], closure_steps
+        )
+        atoms = part if span is None else torch.cat([atoms[:, :lo], part, atoms[:, hi + 1 :]], 1)
     return (atoms[0] if single else atoms), mask

@@ -47,8 +47,13 @@ class TraceConfig:
     sweeps: int = 400
 
 
-def _project(x: torch.Tensor, first: int, lo: float, hi: float) -> torch.Tensor:
-    """Set links ``first``, ``first`` + 2, … of x [S, L, 3] into [lo, hi] Å (in place)."""
+def _project(
+    x: torch.Tensor, first: int, lo: float, hi: float, fixed: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Set links ``first``, ``first`` + 2, … of x [S, L, 3] into [lo, hi] Å (in place).
+
+    ``fixed`` [L] bool: atoms that never move; a link with one fixed atom moves the other
+    the whole way, a link of two fixed atoms stays as it is."""
     a, b = x[:, first:-1:2], x[:, first + 1 :: 2]
     k = min(a.shape[1], b.shape[1])
     a, b = a[:, :k], b[:, :k]
@@ -57,9 +62,16 @@ def _project(x: torch.Tensor, first: int, lo: float, hi: float) -> torch.Tensor:
     # A coincident pair has no direction: open it along the x axis (only then is the result
     # not rotation-equivariant).
     unit = torch.where(n > 1e-6, d / n.clamp_min(1e-6), torch.tensor([1.0, 0.0, 0.0]).to(d))
-    move = 0.5 * (n - n.clamp(lo, hi)) * unit  # > 0 along d: stretched, pull together
-    x[:, first : first + 2 * k : 2] += move
-    x[:, first + 1 : first + 1 + 2 * k : 2] -= move
+    heads, tails = slice(first, first + 2 * k, 2), slice(first + 1, first + 1 + 2 * k, 2)
+    if fixed is None:
+        move = 0.5 * (n - n.clamp(lo, hi)) * unit  # > 0 along d: stretched, pull together
+        x[:, heads] += move
+        x[:, tails] -= move
+        return x
+    fa, fb = fixed[heads, None].to(x.dtype), fixed[tails, None].to(x.dtype)
+    move = (n - n.clamp(lo, hi)) * unit
+    x[:, heads] += (1 - fa) * (0.5 + 0.5 * fb) * move
+    x[:, tails] -= (1 - fb) * (0.5 + 0.5 * fa) * move
     return x
 
 
@@ -85,13 +97,17 @@ def trace_note(long: int, short: int) -> str | None:
     return f"C1' trace: {', '.join(parts)} before building atoms" if parts else None
 
 
-def close_trace(c1: torch.Tensor, config: TraceConfig | None = None) -> torch.Tensor:
+def close_trace(
+    c1: torch.Tensor, config: TraceConfig | None = None, fixed: torch.Tensor | None = None
+) -> torch.Tensor:
     """Every consecutive C1′ step into [``min_step``, ``max_step``] Å, moving atoms only
     where a step is out of range.
 
     Args:
         c1: [S, L, 3] or [L, 3] C1′ coordinates (Å).
         config: bounds and sweep budget (default :class:`TraceConfig`).
+        fixed: [L] bool, atoms that stay where they are (the ends of a window of a longer
+            chain); steps between two of them are left as they are.
     Returns:
         Same shape and dtype; ``c1`` itself (unchanged) when no step is out of range.
     """
@@ -103,8 +119,8 @@ def close_trace(c1: torch.Tensor, config: TraceConfig | None = None) -> torch.Te
         return c1
     y = x.detach().double().clone()
     for _ in range(cfg.sweeps):
-        _project(y, 0, cfg.min_step, cfg.max_step)
-        _project(y, 1, cfg.min_step, cfg.max_step)
+        _project(y, 0, cfg.min_step, cfg.max_step, fixed)
+        _project(y, 1, cfg.min_step, cfg.max_step, fixed)
         if not bool(out_of_range(y, cfg).any()):
             break
     y = y.to(c1.dtype)

@@ -2,7 +2,8 @@
 repair, and replacement samples for models no repair makes physical.
 
 docs/ARCHITECTURE.md (the fold pipeline): ``geometry.trace`` ► ``geometry.from_c1`` ►
-``geometry.cleanup`` ► ``geometry.check`` ► repair / rebuild / replace.
+``geometry.cleanup`` ► ``geometry.check`` ► repair (revert, windows: ``geometry.window``) /
+rebuild / replace.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from rnapredict.pipeline.rank import Ensemble, rank_order
 
 #: Rounds of :func:`_repair` (each reverts the residues the check still names).
 REPAIR_ROUNDS = 4
-#: A model no repair saves is rebuilt once on its trace closed tighter than the default
+#: A model neither reverting nor rebuilding windows (:mod:`rnapredict.geometry.window`)
+#: saves is rebuilt once on its trace closed tighter than the default
 #: (steps 4.5–7.5 Å) with 3× the closure steps, before it is replaced (random 3,000 nt: a
 #: link the closure left at 2.07 Å).
 RETRY_TRACE = TraceConfig(max_step=7.5, min_step=4.5)
@@ -38,16 +40,22 @@ def _repair(
     mask: torch.Tensor,
     plddt: np.ndarray,
     problem: str,
+    ss: str,
+    c1: np.ndarray | None,
 ) -> tuple[RnaStructure | None, str]:
     """A physical model from a cleaned model [L, A, 3] that fails the check, or None.
 
     The failing residues take their raw coordinates (built on the C1′ trace, not cleaned);
     a residue swapped back can break its link to a cleaned neighbour, so the neighbours the
-    check then names follow, for up to :data:`REPAIR_ROUNDS` rounds. Then the whole raw model,
-    if it passes. Returns the model (or None) and the note saying what was done (or why not).
+    check then names follow, for up to :data:`REPAIR_ROUNDS` rounds. Then windows around the
+    residues still failing are rebuilt on their trace re-closed tighter
+    (:func:`rnapredict.geometry.window.repair_windows`; the window's C1′ are written back
+    into the trace ``c1`` [L, 3]; None: no windows). Then the whole raw model, if it passes.
+    Returns the model (or None) and the note saying what was done (or why not).
     """
     from rnapredict.geometry.check import bad_residues, model_problem
     from rnapredict.geometry.convert import atoms_to_structure
+    from rnapredict.geometry.window import repair_windows
 
     mixed = cleaned.clone()
     reverted: set[int] = set()
@@ -62,6 +70,17 @@ def _repair(
         model = atoms_to_structure(seq, mixed, mask, plddt)
         if model_problem(model) is None:
             return model, f"clean-up reverted for {len(reverted)} residue(s) ({problem})"
+    fixed, trace, spans, left = (
+        repair_windows(seq, mixed, c1, partner_array(ss), mask) if c1 is not None else
+        (mixed, c1, [], "no windows")
+    )  # fmt: skip
+    if left is None:
+        c1[:] = trace
+        where = ", ".join(f"{lo + 1}-{hi + 1}" for lo, hi in spans)
+        return atoms_to_structure(seq, fixed, mask, plddt), (
+            f"clean-up reverted for {len(reverted)} residue(s), then {len(spans)} window(s) "
+            f"rebuilt on a re-closed trace (residues {where}) ({problem})"
+        )
     whole = atoms_to_structure(seq, raw, mask, plddt)
     left = model_problem(whole)
     if left is None:
@@ -84,10 +103,13 @@ def c1_models(
         :func:`rnapredict.geometry.check.model_problem` (or, if nothing could, why it fails);
         and per model whether it passes. Where a cleaned model fails, its failing residues
         (and then any neighbour whose link that breaks) take their raw coordinates; failing
-        that, the whole raw model; failing that, the model is rebuilt once on its trace
-        closed tighter (``RETRY_TRACE``, written back into ``c1``). Reverting the whole model
-        at once kept every clash of the raw trace for one stretched bond (clashscore 857 at
-        990 nt).
+        that, windows around what still fails are rebuilt on their trace re-closed tighter
+        (:mod:`rnapredict.geometry.window`, the rest untouched); failing that, the whole raw
+        model; failing that, the model is rebuilt once on its trace closed tighter
+        (``RETRY_TRACE``; its repair reverts, without windows). Moved traces are written
+        back into ``c1``. Reverting the whole
+        model at once kept every clash of the raw trace for one stretched bond (clashscore
+        857 at 990 nt).
     """
     from rnapredict.geometry.check import model_problem
     from rnapredict.geometry.convert import atoms_to_structure
@@ -112,13 +134,13 @@ def c1_models(
     notes: list[str | None] = []
     passed: list[bool] = []
     for s in range(n_s):  # one model at a time: a joint L-BFGS settles each model less
-        model, note = _clean_and_repair(seq, atoms[s], mask, plddt[s], ss[s])
+        model, note = _clean_and_repair(seq, atoms[s], mask, plddt[s], ss[s], c1[s])
         if model is None:  # a link the closure could not join: once more, tighter and longer
             c1[s] = close_trace(torch.from_numpy(c1[s]), RETRY_TRACE).numpy()
             xyz = torch.from_numpy(c1[s]).double()
             partner = torch.from_numpy(partner_array(ss[s])).long()
             rebuilt, _ = c1_to_atoms(seq, xyz, partner, closure_steps=RETRY_CLOSURE_STEPS)
-            model, again = _clean_and_repair(seq, rebuilt, mask, plddt[s], ss[s])
+            model, again = _clean_and_repair(seq, rebuilt, mask, plddt[s], ss[s], None)
             if model is None:
                 note = again
             else:
@@ -130,10 +152,16 @@ def c1_models(
 
 
 def _clean_and_repair(
-    seq: str, atoms: torch.Tensor, mask: torch.Tensor, plddt: np.ndarray, ss: str
+    seq: str,
+    atoms: torch.Tensor,
+    mask: torch.Tensor,
+    plddt: np.ndarray,
+    ss: str,
+    c1: np.ndarray | None,
 ) -> tuple[RnaStructure | None, str | None]:
-    """Clean one model atoms [L, A, 3] and check it; repair (:func:`_repair`) if it fails.
-    Returns the physical model or None, and what was done (or why it fails)."""
+    """Clean one model atoms [L, A, 3] built on trace c1 [L, 3] and check it; repair
+    (:func:`_repair`, which may move the trace in place; c1 None: without windows) if it
+    fails. Returns the physical model or None, and what was done (or why it fails)."""
     from rnapredict.geometry.check import model_problem
     from rnapredict.geometry.cleanup import clean_atoms
     from rnapredict.geometry.convert import atoms_to_structure
@@ -143,7 +171,7 @@ def _clean_and_repair(
     problem = model_problem(clean)
     if problem is None:
         return clean, None
-    return _repair(seq, cleaned, atoms, mask, plddt, problem)
+    return _repair(seq, cleaned, atoms, mask, plddt, problem, ss, c1)
 
 
 @dataclass

@@ -8,7 +8,7 @@ the AF3-like ranking score of the blended confidence, physical models first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -137,16 +137,10 @@ def blended_confidence(
 ) -> Confidence:
     """:class:`Confidence` of samples coords [S, L, 3] (C1′, Å) of ``seq`` with the network's
     pLDDT [S, L] (0–100) and pTM [S] (0–1); unknown residues stay ≤ :data:`N_PLDDT_CAP`."""
-    if len(ptm) < 2:
-        conf = blend(plddt, ptm, np.full(len(ptm), np.nan), None, config)
-    else:
-        conf = blend(plddt, ptm, *agreement(coords), config)
     unknown = np.array([c not in "ACGU" for c in seq.upper()], dtype=bool)
-    if unknown.any():
-        conf.plddt[:, unknown] = np.minimum(conf.plddt[:, unknown], N_PLDDT_CAP)
-        score = ranking_score(torch.from_numpy(conf.ptm), torch.from_numpy(conf.plddt)).numpy()
-        conf = replace(conf, score=score)
-    return conf
+    if len(ptm) < 2:
+        return blend(plddt, ptm, np.full(len(ptm), np.nan), None, config, unknown)
+    return blend(plddt, ptm, *agreement(coords), config, unknown)
 
 
 def blend(
@@ -155,10 +149,12 @@ def blend(
     consensus: np.ndarray,
     agree: np.ndarray | None,
     config: RankConfig = DEFAULT_RANK,
+    unknown: np.ndarray | None = None,
 ) -> Confidence:
     """:class:`Confidence` from the network's pLDDT [S, L] (0–100) and pTM [S] (0–1) and the
     samples' :func:`agreement` (consensus [S], agree [S, L]; None: a lone sample, whose
-    confidence stays the network's)."""
+    confidence stays the network's). ``unknown`` [L] bool: residues whose blended pLDDT is
+    capped at :data:`N_PLDDT_CAP` before the ranking score is formed."""
     plddt = np.array(plddt, dtype=np.float64)  # a copy: the caller's arrays stay as they are
     ptm = np.array(ptm, dtype=np.float64)
     network = {"ptm": ptm.copy(), "mean_plddt": plddt.mean(-1)}
@@ -167,6 +163,8 @@ def blend(
         plddt = 100.0 * np.clip(a * plddt / 100.0 + b * agree + c, 0.0, 1.0)
         a, b, c = config.ptm_blend
         ptm = np.clip(a * ptm + b * consensus + c, 0.0, 1.0)
+    if unknown is not None and unknown.any():
+        plddt[:, unknown] = np.minimum(plddt[:, unknown], N_PLDDT_CAP)
     score = ranking_score(torch.from_numpy(ptm), torch.from_numpy(plddt)).numpy()
     return Confidence(plddt, ptm, score, np.asarray(consensus, dtype=np.float64), network)
 

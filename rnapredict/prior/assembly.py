@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -46,6 +47,9 @@ from rnapredict.prior.pseudoknot import close_pseudoknots
 from rnapredict.prior.search import SearchConfig
 from rnapredict.prior.select import DEFAULT_SELECT, SelectConfig, select_candidates
 from rnapredict.prior.steric import clash_pairs, push_apart
+
+if TYPE_CHECKING:
+    from rnapredict.prior.cgscore import CgScore
 
 #: Pseudoknot partners farther apart than this (Å, C1′) count as unsatisfied.
 PK_DIST = 14.0
@@ -116,6 +120,7 @@ def assemble(
     library: object | None = None,
     ss_source: str = "input",
     search: SearchConfig | None = None,
+    learned: CgScore | None = None,
 ) -> list[Candidate]:
     """Up to ``k`` alternative 3D candidates for one secondary structure; never empty.
 
@@ -128,6 +133,8 @@ def assemble(
         ss_source: recorded in each candidate's ``info``.
         search: anneal the per-loop choices under the learned score
             (:mod:`rnapredict.prior.search`) instead of best match + sampled alternatives.
+        learned: the score the search anneals under (None: the shipped one); the score's
+            builder passes an earlier file to rebuild reproducibly.
     """
     cfg = DEFAULT_CONFIG
     seq = seq.upper().replace("T", "U")
@@ -205,7 +212,7 @@ def assemble(
 
         first = [int(options[l][0][0]) for l in range(n_loops)]
         penalty = lambda x: _bad_pairs(x, pk)[1]  # noqa: E731
-        found = anneal(first, options, build, penalty, rng, k, geometry_score(ss), search)
+        found = anneal(first, options, build, penalty, rng, k, geometry_score(ss, learned), search)
     else:
         found = [resampled(c) for c in range(max(1, k))]
     out: list[Candidate] = []

@@ -20,10 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnapredict.prior.helixgraph import HelixGraph
+
+if TYPE_CHECKING:
+    from rnapredict.prior.cgscore import CgScore
 
 #: (C1′ coordinates [L, 3], per-loop choice [N]) of one state.
 State = tuple[np.ndarray, list[int]]
@@ -90,13 +94,14 @@ def with_stacking(
     return out
 
 
-def geometry_score(ss: str) -> Callable[[np.ndarray], float]:
-    """Score of one C1′ candidate [L, 3] of structure ``ss`` (higher: better): the shipped
-    learned score's per-candidate part, or minus the compactness penalty when none is shipped."""
+def geometry_score(ss: str, learned: CgScore | None = None) -> Callable[[np.ndarray], float]:
+    """Score of one C1′ candidate [L, 3] of structure ``ss`` (higher: better): the per-candidate
+    part of the learned score ``learned`` (None: the shipped one), or minus the compactness
+    penalty when none is shipped."""
     from rnapredict.prior.cgscore import default_cgscore
     from rnapredict.prior.select import compactness_penalty
 
-    score = default_cgscore()
+    score = learned if learned is not None else default_cgscore()
     if score is None:
         return lambda x: -compactness_penalty(x)
     return lambda x: float(score.geometry(x[None], ss)[0])

@@ -1,7 +1,7 @@
 """Fit the coarse-grained score (:mod:`rnapredict.prior.cgscore`) on train-split decoys.
 
     python -m rnapredict.train.cgscore build [--data ../shared/data] [-o weights/cgscore.safetensors]
-        [--overwrite] [--manifest]
+        [--overwrite] [--manifest] [--search-weights EARLIER.safetensors]
 
 Training set: every train chain (released before 2020-01-01) ≥ ``min_length`` nt; its decoys
 are the candidates ``fold`` would assemble from its ViennaRNA MFE (a pool of ``structures``
@@ -12,7 +12,7 @@ chain never assembles from its own relatives. A second decoy set per chain (issu
 score must rank what the search changes) holds arrangements of its MFE structure alone
 (:func:`arrangement_pool`: ``sampled`` plain assemblies with random per-loop library choices,
 ``searched`` annealing states with coaxial-stacking variants under the score shipped at build
-time, whose sha256 the meta records). Label: C1′ TM-score to the native. The fit is a ridge
+time, or the file ``--search-weights`` names, whose sha256 the meta records). Label: C1′ TM-score to the native. The fit is a ridge
 regression of the within-set normal scores of the TM ranks (:func:`normal_scores`) on
 within-set centred, globally standardised features, each decoy set a target of its own. Same
 data (and shipped score) → same bytes.
@@ -100,15 +100,15 @@ def candidate_pool(
 
 def arrangement_pool(
     seq: str, ss: str, record_id: str, library: object, sampled: int, searched: int,
-    seed: int = 0,
+    seed: int = 0, learned: CgScore | None = None,
 ) -> list[Candidate]:  # fmt: skip
     """Arrangements of ONE structure ``ss``: what the search changes, the score must rank.
 
     ``sampled`` plain assemblies (per-loop library choices drawn by match score, steric
     resampling; :func:`rnapredict.prior.assembly.assemble` without search) and up to
     ``searched`` annealing states (:mod:`rnapredict.prior.search`: library choices and
-    coaxial-stacking variants under the shipped score), seeded from the record as ``fold``
-    seeds it. Identical choices are dropped, so the pool may be smaller.
+    coaxial-stacking variants under ``learned``, default the shipped score), seeded from the
+    record as ``fold`` seeds it. Identical choices are dropped, so the pool may be smaller.
     """
     from rnapredict.pipeline.api import record_generators
     from rnapredict.prior.assembly import assemble
@@ -117,7 +117,7 @@ def arrangement_pool(
     _, _, gen = record_generators(seed, record_id)
     pool = assemble(seq, ss, gen, sampled, library, "vienna") if sampled else []
     if searched:
-        pool += assemble(seq, ss, gen, searched, library, "vienna-search", DEFAULT_SEARCH)
+        pool += assemble(seq, ss, gen, searched, library, "vienna-search", DEFAULT_SEARCH, learned)
     return pool
 
 
@@ -177,17 +177,23 @@ def fold_of_families(ids: list[str], seqs: list[str], folds: int) -> dict[str, i
 
 
 def training_sets(
-    chains: list, cfg: CgFitConfig = DEFAULT_FIT, progress: Callable[[str], None] | None = None
+    chains: list,
+    cfg: CgFitConfig = DEFAULT_FIT,
+    progress: Callable[[str], None] | None = None,
+    feat: CgFeatureConfig | None = None,
+    learned: CgScore | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per train chain ≥ ``min_length`` nt: (features [S, F], TM [S]) of its decoys, then
     (``sampled`` / ``searched``) of its MFE structure's arrangements, a target of their own.
 
     ``chains``: the train :class:`rnapredict.prior.natives.NativeChain` s (decoy targets and
-    the motif library's source; :func:`build` reads them from the data directory)."""
+    the motif library's source; :func:`build` reads them from the data directory); ``feat``:
+    the features (default: ``CgFeatureConfig(contacts=cfg.contacts)``); ``learned``: the
+    score the ``searched`` arrangements anneal under (None: the shipped one)."""
     from rnapredict.features.secondary import predict_ss
     from rnapredict.prior.library import from_chains
 
-    feat = CgFeatureConfig(contacts=cfg.contacts)
+    feat = CgFeatureConfig(contacts=cfg.contacts) if feat is None else feat
     fold = fold_of_families([c.id for c in chains], [c.seq for c in chains], cfg.folds)
     out = []
     for f in range(cfg.folds):
@@ -202,7 +208,9 @@ def training_sets(
             )]  # fmt: skip
             if cfg.sampled or cfg.searched:
                 pools.append(
-                    arrangement_pool(c.seq, mfe, c.id, library, cfg.sampled, cfg.searched, cfg.seed)
+                    arrangement_pool(
+                        c.seq, mfe, c.id, library, cfg.sampled, cfg.searched, cfg.seed, learned
+                    )
                 )
             for pool in pools:
                 x = np.stack([p.coords for p in pool])
@@ -213,26 +221,56 @@ def training_sets(
     return out
 
 
+def search_score(path: Path | None) -> tuple[CgScore | None, bytes | None]:
+    """The score the search decoys anneal under and its file's bytes: the file ``path``, or
+    (None) the shipped one, verified against the manifest (None, None when none is shipped)."""
+    from rnapredict.assets import read_asset
+
+    if path is None:
+        found = read_asset(default_weights_dir(), MANIFEST_KEY)
+        return (None, None) if found is None else (None, found[1])
+    data = path.read_bytes()
+    return CgScore.from_bytes(data, str(path)), data
+
+
+def searched_with_note(data: bytes, shipped: CgScore | None) -> str:
+    """Whether the score file ``data`` is the one ``shipped``'s search decoys were annealed
+    under (its meta ``searched_with_sha256``): a rebuild under it can reproduce the file."""
+    digest = hashlib.sha256(data).hexdigest()
+    want = dict(shipped.meta).get("searched_with_sha256") if shipped is not None else None
+    if want is None:
+        return f"search weights sha256 {digest}; the shipped score names no searched_with_sha256"
+    if digest == want:
+        return f"search weights sha256 {digest} match the shipped score's searched_with_sha256"
+    return (
+        f"search weights sha256 {digest} differ from the shipped score's searched_with_sha256 "
+        f"{want}: this build will not reproduce the shipped file"
+    )
+
+
 def build(
-    data: Path | list, cfg: CgFitConfig = DEFAULT_FIT, progress: Callable[[str], None] | None = None
+    data: Path | list,
+    cfg: CgFitConfig = DEFAULT_FIT,
+    progress: Callable[[str], None] | None = None,
+    search_weights: Path | None = None,
 ) -> CgScore:
     """The fitted score of the train chains of the data directory ``data`` (or of the given
-    chains); meta records the training set and settings."""
-    from rnapredict.assets import read_asset
+    chains); meta records the training set and settings. The ``searched`` decoys anneal under
+    the score file ``search_weights`` (None: the shipped score); meta records its sha256."""
     from rnapredict.prior.natives import load_native_chains
 
-    searched_with = read_asset(default_weights_dir(), MANIFEST_KEY) if cfg.searched else None
+    learned, searched_with = search_score(search_weights) if cfg.searched else (None, None)
     chains = load_native_chains(data, ("train",)) if isinstance(data, Path) else data
-    sets = training_sets(chains, cfg, progress)
+    config = CgFeatureConfig(contacts=cfg.contacts)
+    sets = training_sets(chains, cfg, progress, config, learned)
     meta = {
         "fit": json.dumps(cfg.__dict__, sort_keys=True),
         "n_targets": str(len(sets)),
         "n_decoys": str(sum(len(t) for _, t in sets)),
         "train_before": TRAIN_BEFORE,
     }
-    if searched_with is not None:  # the search decoys came from the score shipped then
-        meta["searched_with_sha256"] = hashlib.sha256(searched_with[1]).hexdigest()
-    config = CgFeatureConfig(contacts=cfg.contacts)
+    if searched_with is not None:  # the score the search decoys were annealed under
+        meta["searched_with_sha256"] = hashlib.sha256(searched_with).hexdigest()
     return CgScore(fit_weights(sets, cfg.ridge, cfg.target), config, tuple(sorted(meta.items())))
 
 
@@ -246,8 +284,20 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("-o", "--out", type=Path, default=default_weights_dir() / CGSCORE_FILE)
     b.add_argument("--overwrite", action="store_true")
     b.add_argument("--manifest", action="store_true", help="record it in OUT's manifest.json")
+    b.add_argument(
+        "--search-weights",
+        type=Path,
+        default=None,
+        help="score file the search decoys anneal under (default: the shipped score); pass the "
+        "file the shipped score's meta searched_with_sha256 names to rebuild it reproducibly",
+    )
     a = p.parse_args(argv)
-    score = build(a.data, progress=lambda s: print(s, flush=True))
+    if a.search_weights is not None:
+        from rnapredict.prior.cgscore import default_cgscore
+
+        _, given = search_score(a.search_weights)
+        print(searched_with_note(given, default_cgscore()), flush=True)
+    score = build(a.data, progress=lambda s: print(s, flush=True), search_weights=a.search_weights)
     data = score.to_bytes()
     atomic_write_bytes(a.out, data, overwrite=a.overwrite)
     digest = hashlib.sha256(data).hexdigest()
