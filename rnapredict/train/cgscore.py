@@ -42,6 +42,7 @@ from rnapredict.prior.cgscore import (
     CgScore,
     features,
 )
+from rnapredict.train.secondary import TRAIN_VIENNA
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def candidate_pool(
     _, _, prior_gen = record_generators(seed, record_id)
     draw = int(torch.randint(0, 2**31 - 1, (1,), generator=prior_gen))
     pool: list[Candidate] = []
-    for r, one in enumerate(sample_structures(seq, ss, structures, draw)):
+    for r, one in enumerate(sample_structures(seq, ss, structures, draw, vienna=TRAIN_VIENNA)):
         source = "vienna" if r == 0 else "vienna-sample"
         pool += assemble(seq, one, prior_gen, alternatives, library, source)
     return pool
@@ -202,7 +203,7 @@ def training_sets(
             continue
         library = from_chains(chains, {c.id for c in chains if fold[c.id] == f})
         for c in targets:
-            mfe = predict_ss(c.seq)
+            mfe = predict_ss(c.seq, config=TRAIN_VIENNA)
             pools = [candidate_pool(
                 c.seq, mfe, c.id, cfg.structures, cfg.alternatives, library, cfg.seed
             )]  # fmt: skip
