@@ -28,6 +28,12 @@ PK_STIFFNESS = 0.2
 CHAIN_PASSES = 4
 #: Backbone-only passes at the end, until every step is within its limit.
 FINAL_PASSES = 2000
+#: The final passes stop early once the movable steps' total excess length has shrunk by less
+#: than :data:`STALL_TOL` (relative) over :data:`STALL_PASSES` passes: a step pinned between
+#: fixed residues never closes, and its passes were 3/4 of a 1,000-nt fold (random sequence:
+#: 107 of 118 s of candidates; 297k passes → 110k, the same steps over 12 Å or fewer).
+STALL_PASSES = 50
+STALL_TOL = 1e-3
 #: A backbone step longer than this (Å) after closing is broken (natives reach ~11 Å).
 LONG_STEP = 12.0
 
@@ -55,7 +61,8 @@ def pull_pseudoknots(
     pairs = (pk[:, 0], pk[:, 1], np.full(len(pk), PAIR), PK_STIFFNESS)
     chain = (i, i + 1, step_max, 1.0)
 
-    def relax(p: np.ndarray, q: np.ndarray, target: np.ndarray, k: float) -> float:
+    def relax(p: np.ndarray, q: np.ndarray, target: np.ndarray, k: float) -> np.ndarray:
+        """Move ``p``, ``q`` towards ``target``; returns the excess of each movable pair."""
         d = x[q] - x[p]
         n = np.linalg.norm(d, axis=-1)
         excess = k * np.clip(n - target, 0.0, None)
@@ -63,16 +70,25 @@ def pull_pseudoknots(
         share = excess / np.maximum(wp + wq, 1e-9)
         step = (share / np.maximum(n, 1e-9))[:, None] * d
         delta = np.zeros_like(x)
-        np.add.at(delta, p, wp[:, None] * step)
-        np.add.at(delta, q, -wq[:, None] * step)
+        if p is i:  # the chain: p, q = i, i + 1 (slices: the bytes of np.add.at, 10× faster)
+            delta[:-1] += wp[:, None] * step
+            delta[1:] -= wq[:, None] * step
+        else:
+            np.add.at(delta, p, wp[:, None] * step)
+            np.add.at(delta, q, -wq[:, None] * step)
         x[:] += delta
-        return float((excess * ((wp + wq) > 0)).max(initial=0.0))
+        return excess * ((wp + wq) > 0)
 
     for _ in range(rounds if len(pk) else 0):
         for c in (pairs, *([chain] * CHAIN_PASSES)):
             relax(*c)
-    for _ in range(FINAL_PASSES):  # the backbone has the last word
-        if relax(*chain) < 0.01:
+    total: list[float] = []
+    for it in range(FINAL_PASSES):  # the backbone has the last word
+        excess = relax(*chain)
+        if excess.max(initial=0.0) < 0.01:
+            break
+        total.append(float(excess.sum()))
+        if it >= STALL_PASSES and total[-1] > (1.0 - STALL_TOL) * total[-1 - STALL_PASSES]:
             break
     return x
 
