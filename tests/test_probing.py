@@ -164,7 +164,11 @@ def test_fold_writes_probing_block(tmp_path):
     assert result.exit_code == 0
     doc = json.loads((tmp_path / "out" / "trna" / "confidence.json").read_text())
     p = doc["probing"]
-    assert doc["secondary_structure"] == {"dot_bracket": ALT, "source": "vienna"}
+    assert doc["secondary_structure"] == {
+        "dot_bracket": ALT,
+        "source": "vienna",
+        "energy_params": "langdon2018",  # `auto` at 76 nt
+    }
     assert p["kind"] == "shape" and p["guided"] and p["method"] == "deigan2009"
     assert p["weight"] == 1.0 and p["n_measured"] == len(TRNA) - 3
     assert [i + 1 for i, v in enumerate(p["reactivities"]) if v is None] == sorted(missing)
