@@ -58,11 +58,14 @@ def pull_pseudoknots(
     i = np.arange(len(x) - 1)
     if step_max is None:  # steps need not get shorter than laid out (native loops reach ~11 Å)
         step_max = np.maximum(MAX_STEP, np.linalg.norm(x[1:] - x[:-1], axis=-1))
-    pairs = (pk[:, 0], pk[:, 1], np.full(len(pk), PAIR), PK_STIFFNESS)
-    chain = (i, i + 1, step_max, 1.0)
+    pairs = (pk[:, 0], pk[:, 1], np.full(len(pk), PAIR), PK_STIFFNESS, False)
+    chain = (i, i + 1, step_max, 1.0, True)
 
-    def relax(p: np.ndarray, q: np.ndarray, target: np.ndarray, k: float) -> np.ndarray:
-        """Move ``p``, ``q`` towards ``target``; returns the excess of each movable pair."""
+    def relax(
+        p: np.ndarray, q: np.ndarray, target: np.ndarray, k: float, consecutive: bool
+    ) -> np.ndarray:
+        """Move ``p``, ``q`` towards ``target``; returns the excess of each movable pair.
+        ``consecutive``: ``q = p + 1`` over the whole chain (updated by slices)."""
         d = x[q] - x[p]
         n = np.linalg.norm(d, axis=-1)
         excess = k * np.clip(n - target, 0.0, None)
@@ -70,7 +73,7 @@ def pull_pseudoknots(
         share = excess / np.maximum(wp + wq, 1e-9)
         step = (share / np.maximum(n, 1e-9))[:, None] * d
         delta = np.zeros_like(x)
-        if p is i:  # the chain: p, q = i, i + 1 (slices: the bytes of np.add.at, 10× faster)
+        if consecutive:  # slices: the bytes of np.add.at, 10× faster
             delta[:-1] += wp[:, None] * step
             delta[1:] -= wq[:, None] * step
         else:
