@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnapredict.score.fastfit import score_fast
 from rnapredict.score.lddt import lddt
+from rnapredict.score.threefit import three_fit_tm_sum
 from rnapredict.score.tmsearch import d0_rna, d0_search_of
 
 #: Highest pLDDT of an unknown (``N``) residue: the network sees no base there, so its
@@ -110,20 +110,20 @@ def agreement(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     and [S, L] per-residue lDDT (15 Å) to the others, averaged (1 where no pair).
 
     TM-score normalised by L with the RNA d0 (US-align), after US-align's three successive
-    Kabsch fits on the identity alignment (``get_score_fast``), symmetric by construction.
+    Kabsch fits on the identity alignment (``get_score_fast``,
+    :func:`rnapredict.score.threefit.three_fit_tm_sum`), symmetric by construction.
     """
     x = np.asarray(coords, dtype=np.float64)
     s, n = x.shape[:2]
     d0 = d0_rna(n)
     tm = np.zeros((s, s))
     per_res = np.zeros((s, n))
-    ident = np.arange(n)
     for a in range(s):
         for b in range(s):
             if a == b:
                 continue
             if a < b:
-                tm[a, b] = tm[b, a] = score_fast(x[a], x[b], ident, d0, d0_search_of(d0)) / n
+                tm[a, b] = tm[b, a] = three_fit_tm_sum(x[a], x[b], d0, d0_search_of(d0)) / n
             per_res[a] += np.nan_to_num(lddt(x[a], x[b]).per_residue, nan=1.0)
     return tm.sum(1) / (s - 1), per_res / (s - 1)
 
