@@ -1,7 +1,7 @@
 """Which ViennaRNA energy parameters and base-pair span limit give the best MFE, by length?
 
     OMP_NUM_THREADS=1 python -m bench.secondary [--split train] [--min-len 50] [--max-len 1500]
-        [--spans 100,150,200,300] [--limit N] [--json out.json]
+        [--spans 100,150,200,300] [--consensus] [--limit N] [--json out.json]
 
 Chains: ``../shared/data/secondary/pdb_dot_bracket.csv`` (PDB-derived base pairs, pseudoknots
 included; :func:`bench.probing.load_chains`, unmodelled ``-`` positions removed) of one split
@@ -11,13 +11,18 @@ scored by base-pair F1 against the known pairs, for:
 
 - every shipped parameter set (:data:`~rnapredict.features.vienna.ENERGY_PARAMS`) and ``auto``
   (the length rule of :class:`~rnapredict.features.vienna.ViennaConfig`);
-- ``consensus``: pairs in the MFE of at least 3 of the 4 parameter sets (always nested);
+- ``consensus k/4``: pairs in the MFE of at least k of the 4 parameter sets, nested
+  (:func:`rnapredict.features.consensus.vote`; ties go to Turner 1999); with ``--consensus``
+  also k = 2 and 4, and ``consensus k/4 + refold``: those pairs enforced in a Turner 1999 MFE
+  refold (``energy_params="consensus"``, the ``fold --energy-params consensus`` path);
 - per parameter set, a base-pair span limit (``--spans``) on chains over 150 nt;
 - ``auto, span ≤ S``: the ``auto`` MFE with its pairs spanning more than S nt dropped
   (chains over 150 nt): are long-range pairs worth keeping?
 
-Prints mean F1 per length bin (50–150, 150–300, > 300 nt) and overall, then the precision of
-the MFE's pairs by span (j − i) on chains over 150 nt. Skips (exit 0) without the data.
+Prints mean F1 per length bin (< 120, 120–150, 150–300, > 300 nt) and overall, the mean
+precision and recall per bin of every condition (chains without a predicted pair count as
+precision 1), then the precision of the MFE's pairs by span (j − i) on chains over 150 nt.
+Skips (exit 0) without the data.
 """
 
 from __future__ import annotations
@@ -30,30 +35,24 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.probing import DATA, load_chains, pair_f1, pairs
-from rnapredict.features.vienna import DEFAULT_CONFIG, ENERGY_PARAMS, mfe_structure
+from bench.probing import DATA, load_chains, pairs
+from rnapredict.features.consensus import dot_bracket, vote
+from rnapredict.features.vienna import CONSENSUS, DEFAULT_CONFIG, ENERGY_PARAMS, mfe_structure
 
 #: Length bins (nt, inclusive lower, exclusive upper) of the table.
-BINS = ((0, 150), (150, 300), (300, 100_000))
+BINS = ((0, 120), (120, 150), (150, 300), (300, 100_000))
 #: Pair-span bins (nt, j − i) of the precision table and the span cut-offs tried on ``auto``.
 SPAN_BINS = ((0, 50), (50, 100), (100, 200), (200, 300), (300, 100_000))
 DROP_SPANS = (200, 300, 400)
 
 
-def consensus(structures: list[str], votes: int) -> str:
-    """Dot-bracket [L] of the pairs found in at least ``votes`` of ``structures`` (each [L]).
-
-    With ``votes`` > half of them every two kept pairs share a structure, so the result nests.
-    """
-    count: dict[tuple[int, int], int] = {}
-    for ss in structures:
-        for p in pairs(ss):
-            count[p] = count.get(p, 0) + 1
-    out = ["."] * len(structures[0])
-    for (i, j), c in count.items():
-        if c >= votes:
-            out[i], out[j] = "(", ")"
-    return "".join(out)
+def scores(pred: str, ref: str) -> tuple[float, float, float]:
+    """Base-pair precision, recall and F1 of ``pred`` against ``ref`` (precision 1 without a
+    predicted pair, recall 1 without a known pair, F1 1 when neither has one)."""
+    a, b = pairs(pred), pairs(ref)
+    hit = len(a & b)
+    f1 = 2 * hit / (len(a) + len(b)) if a or b else 1.0
+    return hit / len(a) if a else 1.0, hit / len(b) if b else 1.0, f1
 
 
 def count_by_span(pred: str, ref: str, counts: dict[tuple[int, int], list[int]]) -> None:
@@ -79,21 +78,33 @@ def run(
     chains: list[tuple[str, str, str]],
     spans: list[int],
     by_span: dict[str, dict[tuple[int, int], list[int]]] | None = None,
-) -> dict[str, list[float]]:
-    """F1 per chain per condition (``nan`` where a condition does not apply); ``by_span``
-    (when given) collects :func:`count_by_span` of each set's MFE on chains over 150 nt."""
-    res: dict[str, list[float]] = {}
+    consensus_rules: bool = False,
+) -> dict[str, list[tuple[float, float, float]]]:
+    """Precision, recall, F1 (:func:`scores`) per chain per condition (``nan`` where a condition
+    does not apply); ``by_span`` (when given) collects :func:`count_by_span` of each set's MFE on
+    chains over 150 nt; ``consensus_rules``: every consensus variant (k = 2, 3, 4, with and
+    without refold) instead of 3/4 alone."""
+    res: dict[str, list[tuple[float, float, float]]] = {}
+    skip = (np.nan, np.nan, np.nan)
+    base = list(ENERGY_PARAMS).index(DEFAULT_CONFIG.consensus_base)
     for _id, seq, ref in chains:
         mfes = {}
         for name in (*ENERGY_PARAMS, "auto"):
             cfg = replace(DEFAULT_CONFIG, energy_params=name)
             mfes[name] = mfe_structure(seq, cfg)
-            res.setdefault(name, []).append(pair_f1(mfes[name], ref))
+            res.setdefault(name, []).append(scores(mfes[name], ref))
         four = [mfes[k] for k in ENERGY_PARAMS]
-        res.setdefault("consensus 3/4", []).append(pair_f1(consensus(four, 3), ref))
+        for k in (2, 3, 4) if consensus_rules else (3,):
+            kept = dot_bracket(vote(four, k, prefer=base), len(seq))
+            res.setdefault(f"consensus {k}/4", []).append(scores(kept, ref))
+            if consensus_rules:
+                cfg = replace(DEFAULT_CONFIG, energy_params=CONSENSUS, consensus_votes=k)
+                res.setdefault(f"consensus {k}/4 + refold", []).append(
+                    scores(mfe_structure(seq, cfg), ref)
+                )
         for span in DROP_SPANS:
-            f1 = pair_f1(without_long_pairs(mfes["auto"], span), ref) if len(seq) > 150 else None
-            res.setdefault(f"auto, span <= {span}", []).append(f1 if f1 is not None else np.nan)
+            dropped = scores(without_long_pairs(mfes["auto"], span), ref)
+            res.setdefault(f"auto, span <= {span}", []).append(dropped if len(seq) > 150 else skip)
         if by_span is not None and len(seq) > 150:
             for name, ss in mfes.items():
                 count_by_span(ss, ref, by_span.setdefault(name, {}))
@@ -101,15 +112,20 @@ def run(
             for span in spans:
                 key = f"{name} span {span}"
                 if len(seq) <= 150:
-                    res.setdefault(key, []).append(float("nan"))
+                    res.setdefault(key, []).append(skip)
                     continue
                 cfg = replace(DEFAULT_CONFIG, energy_params=name, global_max_bp_span=span)
-                res.setdefault(key, []).append(pair_f1(mfe_structure(seq, cfg), ref))
+                res.setdefault(key, []).append(scores(mfe_structure(seq, cfg), ref))
     return res
 
 
-def table(chains: list[tuple[str, str, str]], res: dict[str, list[float]]) -> list[str]:
-    """One line per condition: mean F1 per length bin and over all chains that apply."""
+def table(
+    chains: list[tuple[str, str, str]],
+    res: dict[str, list[tuple[float, float, float]]],
+    metric: int = 2,
+) -> list[str]:
+    """One line per condition: mean of ``metric`` (0 precision, 1 recall, 2 F1) per length bin
+    and over all chains that apply."""
     lengths = np.array([len(s) for _i, s, _r in chains])
     masks = [(lengths >= lo) & (lengths < hi) for lo, hi in BINS]
     head = "".join(f"{f'{lo}-{hi}' if hi < 100_000 else f'>{lo}':>10}" for lo, hi in BINS)
@@ -117,8 +133,8 @@ def table(chains: list[tuple[str, str, str]], res: dict[str, list[float]]) -> li
         f"{'condition':<26}{head}{'all':>8}",
         f"{'chains':<26}" + "".join(f"{int(m.sum()):>10}" for m in masks) + f"{len(chains):>8}",
     ]
-    for name, f1 in res.items():
-        v = np.asarray(f1)
+    for name, per_chain in res.items():
+        v = np.asarray(per_chain, dtype=np.float64).reshape(-1, 3)[:, metric]
         cells = "".join(
             f"{np.nanmean(v[m]):>10.3f}" if np.isfinite(v[m]).any() else f"{'-':>10}" for m in masks
         )
@@ -132,6 +148,7 @@ def main() -> None:
     ap.add_argument("--min-len", type=int, default=50)
     ap.add_argument("--max-len", type=int, default=1500)
     ap.add_argument("--spans", default="100,150,200,300", help="comma-separated, nt")
+    ap.add_argument("--consensus", action="store_true", help="every consensus variant")
     ap.add_argument("--limit", type=int, default=None, help="first N chains only")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
@@ -143,12 +160,15 @@ def main() -> None:
     spans = [int(s) for s in args.spans.split(",") if s]
     t0 = time.perf_counter()
     by_span: dict[str, dict[tuple[int, int], list[int]]] = {}
-    res = run(chains, spans, by_span)
+    res = run(chains, spans, by_span, args.consensus)
     print(
         f"{args.split}: {len(chains)} chains, {args.min_len}-{args.max_len} nt, "
         f"{time.perf_counter() - t0:.0f} s; mean base-pair F1 of the MFE"
     )
     print("\n".join(table(chains, res)))
+    for metric, label in ((0, "precision"), (1, "recall")):
+        print(f"mean base-pair {label}")
+        print("\n".join(table(chains, res, metric)))
     print("precision of the MFE's pairs by span (j - i), chains over 150 nt: correct/predicted")
     print(
         f"{'set':<16}"
@@ -159,7 +179,7 @@ def main() -> None:
         print(f"{name:<16}" + "".join(f"{c / max(p, 1):>7.2f} {f'({p})':>6}" for p, c in cells))
     if args.json is not None:
         ids = [i for i, _s, _r in chains]
-        args.json.write_text(json.dumps({"ids": ids, "f1": res}, indent=1))
+        args.json.write_text(json.dumps({"ids": ids, "precision_recall_f1": res}, indent=1))
 
 
 if __name__ == "__main__":

@@ -71,7 +71,8 @@ def fold_command(
         FoldRunOptions.energy_params,
         "--energy-params",
         help="ViennaRNA energy parameters of the predicted and sampled secondary structures: "
-        f"{', '.join(ENERGY_PARAM_CHOICES)} (auto: chosen by length). Like RNAfold's -P.",
+        f"{', '.join(ENERGY_PARAM_CHOICES)} (auto: chosen by length; consensus: the pairs "
+        "found by at least 3 of the 4 sets). Like RNAfold's -P.",
     ),
     fmt: str = typer.Option("pdb", "--format", help="Model file format: pdb, cif or both."),
     max_len: int | None = typer.Option(

@@ -12,9 +12,12 @@ from rnapredict.io.atomic import atomic_write_text
 
 
 def cache_key(seq: str, config: ViennaConfig = DEFAULT_CONFIG) -> str:
-    """The key of ``seq``'s MFE under ``config``: ``<parameter set>[/span<N>]:<seq>``.
+    """The key of ``seq``'s MFE under ``config``: ``<rule>[/span<N>]:<seq>``, the rule being a
+    parameter set or the consensus rule with its votes, refold and base set
+    (:func:`~rnapredict.features.vienna.resolve_energy_params`, e.g.
+    ``consensus3of4-turner1999``).
 
-    Structures folded with another parameter set or span limit can never be read back. Bare
+    Structures folded with another rule or span limit can never be read back. Bare
     sequence keys (caches written before the key named the parameters) hold Turner 2004
     structures without a span limit and are read only for that setting.
     """

@@ -11,7 +11,10 @@
   for long ones. Never a dense L×L result for long sequences.
 
 Energy parameters: ``ViennaConfig.energy_params`` names one of ViennaRNA's shipped parameter
-sets (:data:`ENERGY_PARAMS`) or ``auto`` (chosen by length, :func:`resolve_energy_params`).
+sets (:data:`ENERGY_PARAMS`), ``auto`` (chosen by length, :func:`resolve_energy_params`) or
+``consensus``: the pairs found in the MFE of at least ``consensus_votes`` of the four sets
+(:func:`rnapredict.features.consensus.vote`), enforced as hard constraints in an MFE refold
+under ``consensus_base`` that fills in the rest (:func:`mfe_structure`).
 ViennaRNA keeps the loaded set process-global and reads it when a fold compound is created and
 again when its partition function is scaled, so :func:`energy_parameters` loads the wanted set
 only while folding and restores whatever was loaded before (nothing else in the process sees a
@@ -22,9 +25,10 @@ processes).
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -32,6 +36,7 @@ import numpy as np
 import RNA
 
 from rnapredict.errors import RecordError
+from rnapredict.features.consensus import dot_bracket, greedy_nested, nested_pairs, vote
 
 _ALPHABET = frozenset("ACGUN")
 
@@ -43,7 +48,11 @@ ENERGY_PARAMS: dict[str, str] = {
     "langdon2018": "parameter_set_rna_langdon2018",
 }
 #: Choices of ``ViennaConfig.energy_params``: a set of :data:`ENERGY_PARAMS`, or by length.
-ENERGY_PARAM_CHOICES: tuple[str, ...] = ("auto", *ENERGY_PARAMS)
+#: ``energy_params`` value of the consensus rule (see :func:`mfe_structure`).
+CONSENSUS = "consensus"
+#: Choices of ``ViennaConfig.energy_params``: a set of :data:`ENERGY_PARAMS`, by length, or
+#: the consensus of the sets.
+ENERGY_PARAM_CHOICES: tuple[str, ...] = ("auto", CONSENSUS, *ENERGY_PARAMS)
 
 
 @dataclass(frozen=True)
@@ -62,11 +71,19 @@ class ViennaConfig:
         plfold_window: RNAplfold window size W (nt) for long-sequence pair probabilities.
         min_probability: pair probabilities below this are dropped.
         energy_params: energy parameter set of every fold compound built here (structures,
-            samples, evaluation): a name of :data:`ENERGY_PARAMS`, or ``auto`` — ``auto_short``
-            up to ``auto_max_len`` nt, ``auto_long`` beyond (:func:`resolve_energy_params`).
+            samples, evaluation): a name of :data:`ENERGY_PARAMS`; ``auto`` — ``auto_short``
+            up to ``auto_max_len`` nt, ``auto_long`` beyond, the consensus rule beyond
+            ``auto_consensus_len`` (:func:`resolve_energy_params`); or ``consensus``.
         auto_max_len: ``auto``: longest sequence (nt) folded with ``auto_short``.
         auto_short: ``auto``: parameter set of sequences up to ``auto_max_len`` nt.
         auto_long: ``auto``: parameter set of longer sequences.
+        auto_consensus_len: ``auto``: longer sequences use the consensus rule; None: never.
+        consensus_votes: consensus: a pair is kept when the MFEs of at least this many of the
+            :data:`ENERGY_PARAMS` sets have it.
+        consensus_refold: consensus: refold under ``consensus_base`` with the kept pairs
+            enforced (fills in compatible pairs); False: the kept pairs only.
+        consensus_base: consensus: parameter set of the refold, of the sampled structures and
+            of their free energies; its pairs win ties between conflicting candidates.
         probability_params: parameter set of :func:`pair_probabilities` (used by the probing
             evidence weight, :func:`rnapredict.features.probing.evidence_z`, whose thresholds
             were set with Turner 2004).
@@ -83,25 +100,64 @@ class ViennaConfig:
     auto_max_len: int = 120
     auto_short: str = "langdon2018"
     auto_long: str = "turner1999"
+    auto_consensus_len: int | None = None
+    consensus_votes: int = 3
+    consensus_refold: bool = False
+    consensus_base: str = "turner1999"
     probability_params: str = "turner2004"
 
     def __post_init__(self) -> None:
-        for field in ("energy_params", "auto_short", "auto_long", "probability_params"):
+        fields = (
+            "energy_params",
+            "auto_short",
+            "auto_long",
+            "consensus_base",
+            "probability_params",
+        )
+        for field in fields:
             value = getattr(self, field)
             allowed = ENERGY_PARAM_CHOICES if field == "energy_params" else tuple(ENERGY_PARAMS)
             if value not in allowed:
                 raise ValueError(f"{field} {value!r}: expected one of {', '.join(allowed)}")
+        if not 1 <= self.consensus_votes <= len(ENERGY_PARAMS):
+            raise ValueError(
+                f"consensus_votes {self.consensus_votes}: expected 1 to {len(ENERGY_PARAMS)}"
+            )
 
 
 DEFAULT_CONFIG = ViennaConfig()
 
 
-def resolve_energy_params(length: int, config: ViennaConfig = DEFAULT_CONFIG) -> str:
-    """The parameter set (a key of :data:`ENERGY_PARAMS`) a sequence of ``length`` nt is folded
-    with: ``config.energy_params``, or for ``auto`` ``auto_short``/``auto_long`` by length."""
+def uses_consensus(length: int, config: ViennaConfig = DEFAULT_CONFIG) -> bool:
+    """Whether a sequence of ``length`` nt is folded by the consensus rule."""
+    if config.energy_params == CONSENSUS:
+        return True
+    limit = config.auto_consensus_len
+    return config.energy_params == "auto" and limit is not None and length > limit
+
+
+def base_energy_params(length: int, config: ViennaConfig = DEFAULT_CONFIG) -> str:
+    """The parameter set (a key of :data:`ENERGY_PARAMS`) of the fold compounds of a sequence
+    of ``length`` nt (its MFE or refold, samples, free energies): ``config.energy_params``; for
+    ``auto`` ``auto_short``/``auto_long`` by length; under the consensus rule
+    ``consensus_base``."""
+    if uses_consensus(length, config):
+        return config.consensus_base
     if config.energy_params != "auto":
         return config.energy_params
     return config.auto_short if length <= config.auto_max_len else config.auto_long
+
+
+def resolve_energy_params(length: int, config: ViennaConfig = DEFAULT_CONFIG) -> str:
+    """What a sequence of ``length`` nt is folded with, as recorded (``confidence.json``) and
+    in MFE cache keys: a parameter set (:func:`base_energy_params`), or for the consensus rule
+    ``consensus<k>of4+<set>`` (pairs in at least k of the four sets' MFEs, refolded under
+    ``<set>``) or ``consensus<k>of4-<set>`` (no refold; ``<set>`` wins ties)."""
+    base = base_energy_params(length, config)
+    if not uses_consensus(length, config):
+        return base
+    sign = "+" if config.consensus_refold else "-"
+    return f"consensus{config.consensus_votes}of{len(ENERGY_PARAMS)}{sign}{base}"
 
 
 def _current_parameters() -> str:
@@ -182,11 +238,17 @@ def mfe_structure(
 ) -> str:
     """ViennaRNA minimum-free-energy secondary structure of ``seq``.
 
+    Under the consensus rule (:func:`uses_consensus`) the MFE of each of the
+    :data:`ENERGY_PARAMS` sets is computed, the pairs of at least ``config.consensus_votes`` of
+    them kept (nested, :func:`rnapredict.features.consensus.vote`) and, with
+    ``config.consensus_refold``, the MFE under ``config.consensus_base`` with those pairs
+    enforced is returned (every kept pair is in it).
+
     Args:
         seq: [L] sequence over ``ACGUN`` (case-insensitive, T read as U); ``N`` stays unpaired.
         config: thresholds; sequences longer than ``config.global_max_len`` are folded with
             base-pair span ≤ ``config.max_bp_span`` (windowed, near-linear time).
-        constraint: applied to the fold compound before folding (soft constraints such as
+        constraint: applied to every fold compound before folding (soft constraints such as
             :func:`rnapredict.features.probing.soft_constraint`).
     Returns:
         dot-bracket string [L] with ``(`` ``)`` ``.`` only.
@@ -196,30 +258,93 @@ def mfe_structure(
     seq = _check(seq)
     if not seq:
         return ""
+    base = base_energy_params(len(seq), config)
+    if not uses_consensus(len(seq), config):
+        return _mfe(seq, config, base, constraint)
+    kept = consensus_pairs(seq, config, constraint)
+    if config.consensus_refold:
+        refold = _mfe(seq, config, base, constraint, enforce=kept)
+        kept = greedy_nested([*kept, *nested_pairs(refold)], len(seq))  # windows may miss some
+    return dot_bracket(kept, len(seq))
+
+
+def consensus_pairs(
+    seq: str,
+    config: ViennaConfig = DEFAULT_CONFIG,
+    constraint: Callable[[RNA.fold_compound], None] | None = None,
+) -> list[tuple[int, int]]:
+    """The consensus rule's kept pairs of ``seq``: 0-based ``(i, j)``, nested, sorted, found in
+    the MFEs (each under ``constraint``) of at least ``config.consensus_votes`` of the
+    :data:`ENERGY_PARAMS` sets (ties: :func:`base_energy_params`'s set first). Without
+    ``constraint`` the last few sequences' results are reused (sampling asks again)."""
+    seq = _check(seq)
+    if constraint is None:
+        return list(_cached_consensus_pairs(seq, config))
+    return _consensus_pairs(seq, config, constraint)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_consensus_pairs(seq: str, config: ViennaConfig) -> tuple[tuple[int, int], ...]:
+    return tuple(_consensus_pairs(seq, config, None))
+
+
+def _consensus_pairs(
+    seq: str, config: ViennaConfig, constraint: Callable[[RNA.fold_compound], None] | None
+) -> list[tuple[int, int]]:
+    names = list(ENERGY_PARAMS)
+    mfes = [_mfe(seq, config, name, constraint) for name in names]
+    return vote(
+        mfes, config.consensus_votes, prefer=names.index(base_energy_params(len(seq), config))
+    )
+
+
+def _mfe(
+    seq: str,
+    config: ViennaConfig,
+    params: str,
+    constraint: Callable[[RNA.fold_compound], None] | None,
+    enforce: Sequence[tuple[int, int]] = (),
+) -> str:
+    """MFE dot-bracket [L] of a checked ``seq`` under parameter set ``params``: global up to
+    ``config.global_max_len`` nt, windowed beyond; ``enforce``: 0-based pairs ``(i, j)`` every
+    structure must contain (hard constraints)."""
     md = RNA.md()
-    if len(seq) <= config.global_max_len:
-        if config.global_max_bp_span is not None and len(seq) > config.span_min_len:
-            md.max_bp_span = config.global_max_bp_span
-        with energy_parameters(resolve_energy_params(len(seq), config)):
-            fc = RNA.fold_compound(seq, md)
-            if constraint is not None:
-                constraint(fc)
-            structure, _energy = fc.mfe()
-        return structure
-    md.max_bp_span = config.max_bp_span
-    md.window_size = config.max_bp_span
+    windowed = len(seq) > config.global_max_len
+    if windowed:
+        md.max_bp_span = config.max_bp_span
+        md.window_size = config.max_bp_span
+    elif config.global_max_bp_span is not None and len(seq) > config.span_min_len:
+        md.max_bp_span = config.global_max_bp_span
     hits: list[tuple[int, int, str, float]] = []
 
     def collect(start: int, end: int, structure: str, energy: float, data: list) -> None:
         if structure:
             data.append((start, end, structure, energy))
 
-    with energy_parameters(resolve_energy_params(len(seq), config)):
-        fc = RNA.fold_compound(seq, md, RNA.OPTION_WINDOW)
+    with energy_parameters(params):
+        fc = (
+            RNA.fold_compound(seq, md, RNA.OPTION_WINDOW)
+            if windowed
+            else RNA.fold_compound(seq, md)
+        )
         if constraint is not None:
             constraint(fc)
+        enforce_pairs(fc, enforce)
+        if not windowed:
+            return fc.mfe()[0]
         fc.mfe_window_cb(collect, hits)
     return _assemble_windows(len(seq), hits)
+
+
+#: Hard-constraint flags of an enforced pair: in every loop context, the pair must form.
+_ENFORCE = RNA.CONSTRAINT_CONTEXT_ALL_LOOPS | RNA.CONSTRAINT_CONTEXT_ENFORCE
+
+
+def enforce_pairs(fc: RNA.fold_compound, pairs: Sequence[tuple[int, int]]) -> None:
+    """Hard constraints on ``fc``: every structure contains each of ``pairs`` (0-based
+    ``(i, j)``, nested, pairable)."""
+    for i, j in pairs:
+        fc.hc_add_bp(i + 1, j + 1, _ENFORCE)
 
 
 def pair_probabilities(

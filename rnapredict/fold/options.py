@@ -53,7 +53,8 @@ class FoldRunOptions:
             default of :func:`rnapredict.threads.default_threads` (set in its place).
         jobs: worker processes folding records in parallel (``--jobs``), sharing ``threads``.
         energy_params: ViennaRNA energy parameters of the MFE and the sampled structures
-            (``--energy-params``): ``auto`` or a parameter set (see :class:`FoldOptions`).
+            (``--energy-params``): ``auto``, ``consensus`` or a parameter set (see
+            :class:`FoldOptions`).
     """
 
     n_samples: int = 5

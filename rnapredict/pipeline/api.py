@@ -47,7 +47,8 @@ class FoldOptions:
             released on or after it is used (None: any date).
         cleanup: remove clashes from the all-atom models (``fold --no-cleanup``: off).
         energy_params: ViennaRNA energy parameters of the MFE and the sampled structures
-            (``fold --energy-params``): ``auto`` (by length) or a parameter set
+            (``fold --energy-params``): ``auto`` (by length), ``consensus`` (pairs of at
+            least 3 of the 4 sets' MFEs) or a parameter set
             (:data:`rnapredict.features.vienna.ENERGY_PARAM_CHOICES`).
     """
 
