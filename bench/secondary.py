@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 python -m bench.secondary [--split train] [--min-len 50] [--max-len 1500]
         [--spans 100,150,200,300] [--consensus] [--limit N] [--json out.json]
+    OMP_NUM_THREADS=1 python -m bench.secondary --time 300,1000,3000
 
 Chains: ``../shared/data/secondary/pdb_dot_bracket.csv`` (PDB-derived base pairs, pseudoknots
 included; :func:`bench.probing.load_chains`, unmodelled ``-`` positions removed) of one split
@@ -22,7 +23,9 @@ scored by base-pair F1 against the known pairs, for:
 Prints mean F1 per length bin (< 120, 120–150, 150–300, > 300 nt) and overall, the mean
 precision and recall per bin of every condition (chains without a predicted pair count as
 precision 1), then the precision of the MFE's pairs by span (j − i) on chains over 150 nt.
-Skips (exit 0) without the data.
+Skips (exit 0) without the data. ``--time``: seconds of one MFE (``auto``) against the consensus
+rule (with and without refold) on random sequences
+(``numpy.random.default_rng(0)``) of the given lengths, nothing else.
 """
 
 from __future__ import annotations
@@ -98,7 +101,12 @@ def run(
             kept = dot_bracket(vote(four, k, prefer=base), len(seq))
             res.setdefault(f"consensus {k}/4", []).append(scores(kept, ref))
             if consensus_rules:
-                cfg = replace(DEFAULT_CONFIG, energy_params=CONSENSUS, consensus_votes=k)
+                cfg = replace(
+                    DEFAULT_CONFIG,
+                    energy_params=CONSENSUS,
+                    consensus_votes=k,
+                    consensus_refold=True,
+                )
                 res.setdefault(f"consensus {k}/4 + refold", []).append(
                     scores(mfe_structure(seq, cfg), ref)
                 )
@@ -142,6 +150,29 @@ def table(
     return lines
 
 
+def timings(lengths: list[int]) -> list[str]:
+    """Seconds of one MFE per rule on random sequences of ``lengths`` (Turner 1999 alone, what
+    ``auto`` used beyond 120 nt before the consensus rule, and the rule)."""
+    rules = {
+        "turner1999": replace(DEFAULT_CONFIG, energy_params="turner1999"),
+        "consensus": replace(DEFAULT_CONFIG, energy_params=CONSENSUS),
+        "consensus + refold": replace(
+            DEFAULT_CONFIG, energy_params=CONSENSUS, consensus_refold=True
+        ),
+    }
+    lines = [f"{'length':>8}" + "".join(f"{k:>20}" for k in rules)]
+    rng = np.random.default_rng(0)
+    for n in lengths:
+        seq = "".join(rng.choice(list("ACGU"), n))
+        cells = []
+        for cfg in rules.values():
+            t0 = time.perf_counter()
+            mfe_structure(seq, cfg)
+            cells.append(time.perf_counter() - t0)
+        lines.append(f"{n:>8}" + "".join(f"{c:>20.2f}" for c in cells))
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("train", "validation"), default="train")
@@ -151,7 +182,11 @@ def main() -> None:
     ap.add_argument("--consensus", action="store_true", help="every consensus variant")
     ap.add_argument("--limit", type=int, default=None, help="first N chains only")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--time", default=None, help="comma-separated lengths (nt): timings only")
     args = ap.parse_args()
+    if args.time:
+        print("\n".join(timings([int(n) for n in args.time.split(",")])))
+        return
     if not DATA.exists():
         print(f"skipped: {DATA} not found")
         return

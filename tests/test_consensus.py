@@ -22,7 +22,7 @@ from rnapredict.features.vienna import (
     mfe_structure,
     resolve_energy_params,
 )
-from rnapredict.prior.ensemble import EnsembleConfig, sample_structures
+from rnapredict.prior.ensemble import sample_structures
 
 TRNA = "GCGGAUUUAGCUCAGUUGGGAGAGCGCCAGACUGAAGAUCUGGAGGUCCUGUGUUCGAUCCACAGAAUUCGCACCA"
 CLOVERLEAF = "(((((((..((((........)))).(((((.......))))).....(((((.......))))))))))))...."
@@ -94,39 +94,38 @@ def test_rule_names_and_auto_threshold() -> None:
     assert resolve_energy_params(200, consensus(consensus_refold=True, consensus_votes=2)) == (
         "consensus2of4+turner1999"
     )
-    auto = replace(DEFAULT_CONFIG, auto_consensus_len=300)
+    auto = DEFAULT_CONFIG  # auto: Langdon 2018 ≤ 120 nt, Turner 1999 ≤ 300 nt, consensus beyond
+    assert resolve_energy_params(120, auto) == "langdon2018"
     assert resolve_energy_params(300, auto) == "turner1999"
     assert resolve_energy_params(301, auto) == "consensus3of4-turner1999"
     assert base_energy_params(301, auto) == "turner1999"
+    assert resolve_energy_params(301, replace(auto, auto_consensus_len=None)) == "turner1999"
     assert mfe_structure(TRNA, replace(auto, auto_consensus_len=70)) == CLOVERLEAF
     for bad in ({"consensus_votes": 0}, {"consensus_votes": 5}, {"consensus_base": "auto"}):
         with pytest.raises(ValueError, match="consensus_"):
             replace(DEFAULT_CONFIG, **bad)
 
 
-def test_parameters_restored_and_same_seed_same_constrained_samples() -> None:
+def test_parameters_restored_and_samples_follow_the_base_set() -> None:
+    """Folding and sampling by the consensus rule leave the process-global parameters as they
+    were; the samples are the base set's (Turner 1999) around the consensus structure, the same
+    for the same seed, on the global and on the per-domain (> 300 nt) path."""
+
     def loaded_energy() -> float:
         return round(RNA.fold_compound(TRNA).mfe()[1], 2)
 
     before = loaded_energy()
     assert before == pytest.approx(-22.40, abs=0.011)  # Turner 2004 loaded process-wide
-    cfg = consensus()
-    ref = mfe_structure(LONG, cfg)
-    ens = EnsembleConfig(consensus_constrained=True)
-    got = sample_structures(LONG, ref, 6, seed=5, config=ens, vienna=cfg)
-    assert loaded_energy() == before
-    assert got == sample_structures(LONG, ref, 6, seed=5, config=ens, vienna=cfg)
-    assert got[0] == ref and len(got) == 6
-    kept = set(consensus_pairs(LONG, cfg))
-    assert all(kept <= set(nested_pairs(s)) for s in got)
-    free = sample_structures(LONG, ref, 6, seed=5, vienna=cfg)  # unconstrained samples
-    assert free != got and not all(kept <= set(nested_pairs(s)) for s in free)
-    long_seq = (TRNA * 5)[:340]  # the per-domain path keeps them too
-    long_ref = mfe_structure(long_seq, cfg)
-    kept = set(consensus_pairs(long_seq, cfg))
-    for s in sample_structures(long_seq, long_ref, 6, seed=5, config=ens, vienna=cfg):
-        assert kept <= set(nested_pairs(s))
-    assert loaded_energy() == before
+    t99 = replace(DEFAULT_CONFIG, energy_params="turner1999")
+    for seq in (LONG, (TRNA * 5)[:340]):
+        for cfg in (consensus(), consensus(consensus_refold=True)):
+            ref = mfe_structure(seq, cfg)
+            assert loaded_energy() == before
+            got = sample_structures(seq, ref, 6, seed=5, vienna=cfg)
+            assert got[0] == ref and len(got) == 6
+            assert got == sample_structures(seq, ref, 6, seed=5, vienna=cfg)
+            assert got == sample_structures(seq, ref, 6, seed=5, vienna=t99)
+            assert loaded_energy() == before
 
 
 def test_cache_key_names_the_rule(tmp_path: Path) -> None:

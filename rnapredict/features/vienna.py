@@ -25,7 +25,6 @@ processes).
 from __future__ import annotations
 
 import bisect
-import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -100,7 +99,7 @@ class ViennaConfig:
     auto_max_len: int = 120
     auto_short: str = "langdon2018"
     auto_long: str = "turner1999"
-    auto_consensus_len: int | None = None
+    auto_consensus_len: int | None = 300
     consensus_votes: int = 3
     consensus_refold: bool = False
     consensus_base: str = "turner1999"
@@ -275,22 +274,8 @@ def consensus_pairs(
 ) -> list[tuple[int, int]]:
     """The consensus rule's kept pairs of ``seq``: 0-based ``(i, j)``, nested, sorted, found in
     the MFEs (each under ``constraint``) of at least ``config.consensus_votes`` of the
-    :data:`ENERGY_PARAMS` sets (ties: :func:`base_energy_params`'s set first). Without
-    ``constraint`` the last few sequences' results are reused (sampling asks again)."""
+    :data:`ENERGY_PARAMS` sets (ties: :func:`base_energy_params`'s set first)."""
     seq = _check(seq)
-    if constraint is None:
-        return list(_cached_consensus_pairs(seq, config))
-    return _consensus_pairs(seq, config, constraint)
-
-
-@functools.lru_cache(maxsize=8)
-def _cached_consensus_pairs(seq: str, config: ViennaConfig) -> tuple[tuple[int, int], ...]:
-    return tuple(_consensus_pairs(seq, config, None))
-
-
-def _consensus_pairs(
-    seq: str, config: ViennaConfig, constraint: Callable[[RNA.fold_compound], None] | None
-) -> list[tuple[int, int]]:
     names = list(ENERGY_PARAMS)
     mfes = [_mfe(seq, config, name, constraint) for name in names]
     return vote(

@@ -26,10 +26,7 @@ from rnapredict.features.vienna import (
     DEFAULT_CONFIG,
     ViennaConfig,
     base_energy_params,
-    consensus_pairs,
     energy_parameters,
-    enforce_pairs,
-    uses_consensus,
 )
 
 #: Applies probing-data soft constraints to a fold compound in place (set before folding).
@@ -47,10 +44,6 @@ class EnsembleConfig:
         min_bp_distance: a structure is kept only if it differs from every one already kept
             by at least this many base pairs (relaxed when too few qualify).
         min_len: shorter sequences have no alternatives (the reference only).
-        consensus_constrained: a sequence folded by the consensus rule
-            (:func:`rnapredict.features.vienna.uses_consensus`) is sampled with its consensus
-            pairs enforced (every sample keeps them); False: sampled freely under the rule's
-            base parameter set.
     """
 
     pool: int = 24
@@ -58,20 +51,14 @@ class EnsembleConfig:
     domain_max_len: int = 200
     min_bp_distance: int = 4
     min_len: int = 8
-    consensus_constrained: bool = False
 
 
 DEFAULT_ENSEMBLE = EnsembleConfig()
 
 
-Pairs = list[tuple[int, int]]
-
-
-def _samples(
-    seq: str, count: int, seed: int, constrain: Constrain | None, enforce: Pairs
-) -> list[str]:
-    """``count`` distinct Boltzmann samples of ``seq`` (fewer if the ensemble is smaller), each
-    containing the 0-based pairs ``enforce``, under the energy parameters loaded now (call inside
+def _samples(seq: str, count: int, seed: int, constrain: Constrain | None) -> list[str]:
+    """``count`` distinct Boltzmann samples of ``seq`` (fewer if the ensemble is smaller) under
+    the energy parameters loaded now (call inside
     :func:`rnapredict.features.vienna.energy_parameters`: the Boltzmann factors are taken from
     them in ``exp_params_rescale``/``pf``)."""
     md = RNA.md()
@@ -80,7 +67,6 @@ def _samples(
     fc = RNA.fold_compound(seq, md)
     if constrain is not None:
         constrain(fc)
-    enforce_pairs(fc, enforce)
     _ss, mfe = fc.mfe()
     fc.exp_params_rescale(mfe)
     fc.pf()
@@ -103,16 +89,12 @@ def _domains(ref: str, max_len: int) -> list[tuple[int, int]]:
     return out
 
 
-def _domain_samples(
-    seq: str, ref: str, count: int, seed: int, cfg: EnsembleConfig, enforce: Pairs
-) -> list[str]:
+def _domain_samples(seq: str, ref: str, count: int, seed: int, cfg: EnsembleConfig) -> list[str]:
     """Long path: sample ``k`` replaces every short top-level domain by its ``k``-th sample
-    (every domain under the parameters loaded now, like :func:`_samples`, keeping the pairs of
-    ``enforce`` inside it; ``ref`` contains all of them)."""
+    (every domain under the parameters loaded now, like :func:`_samples`)."""
     out = [list(ref) for _ in range(count)]
     for d, (i, j) in enumerate(_domains(ref, cfg.domain_max_len)):
-        inside = [(a - i, b - i) for a, b in enforce if i <= a and b <= j]
-        subs = _samples(seq[i : j + 1], count, seed + 7919 * (d + 1), None, inside)
+        subs = _samples(seq[i : j + 1], count, seed + 7919 * (d + 1), None)
         for k, sub in enumerate(subs):
             out[k][i : j + 1] = sub
     return list(dict.fromkeys("".join(s) for s in out))
@@ -144,10 +126,8 @@ def sample_structures(
             only; the long path resamples domains unconstrained and is skipped when set).
         config: pool size, length thresholds, diversity threshold.
         vienna: energy parameters of the samples and of their ranking by free energy
-            (:func:`rnapredict.features.vienna.base_energy_params` of the whole length); under
-            the consensus rule with ``config.consensus_constrained`` the consensus pairs
-            (:func:`rnapredict.features.vienna.consensus_pairs`, ``ref`` must contain them)
-            are kept in every sample.
+            (:func:`rnapredict.features.vienna.base_energy_params` of the whole length: under
+            the consensus rule its base set, samples free of the consensus pairs).
     Returns:
         1 … n dot-brackets of length L (``()`` and ``.``), pairwise distinct, ``ref`` first.
     """
@@ -155,14 +135,11 @@ def sample_structures(
         return [ref]
     if len(seq) > config.pf_max_len and constrain is not None:
         return [ref]
-    enforce: Pairs = []
-    if config.consensus_constrained and uses_consensus(len(seq), vienna):
-        enforce = consensus_pairs(seq, vienna, constrain)
     with energy_parameters(base_energy_params(len(seq), vienna)):
         if len(seq) <= config.pf_max_len:
-            pool = _samples(seq, config.pool, seed, constrain, enforce)
+            pool = _samples(seq, config.pool, seed, constrain)
         else:
-            pool = _domain_samples(seq, ref, config.pool, seed, config, enforce)
+            pool = _domain_samples(seq, ref, config.pool, seed, config)
         pool = [s for s in dict.fromkeys(pool) if s != ref]
         if not pool:
             return [ref]
