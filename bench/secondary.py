@@ -15,7 +15,11 @@ scored by base-pair F1 against the known pairs, for:
 - ``consensus k/4``: pairs in the MFE of at least k of the 4 parameter sets, nested
   (:func:`rnapredict.features.consensus.vote`; ties go to Turner 1999); with ``--consensus``
   also k = 2 and 4, and ``consensus k/4 + refold``: those pairs enforced in a Turner 1999 MFE
-  refold (``energy_params="consensus"``, the ``fold --energy-params consensus`` path);
+  refold (``energy_params="consensus"``, the ``fold --energy-params consensus`` path), and
+  ``pooled p > t``: pairs whose base-pair probability averaged over the 4 sets
+  (:func:`~rnapredict.features.vienna.pair_probabilities`, RNAplfold windows beyond 400 nt)
+  exceeds t (t = 0.5: the centroid of the pooled ensemble, nested by construction; lower t
+  nested greedily, likeliest first);
 - per parameter set, a base-pair span limit (``--spans``) on chains over 150 nt;
 - ``auto, span ≤ S``: the ``auto`` MFE with its pairs spanning more than S nt dropped
   (chains over 150 nt): are long-range pairs worth keeping?
@@ -39,14 +43,34 @@ from pathlib import Path
 import numpy as np
 
 from bench.probing import DATA, load_chains, pairs
-from rnapredict.features.consensus import dot_bracket, vote
-from rnapredict.features.vienna import CONSENSUS, DEFAULT_CONFIG, ENERGY_PARAMS, mfe_structure
+from rnapredict.features.consensus import dot_bracket, greedy_nested, vote
+from rnapredict.features.vienna import (
+    CONSENSUS,
+    DEFAULT_CONFIG,
+    ENERGY_PARAMS,
+    mfe_structure,
+    pair_probabilities,
+)
 
 #: Length bins (nt, inclusive lower, exclusive upper) of the table.
 BINS = ((0, 120), (120, 150), (150, 300), (300, 100_000))
 #: Pair-span bins (nt, j − i) of the precision table and the span cut-offs tried on ``auto``.
 SPAN_BINS = ((0, 50), (50, 100), (100, 200), (200, 300), (300, 100_000))
 DROP_SPANS = (200, 300, 400)
+#: Thresholds of the pooled-probability structures (``--consensus``).
+POOLED = (0.5, 0.3)
+
+
+def pooled(seq: str, threshold: float) -> str:
+    """Dot-bracket [L] of the pairs whose probability averaged over the :data:`ENERGY_PARAMS`
+    sets exceeds ``threshold``, nested greedily (likeliest first)."""
+    mean: dict[tuple[int, int], float] = {}
+    for name in ENERGY_PARAMS:
+        cfg = replace(DEFAULT_CONFIG, probability_params=name)
+        for i, j, p in pair_probabilities(seq, top_k=3, config=cfg):
+            mean[(i, j)] = mean.get((i, j), 0.0) + p / len(ENERGY_PARAMS)
+    cands = sorted((p for p, v in mean.items() if v > threshold), key=lambda p: -mean[p])
+    return dot_bracket(greedy_nested(cands, len(seq)), len(seq))
 
 
 def scores(pred: str, ref: str) -> tuple[float, float, float]:
@@ -110,6 +134,8 @@ def run(
                 res.setdefault(f"consensus {k}/4 + refold", []).append(
                     scores(mfe_structure(seq, cfg), ref)
                 )
+        for t in POOLED if consensus_rules else ():
+            res.setdefault(f"pooled p > {t}", []).append(scores(pooled(seq, t), ref))
         for span in DROP_SPANS:
             dropped = scores(without_long_pairs(mfes["auto"], span), ref)
             res.setdefault(f"auto, span <= {span}", []).append(dropped if len(seq) > 150 else skip)
