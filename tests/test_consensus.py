@@ -165,3 +165,19 @@ def test_cli_fold_with_the_consensus_rule(tmp_path: Path) -> None:
     assert doc["settings"]["energy_params"] == "consensus"
     assert doc["secondary_structure"]["energy_params"] == "consensus3of4-turner1999"
     assert doc["secondary_structure"]["dot_bracket"] == CLOVERLEAF
+
+
+def test_constraint_reaches_every_set_of_the_consensus() -> None:
+    """A constraint (probing data in ``fold``) applies to each set's MFE and to the refold:
+    with the acceptor stem's 5′ strand forced unpaired no kept pair touches it."""
+
+    def open_acceptor(fc: RNA.fold_compound) -> None:
+        for k in range(1, 8):
+            fc.hc_add_up(k)
+
+    for refold in (False, True):
+        ss = mfe_structure(TRNA, consensus(consensus_refold=refold), constraint=open_acceptor)
+        assert ss[:7] == "......."
+        assert nested_pairs(ss)  # the hairpins stay
+    kept = consensus_pairs(TRNA, consensus(), open_acceptor)
+    assert kept and all(i >= 7 for i, _j in kept)

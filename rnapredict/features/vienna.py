@@ -13,8 +13,9 @@
 Energy parameters: ``ViennaConfig.energy_params`` names one of ViennaRNA's shipped parameter
 sets (:data:`ENERGY_PARAMS`), ``auto`` (chosen by length, :func:`resolve_energy_params`) or
 ``consensus``: the pairs found in the MFE of at least ``consensus_votes`` of the four sets
-(:func:`rnapredict.features.consensus.vote`), enforced as hard constraints in an MFE refold
-under ``consensus_base`` that fills in the rest (:func:`mfe_structure`).
+(:func:`rnapredict.features.consensus.vote`; ``auto`` uses it beyond ``auto_consensus_len``),
+optionally enforced as hard constraints in an MFE refold under ``consensus_base`` that fills in
+the rest (:func:`mfe_structure`).
 ViennaRNA keeps the loaded set process-global and reads it when a fold compound is created and
 again when its partition function is scaled, so :func:`energy_parameters` loads the wanted set
 only while folding and restores whatever was loaded before (nothing else in the process sees a
@@ -46,7 +47,6 @@ ENERGY_PARAMS: dict[str, str] = {
     "andronescu2007": "parameter_set_rna_andronescu2007",
     "langdon2018": "parameter_set_rna_langdon2018",
 }
-#: Choices of ``ViennaConfig.energy_params``: a set of :data:`ENERGY_PARAMS`, or by length.
 #: ``energy_params`` value of the consensus rule (see :func:`mfe_structure`).
 CONSENSUS = "consensus"
 #: Choices of ``ViennaConfig.energy_params``: a set of :data:`ENERGY_PARAMS`, by length, or
@@ -314,7 +314,7 @@ def _mfe(
         )
         if constraint is not None:
             constraint(fc)
-        enforce_pairs(fc, enforce)
+        _enforce_pairs(fc, enforce)
         if not windowed:
             return fc.mfe()[0]
         fc.mfe_window_cb(collect, hits)
@@ -325,7 +325,7 @@ def _mfe(
 _ENFORCE = RNA.CONSTRAINT_CONTEXT_ALL_LOOPS | RNA.CONSTRAINT_CONTEXT_ENFORCE
 
 
-def enforce_pairs(fc: RNA.fold_compound, pairs: Sequence[tuple[int, int]]) -> None:
+def _enforce_pairs(fc: RNA.fold_compound, pairs: Sequence[tuple[int, int]]) -> None:
     """Hard constraints on ``fc``: every structure contains each of ``pairs`` (0-based
     ``(i, j)``, nested, pairable)."""
     for i, j in pairs:
