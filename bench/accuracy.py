@@ -3,6 +3,7 @@
     python -m bench.accuracy [--only validation|cv] [--modes release,aform,assembly,assembly+diffusion]
         [--folds 5] [--min-length 50] [--limit N] [-n 5] [--steps N] [--init-sigma S]
         [--weights DIR] [--seed 0] [--json out.json] [--search on|off]
+        [--structure mfe|native|native-input]
 
 Modes (all from the same ViennaRNA MFE structure, what ``rnapredict fold`` uses without ``--ss``;
 the stages of ``rnapredict.pipeline`` with the record seeds ``fold`` derives, no templates):
@@ -14,6 +15,11 @@ the stages of ``rnapredict.pipeline`` with the record seeds ``fold`` derives, no
   structure, the rest in selection order);
 - ``assembly+diffusion``: ``FoldOptions(prior="assembly")`` — the shipped diffusion from the
   assembly candidates, ranked by the confidence head.
+
+``--structure`` (a diagnostic of how much the secondary structure limits 3D): ``mfe`` (default,
+as ``fold``); ``native`` puts each chain's own nested structure (:mod:`rnapredict.prior.natives`,
+pseudoknot brackets dropped) where the MFE would be, the samples drawn as usual; ``native-input``
+passes it as the record's given structure (``fold --ss``: every model on it).
 
 Targets: ``validation`` = c1 + all-atom validation chains (C3′ TM too where all-atom references
 exist; models rebuilt to all atoms as ``fold`` does); ``cv`` = train chains ≥ ``--min-length``
@@ -101,7 +107,8 @@ def mode_candidates(
     opts = FoldOptions(n_samples=a.samples, seed=a.seed, steps=a.steps, prior=prior,
                        templates="none", energy_params=a.energy_params)  # fmt: skip
     lib = library if prior == "assembly" else None
-    cands = record_candidates(t.seq, Secondary(t.ss, "vienna"), opts, prior_gen, library=lib)
+    source = "input" if a.structure == "native-input" else "vienna"
+    cands = record_candidates(t.seq, Secondary(t.ss, source), opts, prior_gen, library=lib)
     return cands, opts, gen
 
 
@@ -297,6 +304,32 @@ def calibration_lines(rows: list[dict], modes: list[str]) -> list[str]:
     return out
 
 
+def nested(ss: str) -> str:
+    """``ss`` [L] with only its ``()`` pairs (pseudoknot brackets become ``.``)."""
+    return "".join(c if c in "()." else "." for c in ss)
+
+
+def with_native_structures(targets: list[Target], data: Path, split: str) -> list[Target]:
+    """``targets`` with ``ss`` replaced by each chain's own nested structure (same length;
+    a chain without one keeps its MFE, reported)."""
+    from dataclasses import replace
+
+    from rnapredict.prior.natives import load_native_chains
+
+    native = {c.id: c for c in load_native_chains(data, splits=(split,))}
+    out, missing = [], []
+    for t in targets:
+        c = native.get(t.id)
+        if c is None or c.seq != t.seq:
+            missing.append(t.id)
+            out.append(t)
+        else:
+            out.append(replace(t, ss=nested(c.ss)))
+    if missing:
+        print(f"[{split}] no native structure for {len(missing)} chain(s), MFE kept: {missing}")
+    return out
+
+
 def sections(
     a: argparse.Namespace, ss: SSCache
 ) -> Iterator[tuple[str, list[tuple[Target, object | None]], dict[str, int]]]:
@@ -307,10 +340,14 @@ def sections(
     if a.only in (None, "validation"):
         targets = [t for t in validation_targets(a.data, ss) if len(t.seq) >= a.min_length]
         ss.save()
+        if a.structure != "mfe":
+            targets = with_native_structures(targets, a.data, "validation")
         yield "validation", [(t, None) for t in targets[: a.limit]], {}
     if a.only in (None, "cv"):
         train = train_targets(a.data, ss)
         ss.save()
+        if a.structure != "mfe":
+            train = with_native_structures(train, a.data, "train")
         fam = family_ids([t.seq for t in train])
         cv_min = max(a.min_length, 50)
         fold = cv_folds(train, fam, a.folds, cv_min)
@@ -346,6 +383,11 @@ def target_arguments(p: argparse.ArgumentParser, min_length: int = 0) -> None:
     p.add_argument(
         "--energy-params", choices=ENERGY_PARAM_CHOICES, default=FoldOptions.energy_params,
         help="ViennaRNA energy parameters of the MFE and the sampled structures (fold's option)",
+    )  # fmt: skip
+    p.add_argument(
+        "--structure", choices=("mfe", "native", "native-input"), default="mfe",
+        help="the record's structure: the MFE (as fold), the chain's own nested structure in"
+        " its place, or that given as the record's structure (fold --ss)",
     )  # fmt: skip
 
 

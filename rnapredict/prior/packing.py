@@ -33,7 +33,6 @@ N_FEATURES = 2 * 2 * (len(COS_EDGES) + 1)
 
 
 @lru_cache(maxsize=256)
-@lru_cache(maxsize=256)
 def end_pairs(ss: str) -> tuple[np.ndarray, np.ndarray]:
     """Helix-end pairs of a structure: [P, 2, 4] per end (5′ residue i and partner j of the
     end pair, step d = ±1 of the 5′ residue going into the helix, pairs T ≥ 1 used for the
