@@ -263,6 +263,27 @@ def test_resume_with_other_settings_is_refused(tmp_path: Path) -> None:
     assert engine.calls == 0
 
 
+def test_resume_refuses_outputs_of_another_meaning_of_auto(tmp_path: Path) -> None:
+    """``--energy-params auto`` changed meaning (session 10: a consensus beyond 300 nt); outputs
+    recorded under the old rule are not resumed into, the same rule is."""
+    fa = write_fasta(tmp_path / "in.fa", SEQS)
+    out = tmp_path / "out"
+    fold_inputs([fa], out, opts(), engine=StubEngine())
+    done = sorted(out.glob("*/confidence.json"))
+    for path in done:
+        doc = json.loads(path.read_text())
+        assert doc["settings"]["energy_rule"].startswith("langdon2018<=120, turner1999<=300")
+    engine = StubEngine()
+    result = fold_inputs([fa], out, opts(resume=True), engine=engine)
+    assert engine.calls == 0 and result.failed == 0
+    doc = json.loads(done[0].read_text())
+    doc["settings"]["energy_rule"] = "langdon2018<=120, turner1999"  # the session-9 meaning
+    done[0].write_text(json.dumps(doc))
+    with pytest.raises(OutputExistsError, match="energy_rule"):
+        fold_inputs([fa], out, opts(resume=True), engine=engine)
+    assert engine.calls == 0
+
+
 def test_hostile_id_failure_writes_escaped_error(tmp_path: Path) -> None:
     fa = tmp_path / "in.fa"
     fa.write_text(">../x\x1b]0;pwned\x07\nACGQ\n")

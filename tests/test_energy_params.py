@@ -219,3 +219,17 @@ def test_training_loaders_keep_the_turner_2004_structures_the_weights_saw(
     assert [c.ss for c in chains] == turner
     assert TRAIN_VIENNA == cfg("turner2004")
     assert any(mfe_structure(c.seq) != t for c, t in zip(chains, turner, strict=True))
+
+
+def test_energy_rule_names_every_length_rule() -> None:
+    """The recorded rule changes whenever what a name folds with changes (``--resume`` compares it)."""
+    from rnapredict.features.vienna import ViennaConfig, energy_rule, resolve_energy_params
+
+    auto = ViennaConfig()
+    rule = energy_rule(auto)
+    for length in (50, 120, 121, 300, 301, 2000):  # every length's resolved set is named
+        assert resolve_energy_params(length, auto) in rule
+    assert energy_rule(ViennaConfig(auto_consensus_len=None)) == "langdon2018<=120, turner1999"
+    assert energy_rule(ViennaConfig(auto_max_len=150)) != rule
+    assert energy_rule(ViennaConfig(energy_params="turner2004")) == "turner2004"
+    assert energy_rule(ViennaConfig(energy_params="consensus")) == "consensus3of4-turner1999"

@@ -159,6 +159,21 @@ def resolve_energy_params(length: int, config: ViennaConfig = DEFAULT_CONFIG) ->
     return f"consensus{config.consensus_votes}of{len(ENERGY_PARAMS)}{sign}{base}"
 
 
+def energy_rule(config: ViennaConfig = DEFAULT_CONFIG) -> str:
+    """What ``config.energy_params`` means, whatever the length, e.g. ``langdon2018<=120,
+    turner1999<=300, consensus3of4-turner1999`` for ``auto``: recorded with a run's settings so
+    that ``--resume`` never mixes records folded under two meanings of one name."""
+    if config.energy_params == CONSENSUS:
+        return resolve_energy_params(1, config)
+    if config.energy_params != "auto":
+        return config.energy_params
+    short = f"{config.auto_short}<={config.auto_max_len}"
+    if config.auto_consensus_len is None:
+        return f"{short}, {config.auto_long}"
+    long = resolve_energy_params(config.auto_consensus_len + 1, config)
+    return f"{short}, {config.auto_long}<={config.auto_consensus_len}, {long}"
+
+
 def _current_parameters() -> str:
     """ViennaRNA's process-global energy parameters now loaded, as parameter-file text."""
     fd, path = tempfile.mkstemp(suffix=".par")

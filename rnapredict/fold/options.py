@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rnapredict.errors import RnapredictError
 from rnapredict.features.probing import ProbingConfig
-from rnapredict.features.vienna import ENERGY_PARAM_CHOICES
+from rnapredict.features.vienna import ENERGY_PARAM_CHOICES, energy_rule
 from rnapredict.fold.shard import Shard
 from rnapredict.pipeline.api import FoldOptions
 from rnapredict.pipeline.candidates import PRIORS
@@ -174,6 +174,7 @@ class FoldRunOptions:
             "cutoff": self.cutoff,
             "cleanup": self.cleanup,
             "energy_params": self.energy_params,
+            "energy_rule": energy_rule(FoldOptions(energy_params=self.energy_params).vienna()),
             "threads": self.worker_threads,
         }
         if self.probing is not None:
