@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.probing import DATA, load_chains, pairs
-from rnapredict.features.consensus import dot_bracket, greedy_nested, vote
+from rnapredict.features.consensus import greedy_nested, vote
 from rnapredict.features.vienna import (
     CONSENSUS,
     DEFAULT_CONFIG,
@@ -51,6 +51,7 @@ from rnapredict.features.vienna import (
     mfe_structure,
     pair_probabilities,
 )
+from rnapredict.io.secondary import pairs_from_list, to_dot_bracket
 
 #: Length bins (nt, inclusive lower, exclusive upper) of the table.
 BINS = ((0, 120), (120, 150), (150, 300), (300, 100_000))
@@ -70,7 +71,7 @@ def pooled(seq: str, threshold: float) -> str:
         for i, j, p in pair_probabilities(seq, top_k=3, config=cfg):
             mean[(i, j)] = mean.get((i, j), 0.0) + p / len(ENERGY_PARAMS)
     cands = sorted((p for p, v in mean.items() if v > threshold), key=lambda p: -mean[p])
-    return dot_bracket(greedy_nested(cands, len(seq)), len(seq))
+    return to_dot_bracket(pairs_from_list(len(seq), greedy_nested(cands, len(seq))))
 
 
 def scores(pred: str, ref: str) -> tuple[float, float, float]:
@@ -122,7 +123,7 @@ def run(
             res.setdefault(name, []).append(scores(mfes[name], ref))
         four = [mfes[k] for k in ENERGY_PARAMS]
         for k in (2, 3, 4) if consensus_rules else (3,):
-            kept = dot_bracket(vote(four, k, prefer=base), len(seq))
+            kept = to_dot_bracket(pairs_from_list(len(seq), vote(four, k, prefer=base)))
             res.setdefault(f"consensus {k}/4", []).append(scores(kept, ref))
             if consensus_rules:
                 cfg = replace(

@@ -12,7 +12,7 @@ import pytest
 import RNA
 
 from rnapredict.data.sscache import SSCache, cache_key
-from rnapredict.features.consensus import dot_bracket, greedy_nested, nested_pairs, vote
+from rnapredict.features.consensus import greedy_nested, vote
 from rnapredict.features.vienna import (
     DEFAULT_CONFIG,
     ENERGY_PARAMS,
@@ -22,7 +22,17 @@ from rnapredict.features.vienna import (
     mfe_structure,
     resolve_energy_params,
 )
+from rnapredict.io.secondary import pair_list, pairs_from_list, parse_dot_bracket, to_dot_bracket
 from rnapredict.prior.ensemble import sample_structures
+
+
+def nested_pairs(ss: str) -> list[tuple[int, int]]:
+    return pair_list(parse_dot_bracket(ss))
+
+
+def dot_bracket(pairs: list[tuple[int, int]], n: int) -> str:
+    return to_dot_bracket(pairs_from_list(n, pairs))
+
 
 TRNA = "GCGGAUUUAGCUCAGUUGGGAGAGCGCCAGACUGAAGAUCUGGAGGUCCUGUGUUCGAUCCACAGAAUUCGCACCA"
 CLOVERLEAF = "(((((((..((((........)))).(((((.......))))).....(((((.......))))))))))))...."

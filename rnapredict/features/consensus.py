@@ -1,6 +1,7 @@
 """Consensus of several secondary structures: base pairs by votes, kept nested.
 
-Pure functions over dot-brackets of ``(`` ``)`` ``.`` (ViennaRNA MFEs); used by
+Pure functions over dot-brackets of ``(`` ``)`` ``.`` (ViennaRNA MFEs; parsed and written by
+:mod:`rnapredict.io.secondary`); used by
 :func:`rnapredict.features.vienna.mfe_structure` for ``energy_params="consensus"`` (pairs found
 by most of ViennaRNA's energy parameter sets, then a refold under hard constraints).
 """
@@ -9,27 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rnapredict.io.secondary import pair_list, parse_dot_bracket
+
 Pair = tuple[int, int]
-
-
-def nested_pairs(ss: str) -> list[Pair]:
-    """Base pairs ``(i, j)`` (0-based, ``i < j``) of a ``()``/``.`` dot-bracket, sorted."""
-    stack: list[int] = []
-    out: list[Pair] = []
-    for k, c in enumerate(ss):
-        if c == "(":
-            stack.append(k)
-        elif c == ")":
-            out.append((stack.pop(), k))
-    return sorted(out)
-
-
-def dot_bracket(pairs: Iterable[Pair], n: int) -> str:
-    """Dot-bracket [n] of nested ``pairs`` (0-based)."""
-    out = ["."] * n
-    for i, j in pairs:
-        out[i], out[j] = "(", ")"
-    return "".join(out)
 
 
 def greedy_nested(ordered: Iterable[Pair], n: int) -> list[Pair]:
@@ -56,9 +39,9 @@ def vote(structures: list[str], votes: int, prefer: int = 0) -> list[Pair]:
     """
     count: dict[Pair, int] = {}
     for ss in structures:
-        for p in nested_pairs(ss):
+        for p in pair_list(parse_dot_bracket(ss)):
             count[p] = count.get(p, 0) + 1
-    own = set(nested_pairs(structures[prefer]))
+    own = set(pair_list(parse_dot_bracket(structures[prefer])))
     cands = [p for p, c in count.items() if c >= votes]
     cands.sort(key=lambda p: (-count[p], p not in own, p[1] - p[0], p))
     return greedy_nested(cands, len(structures[0]))

@@ -36,7 +36,8 @@ import numpy as np
 import RNA
 
 from rnapredict.errors import RecordError
-from rnapredict.features.consensus import dot_bracket, greedy_nested, nested_pairs, vote
+from rnapredict.features.consensus import greedy_nested, vote
+from rnapredict.io.secondary import pair_list, pairs_from_list, parse_dot_bracket, to_dot_bracket
 
 _ALPHABET = frozenset("ACGUN")
 
@@ -278,8 +279,9 @@ def mfe_structure(
     kept = consensus_pairs(seq, config, constraint)
     if config.consensus_refold:
         refold = _mfe(seq, config, base, constraint, enforce=kept)
-        kept = greedy_nested([*kept, *nested_pairs(refold)], len(seq))  # windows may miss some
-    return dot_bracket(kept, len(seq))
+        refolded = pair_list(parse_dot_bracket(refold))
+        kept = greedy_nested([*kept, *refolded], len(seq))  # windows may miss some
+    return to_dot_bracket(pairs_from_list(len(seq), kept))
 
 
 def consensus_pairs(
