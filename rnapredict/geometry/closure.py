@@ -37,6 +37,8 @@ from rnapredict.geometry.nerf import place_atom
 BREAK_C1_A = 10.5
 #: Gradient steps of the closure (cost is linear in them).
 CLOSURE_STEPS = 100
+#: Closure steps of a rebuild on :data:`rnapredict.geometry.trace.TIGHT_TRACE` (3× the default).
+TIGHT_CLOSURE_STEPS = 3 * CLOSURE_STEPS
 W_ANGLE = 0.3  # weight of a 1–3 (angle) term; bonds have 1
 W_CHI = 0.002  # restraint on θ (per rad²)
 W_ROT = 0.1  # restraint on ρ (per rad²): trades base reorientation against link strain

@@ -47,6 +47,12 @@ class TraceConfig:
     sweeps: int = 400
 
 
+#: Tighter bounds for rebuilding a model whose links the default trace let the backbone
+#: closure miss (a straight run of 8.5 Å steps does not always join): the windowed repair
+#: (:mod:`rnapredict.geometry.window`) and the whole-model retry of ``pipeline.allatom``.
+TIGHT_TRACE = TraceConfig(max_step=7.5, min_step=4.5)
+
+
 def _project(
     x: torch.Tensor, first: int, lo: float, hi: float, fixed: torch.Tensor | None = None
 ) -> torch.Tensor:

@@ -27,13 +27,14 @@ outside the windows is returned bit-identical; deterministic (no random numbers)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from rnapredict.geometry import ideal
-from rnapredict.geometry.trace import TraceConfig
+from rnapredict.geometry.closure import TIGHT_CLOSURE_STEPS
+from rnapredict.geometry.trace import TIGHT_TRACE, TraceConfig
 
 _C1 = ideal.slot_index("A")["C1'"]
 
@@ -56,8 +57,8 @@ class WindowConfig:
 
     halves: tuple[int, ...] = (8, 16, 32)
     flank: int = 2
-    trace: TraceConfig = field(default_factory=lambda: TraceConfig(max_step=7.5, min_step=4.5))
-    closure_steps: int = 300
+    trace: TraceConfig = TIGHT_TRACE
+    closure_steps: int = TIGHT_CLOSURE_STEPS
     context: float = 20.0
 
 

@@ -15,7 +15,8 @@ import torch
 
 from rnapredict.features.secondary import partner_array
 from rnapredict.geometry.candidate import Candidate
-from rnapredict.geometry.trace import TraceConfig
+from rnapredict.geometry.closure import TIGHT_CLOSURE_STEPS
+from rnapredict.geometry.trace import TIGHT_TRACE
 from rnapredict.io.structure import RnaStructure
 from rnapredict.pipeline.api import FoldOptions, Sampler
 from rnapredict.pipeline.rank import Ensemble, rank_order
@@ -26,8 +27,8 @@ REPAIR_ROUNDS = 4
 #: saves is rebuilt once on its trace closed tighter than the default
 #: (steps 4.5–7.5 Å) with 3× the closure steps, before it is replaced (random 3,000 nt: a
 #: link the closure left at 2.07 Å).
-RETRY_TRACE = TraceConfig(max_step=7.5, min_step=4.5)
-RETRY_CLOSURE_STEPS = 300
+RETRY_TRACE = TIGHT_TRACE
+RETRY_CLOSURE_STEPS = TIGHT_CLOSURE_STEPS
 #: Extra sampling rounds that replace models no repair makes physical (each draws as many
 #: samples as are missing, from generators derived from the record seed).
 REPLACEMENT_ROUNDS = 3
